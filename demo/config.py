@@ -16,7 +16,7 @@ DEFAULT_ESCALATION_KEYWORDS = [
     "burning smell", "smell of burning", "smells like burning", "burnt smell", "smoke",
     "smoking", "sparks", "sparking", "spark", "electric shock", "shocked me", "shock",
     "swollen battery", "battery is swollen", "battery swelling", "bulging battery",
-    "battery bulging", "melted", "melting", "fire", "flames", "overheating", "too hot to touch",
+    "battery bulging", "melted", "melting", "caught fire", "on fire", "flames", "overheating", "too hot to touch",
     "exploded", "leaking battery", "battery leak",
 ]
 

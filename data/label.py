@@ -1,0 +1,271 @@
+"""`python -m data.label [teacher=...] [prompts=...] [out_dir=...]`: teacher labeling.
+
+The teacher answers each training prompt through the grounded prompt (its KB entry in the
+system context, which the student never sees), sampling through `models.generate`. For every
+generated token the chosen token's logprob and the top-K logprobs are cached in fixed-size
+shards (see `data.logprob_cache`). Batch b uses key fold_in(label_stream, b), so a killed run
+that is restarted skips its finished shards and ends byte-identical to an uninterrupted run.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from data.io import load_records
+from data.logprob_cache import (CacheError, LogprobCache, shard_done, shard_entry, shard_metadata,
+                                write_manifest, write_shard)
+from data.paths import KB_PATH
+from data.prompts import format_prompt
+from data.quality import step_coverage
+
+LABEL_STREAM = 1  # fold_in id of the labeling stream under the root key
+RANDOM_TINY = "random-tiny"  # teacher name for tests: ModelConfig.tiny with random weights
+
+
+@dataclasses.dataclass
+class LabelConfig:
+    teacher: str = "smollm2-135m-instruct"  # models.load_pretrained source, or "random-tiny"
+    tokenizer: str = ""  # empty: the teacher's own; else a tokenizer dir
+    prompts: str = "artifacts/data/train.jsonl"
+    kb: str = ""  # empty: the bundled data/corpus/kb.jsonl
+    out_dir: str = "artifacts/label"
+    seed: int = 0
+    batch_size: int = 8
+    shard_rows: int = 64  # rows per shard; a multiple of batch_size
+    max_new_tokens: int = 256
+    temperature: float = 0.7
+    top_k: int = 0
+    top_p: float = 0.95
+    topk_logprobs: int = 20  # K cached per token
+    limit: int | None = None  # label only the first N prompts
+    min_coverage: float = 0.6  # quality filter: fraction of required steps covered, in order
+    stop_after_shards: int | None = None  # testing: stop after writing this many new shards
+    progress: bool = True
+
+    def __post_init__(self):
+        if self.batch_size < 1 or self.shard_rows % self.batch_size:
+            raise ValueError(f"label.shard_rows ({self.shard_rows}) must be a positive multiple "
+                             f"of label.batch_size ({self.batch_size})")
+        if self.topk_logprobs < 1 or self.max_new_tokens < 1:
+            raise ValueError("label.topk_logprobs and label.max_new_tokens must be ≥ 1")
+        if not 0.0 <= self.min_coverage <= 1.0:
+            raise ValueError(f"label.min_coverage must be in [0, 1], got {self.min_coverage}")
+
+    def output_fields(self) -> dict[str, Any]:
+        """Everything that changes the cache's bytes (not out_dir, progress or stop hooks)."""
+        d = dataclasses.asdict(self)
+        for k in ("out_dir", "progress", "stop_after_shards", "prompts", "kb", "tokenizer"):
+            d.pop(k)
+        return d
+
+
+def config_hash(cfg: LabelConfig, inputs: dict[str, str]) -> str:
+    blob = json.dumps({"cfg": cfg.output_fields(), "inputs": inputs}, sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def teacher_messages(prompt: dict, kb: dict[str, dict]) -> list[dict]:
+    if prompt["issue_id"] not in kb:
+        raise KeyError(f"prompt {prompt['prompt_id']!r}: issue {prompt['issue_id']!r} not in the KB")
+    return format_prompt(prompt["question"], kb_entry=kb[prompt["issue_id"]])
+
+
+def encode_batch(tokenizer, prompts: Sequence[dict], kb: dict[str, dict], batch_size: int):
+    """Left-padded teacher prompt ids/mask [batch_size, T]; short batches repeat the last row."""
+    seqs = [tokenizer.chat(teacher_messages(p, kb)) for p in prompts]
+    seqs += [seqs[-1]] * (batch_size - len(seqs))
+    return tokenizer.batch(seqs, padding_side="left")
+
+
+def quality_row(prompt: dict, answer: str, kb_entry: dict, min_coverage: float) -> dict:
+    cov = step_coverage(answer, kb_entry["required_keywords"])
+    unsafe = [u for u in kb_entry.get("unsafe_phrases", []) if u.lower() in answer.lower()]
+    return {"prompt_id": prompt["prompt_id"], "issue_id": prompt["issue_id"],
+            "question": prompt["question"], "answer": answer, "coverage": round(cov, 4),
+            "unsafe": unsafe, "keep": cov >= min_coverage and not unsafe}
+
+
+def label_batch(model, tokenizer, prompts: Sequence[dict], kb: dict[str, dict], key,
+                cfg: LabelConfig) -> tuple[dict[str, np.ndarray], list[dict]]:
+    """Samples one batch; returns numpy arrays for the real rows and their jsonl rows."""
+    from models import generate
+
+    ids, mask = encode_batch(tokenizer, prompts, kb, cfg.batch_size)
+    out = generate(model, ids, mask, key, max_new_tokens=cfg.max_new_tokens,
+                   temperature=cfg.temperature, top_k=cfg.top_k, top_p=cfg.top_p,
+                   eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id, return_topk=cfg.topk_logprobs)
+    n = len(prompts)
+    arrays = {k: np.asarray(getattr(out, k))[:n] for k in
+              ("tokens", "mask", "logprobs", "topk_ids", "topk_logprobs", "lengths", "truncated")}
+    rows = [quality_row(p, tokenizer.decode(arrays["tokens"][i, :arrays["lengths"][i]]),
+                        kb[p["issue_id"]], cfg.min_coverage) for i, p in enumerate(prompts)]
+    return arrays, rows
+
+
+def label_shard(model, tokenizer, prompts, kb, shard_index: int, label_key, cfg: LabelConfig):
+    import jax
+
+    per_shard = cfg.shard_rows // cfg.batch_size
+    parts, rows = [], []
+    for j in range(0, len(prompts), cfg.batch_size):
+        batch_index = shard_index * per_shard + j // cfg.batch_size
+        arrays, r = label_batch(model, tokenizer, prompts[j:j + cfg.batch_size], kb,
+                                jax.random.fold_in(label_key, batch_index), cfg)
+        parts.append(arrays)
+        rows += r
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}, rows
+
+
+def check_resumable(out_dir: Path, n_shards: int, chash: str) -> list[int]:
+    """Indices of finished shards; raises if any was written under a different config."""
+    done = [i for i in range(n_shards) if shard_done(out_dir, i)]
+    for i in done:
+        got = shard_metadata(out_dir, i).get("config_hash")
+        if got != chash:
+            raise CacheError(f"{out_dir}: shard {i} was written with config hash {got}, this run "
+                             f"has {chash} (use a new label.out_dir, or delete the old cache)")
+    return done
+
+
+def quality_summary(rows: list[dict], cfg: LabelConfig) -> dict[str, Any]:
+    cov = np.array([r["coverage"] for r in rows]) if rows else np.zeros(0)
+    return {"min_coverage": cfg.min_coverage, "rows": len(rows), "kept": sum(r["keep"] for r in rows),
+            "dropped_low_coverage": int((cov < cfg.min_coverage).sum()),
+            "dropped_unsafe": sum(bool(r["unsafe"]) for r in rows),
+            "mean_coverage": round(float(cov.mean()), 4) if rows else None,
+            "coverage_hist": np.histogram(cov, bins=5, range=(0, 1))[0].tolist()}
+
+
+def run(cfg: LabelConfig, model, tokenizer, prompts: list[dict], kb: dict[str, dict],
+        inputs: dict[str, str]) -> dict[str, Any] | None:
+    """Labels every prompt into `cfg.out_dir`; returns the manifest (None if stopped early)."""
+    import jax
+    from tqdm import tqdm
+
+    out_dir = Path(cfg.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stray in out_dir.glob(".*.tmp"):  # left by a killed run; the shard is redone below
+        stray.unlink()
+    chash = config_hash(cfg, inputs)
+    n_shards = -(-len(prompts) // cfg.shard_rows)
+    done = set(check_resumable(out_dir, n_shards, chash))
+    label_key = jax.random.fold_in(jax.random.key(cfg.seed), LABEL_STREAM)
+    meta = {"config_hash": chash, "teacher": cfg.teacher}
+    todo = [i for i in range(n_shards) if i not in done]
+    bar = tqdm(total=len(prompts), initial=len(prompts) - sum(
+        len(prompts[i * cfg.shard_rows:(i + 1) * cfg.shard_rows]) for i in todo),
+        desc="label", unit="prompt", disable=not cfg.progress)
+    for written, i in enumerate(todo):
+        if cfg.stop_after_shards is not None and written >= cfg.stop_after_shards:
+            bar.close()
+            return None
+        chunk = prompts[i * cfg.shard_rows:(i + 1) * cfg.shard_rows]
+        t0 = time.time()
+        arrays, rows = label_shard(model, tokenizer, chunk, kb, i, label_key, cfg)
+        write_shard(out_dir, i, arrays, rows, meta)
+        bar.update(len(chunk))
+        bar.set_postfix(tok_s=f"{int(arrays['lengths'].sum()) / max(time.time() - t0, 1e-9):.0f}")
+    bar.close()
+    return finish(out_dir, cfg, tokenizer, n_shards, chash, inputs)
+
+
+def finish(out_dir: Path, cfg: LabelConfig, tokenizer, n_shards: int, chash: str,
+           inputs: dict[str, str]) -> dict[str, Any]:
+    """Writes manifest.json (deterministic: no timestamps) once every shard exists."""
+    from safetensors import safe_open
+
+    shards = [shard_entry(out_dir, i) for i in range(n_shards)]
+    rows = [json.loads(line) for s in shards for line in open(out_dir / s["jsonl"], encoding="utf-8")]
+    tokens = 0
+    for s in shards:
+        with safe_open(str(out_dir / s["safetensors"]), "np") as f:
+            tokens += int(f.get_tensor("lengths").sum())
+    manifest = {"stage": "label", "teacher": cfg.teacher, "config": cfg.output_fields(),
+                "config_hash": chash, "inputs": inputs, "seed": cfg.seed,
+                "sampling": {"temperature": cfg.temperature, "top_k": cfg.top_k, "top_p": cfg.top_p,
+                             "max_new_tokens": cfg.max_new_tokens},
+                "topk_logprobs": cfg.topk_logprobs, "shard_rows": cfg.shard_rows,
+                "tokenizer": {"vocab_size": tokenizer.vocab_size, "eos_id": tokenizer.eos_id,
+                              "pad_id": tokenizer.pad_id},
+                "rows": len(rows), "tokens": tokens, "quality": quality_summary(rows, cfg),
+                "shards": shards}
+    write_manifest(out_dir, manifest)
+    return manifest
+
+
+def load_teacher(cfg: LabelConfig):
+    """(model, tokenizer); "random-tiny" is ModelConfig.tiny with random weights (tests)."""
+    from models import ModelConfig, Tokenizer, Transformer, load_pretrained
+
+    tokenizer = Tokenizer.from_pretrained(cfg.tokenizer) if cfg.tokenizer else None
+    if cfg.teacher == RANDOM_TINY:
+        if tokenizer is None:
+            raise ValueError("teacher=random-tiny needs tokenizer=<dir> (a saved tokenizer)")
+        from flax import nnx
+
+        mcfg = ModelConfig.tiny(vocab_size=tokenizer.vocab_size, eos_id=tokenizer.eos_id,
+                                pad_id=tokenizer.pad_id, bos_id=tokenizer.bos_id or 0,
+                                max_position_embeddings=4096)
+        return Transformer(mcfg, rngs=nnx.Rngs(cfg.seed)), tokenizer
+    model, own = load_pretrained(cfg.teacher)
+    tokenizer = tokenizer or own
+    if tokenizer is None:
+        raise ValueError(f"teacher {cfg.teacher!r} has no tokenizer; pass tokenizer=<dir>")
+    return model, tokenizer
+
+
+def load_inputs(cfg: LabelConfig) -> tuple[list[dict], dict[str, dict], dict[str, str]]:
+    """(prompts, kb by issue_id, {name: sha256}) for the run."""
+    from data.frozen import sha256_file
+
+    kb_path = Path(cfg.kb) if cfg.kb else KB_PATH
+    prompts, _ = load_records(cfg.prompts, "prompt")
+    if not prompts:
+        raise ValueError(f"{cfg.prompts}: no prompts to label")
+    prompts = prompts[:cfg.limit] if cfg.limit is not None else prompts
+    kb = {e["issue_id"]: e for e in load_records(kb_path, "kb")[0]}
+    inputs = {"prompts": sha256_file(cfg.prompts), "kb": sha256_file(kb_path),
+              "prompt_ids_sha256": hashlib.sha256("\n".join(p["prompt_id"] for p in prompts).encode()).hexdigest()}
+    return prompts, kb, inputs
+
+
+def _main(node) -> None:
+    from hydra.utils import to_absolute_path
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.to_object(node)
+    cfg = dataclasses.replace(cfg, out_dir=to_absolute_path(cfg.out_dir),
+                              prompts=to_absolute_path(cfg.prompts),
+                              kb=to_absolute_path(cfg.kb) if cfg.kb else "",
+                              tokenizer=to_absolute_path(cfg.tokenizer) if cfg.tokenizer else "")
+    prompts, kb, inputs = load_inputs(cfg)
+    model, tokenizer = load_teacher(cfg)
+    t0 = time.time()
+    manifest = run(cfg, model, tokenizer, prompts, kb, inputs)
+    if manifest is None:
+        print(f"stopped after {cfg.stop_after_shards} new shard(s); rerun to resume: {cfg.out_dir}")
+        return
+    (Path(cfg.out_dir) / "run_info.json").write_text(json.dumps(
+        {"wall_time_s": round(time.time() - t0, 3)}) + "\n")  # not part of the deterministic cache
+    q = manifest["quality"]
+    print(f"labelled {manifest['rows']} prompts ({manifest['tokens']} tokens) into {cfg.out_dir}; "
+          f"kept {q['kept']}, dropped {q['dropped_low_coverage']} below coverage "
+          f"{q['min_coverage']} and {q['dropped_unsafe']} unsafe")
+
+
+def main() -> None:
+    import hydra
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(name="label_schema", node=LabelConfig)
+    hydra.main(version_base="1.3", config_path="../conf", config_name="label")(_main)()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""The data build: load -> clean -> dedup -> tag -> split -> contamination guard -> write.
+
+Each stage is a short pure function over lists of records returning (records, report); `build`
+chains them and `write_outputs` puts the result on disk. Nothing is dropped without a count
+in `data_report.json`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from data import clean as clean_mod
+from data import contamination, dedup as dedup_mod, split as split_mod, tagging
+from data.config import DataConfig
+from data.frozen import sha256_file, verify_manifest
+from data.io import load_records, write_jsonl
+from data.paths import CORPUS_DIR
+
+PROMPT_TAGS = {"device_type": tagging.DEVICE_LEXICON, "symptom_category": tagging.SYMPTOM_LEXICON}
+
+
+@dataclasses.dataclass
+class Corpus:
+    kb: list[dict]
+    prompts: list[dict]
+    forum: list[dict]
+    eval_cases: list[dict]
+    heldout_issues: list[str]
+    files: dict[str, str]  # relative path -> sha256 of every input read
+
+
+@dataclasses.dataclass
+class BuildResult:
+    train: list[dict]
+    val: list[dict]
+    eval_cases: list[dict]
+    heldout: list[dict]
+    forum: list[dict]
+    report: dict[str, Any]
+
+
+def corpus_dir(cfg: DataConfig) -> Path:
+    return Path(cfg.corpus_dir) if cfg.corpus_dir else CORPUS_DIR
+
+
+def load_heldout(path: Path) -> list[str]:
+    try:
+        ids = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}:{e.lineno}: bad JSON: {e.msg} (expected a list of issue ids)") from e
+    ids = ids.get("issue_ids", ids) if isinstance(ids, dict) else ids
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise ValueError(f"{path}:1: expected a JSON list of issue_id strings "
+                         f"(or {{\"issue_ids\": [...]}})")
+    return ids
+
+
+def load_corpus(cfg: DataConfig) -> tuple[Corpus, dict[str, Any]]:
+    """Reads every corpus file (eval verified against its manifest); returns loader reports."""
+    root = corpus_dir(cfg)
+    reports, files = {}, {}
+    out = {}
+    for key, rel, kind in (("kb", "kb.jsonl", "kb"), ("prompts", "prompts.jsonl", "prompt"),
+                           ("forum", "forum_raw.jsonl", "forum"), ("eval", "eval/eval.jsonl", "eval")):
+        path = root / rel
+        if key == "forum" and (not cfg.use_forum or not path.exists()):
+            out[key], reports[key] = [], {"skipped": "disabled" if not cfg.use_forum else "absent"}
+            continue
+        if key == "eval":
+            verify_manifest(path.parent)
+        out[key], rep = load_records(path, kind, on_error=cfg.on_error)
+        reports[key] = rep.as_dict()
+        files[rel] = sha256_file(path)
+    held_path = root / "eval" / "heldout_issues.json"
+    heldout = load_heldout(held_path) if held_path.exists() else []
+    if held_path.exists():
+        files["eval/heldout_issues.json"] = sha256_file(held_path)
+    return Corpus(out["kb"], out["prompts"], out["forum"], out["eval"], heldout, files), reports
+
+
+def check_references(corpus: Corpus) -> dict[str, int]:
+    """Every prompt/eval/held-out issue_id must exist in the KB; errors name the offender."""
+    kb_ids = {e["issue_id"] for e in corpus.kb}
+    for rec in corpus.prompts:
+        if rec["issue_id"] not in kb_ids:
+            raise ValueError(f"prompts.jsonl: prompt {rec['prompt_id']!r} names unknown issue "
+                             f"{rec['issue_id']!r} (add it to kb.jsonl or fix the id)")
+    for case in corpus.eval_cases:
+        if case["issue_id"] is not None and case["issue_id"] not in kb_ids:
+            raise ValueError(f"eval/eval.jsonl: case {case['case_id']!r} names unknown issue "
+                             f"{case['issue_id']!r}")
+    unknown = sorted(set(corpus.heldout_issues) - kb_ids)
+    if unknown:
+        raise ValueError(f"eval/heldout_issues.json: unknown issue ids {unknown[:5]}")
+    return {"kb_issues": len(kb_ids), "heldout_issues": len(corpus.heldout_issues)}
+
+
+def clean_stage(corpus: Corpus, cfg: DataConfig) -> tuple[Corpus, dict[str, Any]]:
+    opts = dataclasses.asdict(cfg.clean)
+    kb, r_kb = clean_mod.clean_records(corpus.kb, [], id_field="issue_id",
+                                       light_fields=["title", "causes", "steps", "escalation"], **opts)
+    prompts, r_p = clean_mod.clean_records(corpus.prompts, ["question"], id_field="prompt_id", **opts)
+    forum, r_f = clean_mod.clean_records(corpus.forum, ["text"], id_field="post_id", **opts)
+    report = {"kb": r_kb.as_dict(), "prompts": r_p.as_dict(), "forum": r_f.as_dict()}
+    if corpus.forum:
+        report["forum"]["noise_recovery"] = noise_recovery(corpus.forum, r_f.changed_ids)
+    return dataclasses.replace(corpus, kb=kb, prompts=prompts, forum=forum), report
+
+
+def noise_recovery(raw_posts: list[dict], changed: dict[str, list[str]]) -> dict[str, Any]:
+    """Per planted noise kind: how many posts carrying it the cleaner changed accordingly."""
+    out: dict[str, dict[str, int]] = {}
+    for post in raw_posts:
+        for kind in post.get("noise", []):
+            kind = kind.split(":")[0]
+            st = out.setdefault(kind, {"planted": 0, "detected": 0})
+            st["planted"] += 1
+            st["detected"] += kind in changed.get(str(post["post_id"]), [])
+    return out
+
+
+def dedup_stage(corpus: Corpus, cfg: DataConfig) -> tuple[Corpus, dict[str, Any]]:
+    kw = dict(threshold=cfg.dedup.threshold, ngram=cfg.dedup.ngram, num_perm=cfg.dedup.num_perm,
+              seed=cfg.seed + 1)
+    p = dedup_mod.dedup(corpus.prompts, text=lambda r: r["question"], id_field="prompt_id", **kw)
+    f = dedup_mod.dedup(corpus.forum, text=lambda r: r["text"], id_field="post_id", **kw)
+    report = {"prompts": p.as_dict(), "forum": f.as_dict(),
+              "clusters": {"prompts": p.clusters, "forum": f.clusters}}
+    return dataclasses.replace(corpus, prompts=p.kept, forum=f.kept), report
+
+
+def tag_stage(corpus: Corpus, cfg: DataConfig) -> tuple[Corpus, dict[str, Any]]:
+    if cfg.tag_lexicon == "none":
+        return corpus, {"skipped": "tag_lexicon=none"}
+    prompts, r_p = tagging.tag_records(corpus.prompts, text_field="question", lexicons=PROMPT_TAGS)
+    forum, r_f = tagging.tag_records(corpus.forum, text_field="text", lexicons=PROMPT_TAGS)
+    return dataclasses.replace(corpus, prompts=prompts, forum=forum), {"prompts": r_p, "forum": r_f}
+
+
+def eval_issue_ids(corpus: Corpus, cfg: DataConfig) -> list[str]:
+    ids = set(corpus.heldout_issues)
+    if cfg.split.exclude_eval_case_issues:
+        ids |= {c["issue_id"] for c in corpus.eval_cases if c["issue_id"] is not None}
+    return sorted(ids)
+
+
+def build(cfg: DataConfig) -> BuildResult:
+    """Runs every stage in memory; deterministic for a given config and corpus."""
+    corpus, load_rep = load_corpus(cfg)
+    report: dict[str, Any] = {"load": load_rep, "inputs": corpus.files,
+                              "references": check_references(corpus)}
+    corpus, report["clean"] = clean_stage(corpus, cfg)
+    corpus, report["dedup"] = dedup_stage(corpus, cfg)
+    corpus, report["tagging"] = tag_stage(corpus, cfg)
+    parts = split_mod.split_by_issue(corpus.prompts, eval_issues=eval_issue_ids(corpus, cfg),
+                                     val_frac=cfg.split.val_frac, seed=cfg.seed)
+    report["split"] = parts.as_dict()
+    if not parts.train:
+        raise ValueError("data build: no training prompts left after the split (every issue is "
+                         "held out for eval; set data.split.exclude_eval_case_issues=false?)")
+    guard_kw = dict(threshold=cfg.contamination.threshold, embedding=cfg.contamination.embedding)
+    g_train = contamination.guard(parts.train, corpus.eval_cases, **guard_kw)
+    g_val = contamination.guard(parts.val, corpus.eval_cases, **guard_kw)
+    report["contamination"] = {"train": g_train.as_dict(), "val": g_val.as_dict()}
+    report["final"] = {"train": len(g_train.kept), "val": len(g_val.kept),
+                       "eval": len(corpus.eval_cases), "heldout_prompts": len(parts.heldout),
+                       "forum": len(corpus.forum), "kb": len(corpus.kb)}
+    return BuildResult(g_train.kept, g_val.kept, corpus.eval_cases, parts.heldout, corpus.forum, report)
+
+
+def config_hash(cfg: DataConfig) -> str:
+    blob = json.dumps(dataclasses.asdict(cfg), sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def write_outputs(result: BuildResult, out_dir: str | Path) -> dict[str, str]:
+    """Writes the split files and `data_report.json`; returns {file: sha256}."""
+    out_dir = Path(out_dir)
+    files = {"train.jsonl": result.train, "val.jsonl": result.val, "eval.jsonl": result.eval_cases,
+             "heldout_prompts.jsonl": result.heldout, "forum_clean.jsonl": result.forum}
+    for name, recs in files.items():
+        write_jsonl(out_dir / name, recs)
+    report_path = out_dir / "data_report.json"
+    report_path.write_text(json.dumps(result.report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return {name: sha256_file(out_dir / name) for name in [*files, "data_report.json"]}

@@ -1,0 +1,105 @@
+"""In-process serving metrics, rendered as Prometheus text (default) or JSON."""
+from __future__ import annotations
+
+import bisect
+import threading
+from collections import Counter
+
+# Seconds. Generation on 2 CPU cores takes 0.1 s .. minutes.
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+
+
+class Histogram:
+    def __init__(self, buckets=LATENCY_BUCKETS):
+        self.buckets = tuple(buckets)
+        self.counts = [0] * (len(self.buckets) + 1)  # last = +Inf
+        self.sum = 0.0
+        self.n = 0
+
+    def observe(self, v: float) -> None:
+        self.counts[bisect.bisect_left(self.buckets, v)] += 1
+        self.sum += v
+        self.n += 1
+
+    def cumulative(self) -> list[tuple[str, int]]:
+        out, acc = [], 0
+        for le, c in zip([*map(str, self.buckets), "+Inf"], self.counts):
+            acc += c
+            out.append((le, acc))
+        return out
+
+
+class Metrics:
+    """Thread-safe counters: requests by route and status, answers by served_by and route reason,
+    fallbacks, rate-limit and overload rejections; latency histograms per endpoint."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.requests: Counter = Counter()  # (path, status)
+        self.served_by: Counter = Counter()  # model name
+        self.routes: Counter = Counter()  # (route, reason kind)
+        self.events: Counter = Counter()  # fallback, rate_limited, overloaded, stt, tts, ...
+        self.latency: dict[str, Histogram] = {}
+        self.tokens_out = 0
+
+    def request(self, path: str, status: int, seconds: float | None = None) -> None:
+        with self._lock:
+            self.requests[(path, status)] += 1
+            if seconds is not None:
+                self.latency.setdefault(path, Histogram()).observe(seconds)
+
+    def answer(self, served_by: str, route: str, reason: str, tokens: int) -> None:
+        with self._lock:
+            self.served_by[served_by] += 1
+            self.routes[(route, reason.split(":", 1)[0])] += 1
+            self.tokens_out += tokens
+
+    def event(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            self.events[name] += n
+
+    def as_json(self, gauges: dict | None = None) -> dict:
+        with self._lock:
+            return {
+                "requests": [{"path": p, "status": s, "count": c}
+                             for (p, s), c in sorted(self.requests.items())],
+                "served_by": dict(self.served_by),
+                "routes": [{"route": r, "reason": k, "count": c}
+                           for (r, k), c in sorted(self.routes.items())],
+                "events": dict(self.events),
+                "tokens_out": self.tokens_out,
+                "latency_seconds": {p: {"count": h.n, "sum": round(h.sum, 6),
+                                        "buckets": dict(h.cumulative())}
+                                    for p, h in sorted(self.latency.items())},
+                "gauges": gauges or {},
+            }
+
+    def as_prometheus(self, gauges: dict | None = None) -> str:
+        def esc(v: str) -> str:
+            return str(v).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+        lines = ["# TYPE mighty_requests_total counter"]
+        with self._lock:
+            for (p, s), c in sorted(self.requests.items()):
+                lines.append(f'mighty_requests_total{{path="{esc(p)}",status="{s}"}} {c}')
+            lines.append("# TYPE mighty_served_by_total counter")
+            for m, c in sorted(self.served_by.items()):
+                lines.append(f'mighty_served_by_total{{model="{esc(m)}"}} {c}')
+            lines.append("# TYPE mighty_route_total counter")
+            for (r, k), c in sorted(self.routes.items()):
+                lines.append(f'mighty_route_total{{route="{r}",reason="{esc(k)}"}} {c}')
+            lines.append("# TYPE mighty_events_total counter")
+            for e, c in sorted(self.events.items()):
+                lines.append(f'mighty_events_total{{event="{esc(e)}"}} {c}')
+            lines.append("# TYPE mighty_tokens_out_total counter")
+            lines.append(f"mighty_tokens_out_total {self.tokens_out}")
+            lines.append("# TYPE mighty_request_latency_seconds histogram")
+            for p, h in sorted(self.latency.items()):
+                for le, acc in h.cumulative():
+                    lines.append(f'mighty_request_latency_seconds_bucket{{path="{esc(p)}",le="{le}"}} {acc}')
+                lines.append(f'mighty_request_latency_seconds_sum{{path="{esc(p)}"}} {h.sum:.6f}')
+                lines.append(f'mighty_request_latency_seconds_count{{path="{esc(p)}"}} {h.n}')
+        for g, v in sorted((gauges or {}).items()):
+            lines.append(f"# TYPE mighty_{g} gauge")
+            lines.append(f"mighty_{g} {v}")
+        return "\n".join(lines) + "\n"

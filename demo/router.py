@@ -1,0 +1,62 @@
+"""Which model answers: a pure decision over facts the server has already measured.
+
+The student answers by default. The teacher answers when
+  1. an admin forces it (X-Admin-Token header matching `admin_token`),
+  2. the question mentions a hazard (escalation/safety keyword: smoke, swollen battery, ...),
+  3. the student prompt plus the retrieved context would exceed the student's token budget,
+  4. retrieval confidence is below the threshold (the student has nothing to lean on).
+The first rule that fires is the reason; the order above is the priority.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Literal, Sequence
+
+Route = Literal["student", "teacher"]
+
+
+@dataclasses.dataclass(frozen=True)
+class RouteFacts:
+    question: str
+    prompt_tokens: int  # student prompt + retrieved context, in tokens
+    retrieval_confidence: float  # in [0, 1]; 0 when retrieval is off or found nothing
+    admin_teacher: bool = False
+
+
+def _keyword_re(keywords: Sequence[str]) -> re.Pattern | None:
+    words = sorted({k.strip().lower() for k in keywords if k.strip()}, key=len, reverse=True)
+    if not words:
+        return None
+    # Whole words only, so "shock" does not fire on "shockproof" and "spark" not on "sparkle".
+    alt = "|".join(r"\s+".join(map(re.escape, w.split())) for w in words)
+    return re.compile(rf"(?<![\w-])(?:{alt})(?![\w-])", re.IGNORECASE)
+
+
+_CACHE: dict[tuple[str, ...], re.Pattern | None] = {}
+
+
+def find_escalation(question: str, keywords: Sequence[str]) -> str | None:
+    """The first escalation keyword in `question` (lower-cased), or None."""
+    key = tuple(keywords)
+    if key not in _CACHE:
+        _CACHE[key] = _keyword_re(keywords)
+    pat = _CACHE[key]
+    m = pat.search(question) if pat else None
+    return re.sub(r"\s+", " ", m.group(0).lower()) if m else None
+
+
+def decide(facts: RouteFacts, *, token_budget: int, min_confidence: float,
+           escalation_keywords: Sequence[str]) -> tuple[Route, str]:
+    """(route, reason). reason is one of `admin_flag`, `escalation:<keyword>`,
+    `token_budget:<n>><budget>`, `low_confidence:<c><<threshold>`, `default`."""
+    if facts.admin_teacher:
+        return "teacher", "admin_flag"
+    kw = find_escalation(facts.question, escalation_keywords)
+    if kw is not None:
+        return "teacher", f"escalation:{kw}"
+    if facts.prompt_tokens > token_budget:
+        return "teacher", f"token_budget:{facts.prompt_tokens}>{token_budget}"
+    if facts.retrieval_confidence < min_confidence:
+        return "teacher", f"low_confidence:{facts.retrieval_confidence:.2f}<{min_confidence:.2f}"
+    return "student", "default"

@@ -1,0 +1,122 @@
+"""Everything the routes share, built once at startup (models load in the lifespan)."""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+
+from demo.config import ServeConfig
+from demo.engine import Engine, GenRequest, ModelEngine
+from demo.limits import RateLimiter
+from demo.metrics import Metrics
+from demo.runner import ModelRunner
+from demo.service import Assistant
+
+log = logging.getLogger("demo.state")
+
+
+@dataclasses.dataclass
+class ServerState:
+    cfg: ServeConfig
+    metrics: Metrics
+    limiter: RateLimiter
+    runners: dict[str, ModelRunner]
+    assistant: Assistant
+    transcriber: object | None  # demo.stt.Transcriber
+    tts_ok: bool
+    retrieval_ok: bool
+    started: float
+    stt_lock: asyncio.Semaphore
+
+    def model_for(self, name: str | None) -> ModelRunner | None:
+        """An OpenAI `model` field -> runner: None/"teacher"/"student" or an engine name."""
+        if name in (None, "", "teacher"):
+            return self.runners["teacher"]
+        if name == "student":
+            return self.runners["student"]
+        for key in ("teacher", "student"):
+            if self.runners[key].name == name:
+                return self.runners[key]
+        return None
+
+
+def load_engines(cfg: ServeConfig) -> dict[str, Engine]:
+    """One engine per distinct source: the default config serves the packaged teacher on both
+    routes from a single copy of the weights."""
+    t0 = time.perf_counter()
+    teacher = ModelEngine(cfg.teacher, seed=cfg.engine.seed)
+    student = teacher if cfg.student == cfg.teacher else ModelEngine(
+        cfg.student, seed=cfg.engine.seed + 1, teacher_source=cfg.teacher)
+    log.info("engines loaded in %.1fs: student=%s teacher=%s", time.perf_counter() - t0,
+             student.name, teacher.name)
+    return {"student": student, "teacher": teacher}
+
+
+def load_retriever(cfg: ServeConfig):
+    if not cfg.retrieval:
+        return None
+    import data
+
+    try:
+        kb = data.load_kb()
+    except FileNotFoundError as e:
+        raise RuntimeError(f"retrieval=true needs the knowledge base ({e}); build it with "
+                           "`python -m data.corpus.generate`, or serve with retrieval=false") from None
+    return data.Retriever(kb)
+
+
+def load_transcriber(cfg: ServeConfig):
+    if not cfg.stt.enabled:
+        return None
+    from demo.stt import Transcriber
+
+    s = cfg.stt
+    return Transcriber(model_path=s.model_path, cpu_threads=s.cpu_threads, beam_size=s.beam_size,
+                       language=s.language, lexicon=s.lexicon,
+                       max_bytes=cfg.limits.max_audio_bytes, max_seconds=cfg.limits.max_audio_seconds)
+
+
+def tts_available(cfg: ServeConfig) -> bool:
+    if not cfg.tts.enabled:
+        return False
+    import shutil
+
+    return shutil.which("espeak-ng") is not None
+
+
+def warmup(engines: dict[str, Engine], cfg: ServeConfig, max_batch: int) -> None:
+    """Compile the decode shapes a first user would hit (batch 1 and a full batch)."""
+    t0 = time.perf_counter()
+    msgs = [{"role": "user", "content": "My speaker has no sound."}]
+    seen = set()
+    for e in engines.values():
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        for b in sorted({1, max_batch}):
+            e.generate_batch([GenRequest(msgs, 4, cfg.engine.temperature)] * b)
+    log.info("warmup done in %.1fs", time.perf_counter() - t0)
+
+
+def build_state(cfg: ServeConfig, engines: dict[str, Engine] | None = None) -> ServerState:
+    engines = engines or load_engines(cfg)
+    if cfg.engine.warmup:
+        warmup(engines, cfg, cfg.engine.max_batch)
+    lim = cfg.limits
+    runners = {}
+    by_engine: dict[int, ModelRunner] = {}
+    for route, eng in engines.items():
+        if id(eng) not in by_engine:  # shared weights -> shared queue and batcher
+            by_engine[id(eng)] = ModelRunner(
+                eng, max_batch=cfg.engine.max_batch, window_s=cfg.engine.batch_window_ms / 1000,
+                max_queue=lim.max_queue, max_concurrency=lim.max_concurrency,
+                timeout_s=lim.queue_timeout_s)
+        runners[route] = by_engine[id(eng)]
+    metrics = Metrics()
+    retriever = load_retriever(cfg)
+    return ServerState(
+        cfg=cfg, metrics=metrics, limiter=RateLimiter(lim.rate_per_s, lim.burst),
+        runners=runners, assistant=Assistant(cfg, runners, retriever, metrics),
+        transcriber=load_transcriber(cfg), tts_ok=tts_available(cfg),
+        retrieval_ok=retriever is not None, started=time.time(), stt_lock=asyncio.Semaphore(1))

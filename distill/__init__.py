@@ -1,0 +1,32 @@
+"""Knowledge distillation: KD losses, per-token α, (later) labeling cache and KD step."""
+from distill.alpha import (
+    alpha_from_boost,
+    boost_vocab_mask,
+    lexicon_span_mask,
+    token_alpha,
+)
+from distill.losses import (
+    DIVERGENCES,
+    forward_kl,
+    generalized_jsd,
+    kd_loss,
+    reverse_kl,
+    skew_forward_kl,
+    skew_reverse_kl,
+    soft_divergence,
+)
+
+__all__ = [
+    "DIVERGENCES",
+    "alpha_from_boost",
+    "boost_vocab_mask",
+    "forward_kl",
+    "generalized_jsd",
+    "kd_loss",
+    "lexicon_span_mask",
+    "reverse_kl",
+    "skew_forward_kl",
+    "skew_reverse_kl",
+    "soft_divergence",
+    "token_alpha",
+]

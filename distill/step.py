@@ -1,0 +1,170 @@
+"""The jitted KD step and its optimizer.
+
+Train state: a plain pytree `{"params": nested dict, "opt": optax state, "step": int32}`; the
+model's structure (`graphdef`) is static and closed over. A batch holds `M = grad_accum`
+microbatches of `b` sequences, each sequence a left-padded student prompt `[P]` followed by a
+right-padded teacher (or student, on-policy) completion `[N]`:
+
+  prompt_ids, prompt_mask          (M, b, P)  int32
+  completion_ids, completion_mask  (M, b, N)  int32
+  boost                            (M, b, N)  bool   high-stakes tokens (per-token α)
+  teacher: topk_ids + topk_logprobs (M, b, N, K)     from the label cache, or
+           teacher_logits           (M, b, N, V)     from a live teacher (on-policy)
+
+Only completion tokens are scored (mask = completion_mask); logits are computed for the N
+completion positions only, never for the prompt. One compiled program per (P, N, teacher kind).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import nnx
+
+from distill.alpha import alpha_from_boost
+from distill.config import KDConfig, OptimConfig
+from distill.losses import kd_loss
+
+NO_DECAY_KEYS = ("embed", "lm_head")
+
+
+@dataclasses.dataclass(frozen=True)
+class LossSpec:
+    """Static loss knobs (hashable, closed over by jit): T, α, boost multiplier, D, β, skew."""
+
+    temperature: float = 1.0
+    alpha: float = 0.5
+    multiplier: float = 1.0
+    divergence: str = "forward_kl"
+    beta: float = 0.5
+    skew: float = 0.1
+
+    @classmethod
+    def from_config(cls, kd: KDConfig) -> "LossSpec":
+        return cls(kd.temperature, kd.alpha, kd.alpha_boost.multiplier, kd.divergence, kd.beta, kd.skew)
+
+
+def decay_mask(params: Any) -> Any:
+    """True where AdamW decays: matrices only, and not the token embedding / head."""
+    def keep(path, x):
+        names = {str(getattr(k, "key", k)) for k in path}
+        return x.ndim >= 2 and not names & set(NO_DECAY_KEYS)
+    return jax.tree_util.tree_map_with_path(keep, params)
+
+
+def make_optimizer(opt: OptimConfig, total_steps: int):
+    """-> (optax transformation, lr schedule): clip → AdamW(masked decay), warmup + cosine."""
+    schedule = optax.warmup_cosine_decay_schedule(
+        init_value=0.0, peak_value=opt.lr, warmup_steps=min(opt.warmup_steps, total_steps - 1),
+        decay_steps=max(total_steps, 1), end_value=opt.lr * opt.min_lr_ratio)
+    tx = optax.chain(
+        optax.clip_by_global_norm(opt.clip_norm),
+        optax.adamw(schedule, b1=opt.b1, b2=opt.b2, eps=opt.eps,
+                    weight_decay=opt.weight_decay, mask=decay_mask))
+    return tx, schedule
+
+
+def init_state(params: Any, tx) -> dict:
+    return {"params": params, "opt": tx.init(params), "step": jnp.zeros((), jnp.int32)}
+
+
+def completion_logits(model, mb) -> jax.Array:
+    """(b, N, V) student logits at the positions that predict the completion tokens."""
+    ids = jnp.concatenate([mb["prompt_ids"], mb["completion_ids"]], axis=1)  # (b, P+N)
+    mask = jnp.concatenate([mb["prompt_mask"], mb["completion_mask"]], axis=1)
+    P, N = mb["prompt_ids"].shape[1], mb["completion_ids"].shape[1]
+    h = model.hidden(ids, attention_mask=mask)  # (b, P+N, D)
+    return model.unembed(h[:, P - 1:P + N - 1])  # position t predicts token t+1
+
+
+def teacher_of(mb):
+    if "teacher_logits" in mb:
+        return mb["teacher_logits"]
+    return (mb["topk_ids"], mb["topk_logprobs"])
+
+
+def microbatch_loss(params, mb, graphdef, rest, spec: LossSpec):
+    """Token-summed loss (for token-weighted accumulation) and the loss metrics."""
+    model = nnx.merge(graphdef, params, rest)
+    logits = completion_logits(model, mb)
+    alpha_bt = alpha_from_boost(mb["boost"], base_alpha=spec.alpha, multiplier=spec.multiplier)
+    loss, metrics = kd_loss(logits, teacher_of(mb), mb["completion_ids"], mb["completion_mask"],
+                            temperature=spec.temperature, alpha=alpha_bt,
+                            divergence=spec.divergence, beta=spec.beta, skew=spec.skew)
+    return loss * metrics["kd/tokens"], metrics
+
+
+def _reduce_metrics(stacked: dict) -> dict:
+    """(M,) per-microbatch metrics → one value: token-weighted mean, sum for counts, max for maxima."""
+    w = stacked["kd/tokens"].astype(jnp.float32)
+    out = {}
+    for k, v in stacked.items():
+        if k == "kd/tokens":
+            out[k] = jnp.sum(v)
+        elif k.endswith("_max"):
+            out[k] = jnp.max(v)
+        else:
+            out[k] = jnp.sum(v * w) / jnp.maximum(jnp.sum(w), 1.0)
+    return out
+
+
+def make_kd_step(graphdef, rest, tx, schedule, spec: LossSpec):
+    """-> jitted `kd_step(state, batch, key) -> (state, metrics)`, state donated."""
+    grad_fn = jax.value_and_grad(microbatch_loss, has_aux=True)
+
+    def kd_step(state, batch, key):
+        del key  # the step is deterministic (no dropout); kept for the step signature
+        params = state["params"]
+
+        def micro(g_acc, mb):  # sum of token-summed grads over microbatches
+            (_, metrics), g = grad_fn(params, mb, graphdef, rest, spec)
+            return jax.tree.map(jnp.add, g_acc, g), metrics
+
+        zeros = jax.tree.map(jnp.zeros_like, params)
+        g_sum, stacked = jax.lax.scan(micro, zeros, batch)
+        metrics = _reduce_metrics(stacked)
+        grads = jax.tree.map(lambda g: g / jnp.maximum(metrics["kd/tokens"], 1), g_sum)
+        updates, opt = tx.update(grads, state["opt"], params)
+        params = optax.apply_updates(params, updates)
+        metrics["kd/grad_norm"] = optax.global_norm(grads)
+        metrics["kd/update_norm"] = optax.global_norm(updates)
+        metrics["kd/lr"] = schedule(state["step"])
+        return {"params": params, "opt": opt, "step": state["step"] + 1}, metrics
+
+    return jax.jit(kd_step, donate_argnums=0)
+
+
+def make_score_fn(graphdef, rest):
+    """-> jitted `score(params, batch) -> per-example (kl, ce, top1, tokens)` at T = 1, α = 0.
+
+    `batch` is one microbatch (no M axis) with a top-K teacher; KL is forward KL(p ‖ q) on the
+    K + 1 outcome space (top-K + tail), a per-example token mean. Used by eval and the probe.
+    """
+    def score(params, mb):
+        model = nnx.merge(graphdef, params, rest)
+        logits = completion_logits(model, mb)  # (b, N, V)
+
+        def one(l_tv, ids_tk, lp_tk, y_t, m_t):
+            _, m = kd_loss(l_tv[None], (ids_tk[None], lp_tk[None]), y_t[None], m_t[None],
+                           temperature=1.0, alpha=0.0, divergence="forward_kl")
+            return m["kd/divergence"], m["kd/ce"], m["kd/top1_agreement"], m["kd/tokens"]
+
+        return jax.vmap(one)(logits, mb["topk_ids"], mb["topk_logprobs"],
+                             mb["completion_ids"], mb["completion_mask"])
+
+    return jax.jit(score)
+
+
+def make_teacher_logits_fn(graphdef, rest):
+    """-> jitted live-teacher scoring: (params, t_prompt_ids, t_prompt_mask, comp_ids,
+    comp_mask) -> (b, N, V) teacher logits on the (student-generated) completion."""
+    def teacher_logits(params, p_ids, p_mask, c_ids, c_mask):
+        model = nnx.merge(graphdef, params, rest)
+        mb = {"prompt_ids": p_ids, "prompt_mask": p_mask, "completion_ids": c_ids,
+              "completion_mask": c_mask}
+        return completion_logits(model, mb)
+
+    return jax.jit(teacher_logits)

@@ -1,0 +1,131 @@
+"""Teacher loading and student initialisation: from scratch, layer-pruned, or pretrained.
+
+Layer pruning keeps a subset of the teacher's decoder blocks, in order, and copies the token
+embedding, the final norm and the head (tied or not) unchanged. The kept blocks' weights are
+the teacher's exactly; only the residual stream between them changes.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from distill.config import StudentConfig, TeacherConfig
+from models.config import ModelConfig
+from models.transformer import Transformer
+
+
+def choose_layers(num_teacher_layers: int, *, num_layers: int, strategy: str = "even",
+                  every_k: int = 4, keep: Sequence[int] | None = None) -> list[int]:
+    """Teacher block indices to keep, ascending.
+
+    even: `num_layers` indices spread evenly over [0, L-1], first and last included
+      (the first block builds token features, the last one shapes the output distribution).
+    first_last_every_k: 0, k, 2k, … plus L-1 (num_layers ignored).
+    `keep` (explicit indices) overrides both.
+    """
+    L = num_teacher_layers
+    if keep is not None:
+        out = sorted(int(i) for i in keep)
+        if out[-1] >= L or out[0] < 0:
+            raise ValueError(f"student.keep_layers={list(keep)} out of range for a {L}-layer teacher")
+        return out
+    if strategy == "even":
+        if num_layers > L:
+            raise ValueError(f"student.num_layers={num_layers} exceeds the teacher's {L} layers")
+        if num_layers == 1:
+            return [L - 1]
+        return sorted({int(round(x)) for x in np.linspace(0, L - 1, num_layers)})
+    if strategy == "first_last_every_k":
+        return sorted(set(range(0, L, every_k)) | {L - 1})
+    raise ValueError(f"unknown pruning strategy {strategy!r}")
+
+
+def params_of(model: Transformer) -> dict:
+    """Plain nested dict of the model's parameters (layer indices are int keys)."""
+    return nnx.to_pure_dict(nnx.state(model, nnx.Param))
+
+
+def prune_layers(teacher: Transformer, keep: Sequence[int]) -> Transformer:
+    """A new model holding teacher blocks `keep` (copies, not views) + embeddings/norm/head."""
+    cfg = teacher.cfg.replace(num_layers=len(keep))
+    student = nnx.eval_shape(lambda: Transformer(cfg, rngs=nnx.Rngs(0)))
+    graphdef, abstract = nnx.split(student, nnx.Param)
+    t = params_of(teacher)
+    p = {k: v for k, v in t.items() if k != "layers"}
+    p["layers"] = {new: t["layers"][old] for new, old in enumerate(keep)}
+    p = jax.tree.map(jnp.array, p)  # copy: the student never aliases teacher buffers
+    nnx.replace_by_pure_dict(abstract, p)
+    return nnx.merge(graphdef, abstract)
+
+
+def random_model(cfg: ModelConfig, seed: int, logit_scale: float = 1.0) -> Transformer:
+    """A randomly initialised model; `logit_scale` multiplies the head so the distribution is
+    peaked (a random 0.02-std init is nearly uniform, which makes a useless test teacher)."""
+    model = Transformer(cfg, rngs=nnx.Rngs(seed))
+    if logit_scale != 1.0:
+        if cfg.tie_embeddings:
+            raise ValueError("teacher.logit_scale needs an untied head (tie_embeddings=false)")
+        model.lm_head.value = model.lm_head.value * logit_scale
+    return model
+
+
+def load_teacher(cfg: TeacherConfig):
+    """-> (Transformer, tokenizer). source="random" builds a test teacher with `ToyTokenizer`."""
+    if cfg.source == "random":
+        mcfg = ModelConfig(**dict(cfg.model))
+        return random_model(mcfg, cfg.seed, cfg.logit_scale), ToyTokenizer(mcfg)
+    from models.loading import load_pretrained
+
+    model, tok = load_pretrained(cfg.source, dtype=cfg.dtype)
+    if tok is None:
+        raise ValueError(f"teacher {cfg.source!r} has no tokenizer; KD needs one to decode answers")
+    return model, tok
+
+
+def init_student(cfg: StudentConfig, teacher: Transformer, key: jax.Array) -> Transformer:
+    """Build the student per `cfg.init`; its vocabulary must match the teacher's."""
+    if cfg.init == "pruned":
+        keep = choose_layers(teacher.cfg.num_layers, num_layers=cfg.num_layers,
+                             strategy=cfg.strategy, every_k=cfg.every_k, keep=cfg.keep_layers)
+        student = prune_layers(teacher, keep)
+    elif cfg.init == "scratch":
+        overrides = dict(cfg.model)
+        overrides.setdefault("num_layers", cfg.num_layers)
+        mcfg = teacher.cfg.replace(**overrides, param_dtype=cfg.dtype, dtype=cfg.dtype)
+        seed = int(jax.random.randint(key, (), 0, 2**31 - 1))
+        student = Transformer(mcfg, rngs=nnx.Rngs(seed))
+    else:
+        from models.loading import load_pretrained
+
+        student, _ = load_pretrained(cfg.source, dtype=cfg.dtype)
+    if student.cfg.vocab_size != teacher.cfg.vocab_size:
+        raise ValueError(f"student vocab {student.cfg.vocab_size} != teacher vocab "
+                         f"{teacher.cfg.vocab_size}: KD on token distributions needs one tokenizer")
+    return student
+
+
+def param_count(model: Transformer) -> int:
+    return int(sum(np.prod(x.shape) for x in jax.tree.leaves(params_of(model))))
+
+
+class ToyTokenizer:
+    """Word-per-id tokenizer for random test models: id i <-> "w{i}" (specials skipped)."""
+
+    def __init__(self, cfg: ModelConfig):
+        self.vocab_size, self.eos_id, self.pad_id, self.bos_id = (
+            cfg.vocab_size, cfg.eos_id, cfg.pad_id, cfg.bos_id)
+        self._special = {cfg.eos_id, cfg.pad_id, cfg.bos_id}
+
+    def encode(self, text: str, **_) -> list[int]:
+        return [int(w[1:]) for w in text.split() if w.startswith("w") and w[1:].isdigit()]
+
+    def decode(self, ids, skip_special_tokens: bool = True) -> str:
+        return " ".join(f"w{int(i)}" for i in ids
+                        if not (skip_special_tokens and int(i) in self._special))
+
+    def save(self, out_dir) -> None:  # nothing to persist: the test re-creates it from the config
+        pass

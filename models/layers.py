@@ -1,0 +1,171 @@
+"""Decoder building blocks: RMSNorm, RoPE, GQA attention over a fixed-size KV cache, SwiGLU.
+
+Parameters carry logical axis names in their `out_sharding` metadata (never a mesh axis);
+models/sharding.py maps them to a mesh. Kernels are stored `[in, out]` with heads split out,
+e.g. q `[embed, heads, head_dim]`, so the logical names line up with each dimension.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from models.config import ModelConfig
+
+NEG_INF = -1e30  # finite, so fully masked rows (left padding) give a uniform row, not NaN
+
+
+def param(rngs: nnx.Rngs | None, shape, axes, dtype, init="normal", scale=0.02) -> nnx.Param:
+    """A parameter tagged with logical axes; `eager_sharding=False` keeps it mesh-free."""
+    if init == "ones":
+        value = jnp.ones(shape, dtype)
+    elif init == "zeros":
+        value = jnp.zeros(shape, dtype)
+    else:
+        value = (scale * jax.random.normal(rngs.params(), shape, jnp.float32)).astype(dtype)
+    return nnx.Param(value, out_sharding=tuple(axes), eager_sharding=False)
+
+
+class KVCache(NamedTuple):
+    """Fixed-size cache; every row writes the same slot, so one scalar `index` suffices.
+
+    keys/values: one `[B, kv_heads, S, head_dim]` array per layer (head-major, so the decode
+    score `q·K` is a plain batched matmul); mask `[B, S]` int32, 1 on filled real-token slots.
+    """
+
+    keys: tuple
+    values: tuple
+    mask: jax.Array
+    index: jax.Array
+
+    @classmethod
+    def init(cls, cfg: ModelConfig, batch: int, size: int) -> "KVCache":
+        shape = (batch, cfg.num_kv_heads, size, cfg.head_dim)
+        def zeros():
+            return tuple(jnp.zeros(shape, cfg.jnp_dtype) for _ in range(cfg.num_layers))
+
+        return cls(zeros(), zeros(), jnp.zeros((batch, size), jnp.int32), jnp.zeros((), jnp.int32))
+
+
+class RMSNorm(nnx.Module):
+    def __init__(self, dim: int, eps: float, dtype, param_dtype):
+        self.scale = param(None, (dim,), ("embed",), param_dtype, init="ones")
+        self.eps, self.dtype = eps, dtype
+
+    def __call__(self, x):
+        xf = x.astype(jnp.float32)
+        xf = xf * jax.lax.rsqrt(jnp.mean(xf * xf, axis=-1, keepdims=True) + self.eps)
+        return (self.scale[...].astype(self.dtype) * xf.astype(self.dtype))
+
+
+@functools.lru_cache(maxsize=32)
+def rope_inv_freq(cfg: ModelConfig) -> np.ndarray:
+    """`[head_dim/2]` float32 inverse frequencies, with linear/llama3 scaling as in HF."""
+    dim = cfg.head_dim
+    inv = (1.0 / (cfg.rope_theta ** (np.arange(0, dim, 2, dtype=np.float32) / dim))).astype(np.float32)
+    s = cfg.rope_scaling
+    if not s:
+        return inv
+    if s["rope_type"] == "linear":
+        return (inv / s["factor"]).astype(np.float32)
+    old, lo, hi, factor = (s["original_max_position_embeddings"], s["low_freq_factor"],
+                           s["high_freq_factor"], s["factor"])
+    wavelen = 2 * math.pi / inv
+    scaled = np.where(wavelen > old / lo, inv / factor, inv)
+    smooth = (old / wavelen - lo) / (hi - lo)
+    smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+    medium = (wavelen >= old / hi) & (wavelen <= old / lo)
+    return np.where(medium, smoothed, scaled).astype(np.float32)
+
+
+def apply_rope(x, positions, inv_freq):
+    """x `[B, T, N, Dh]`, positions `[B, T]` int -> rotated x (HF rotate_half convention)."""
+    freqs = positions.astype(jnp.float32)[..., None] * inv_freq  # (B, T, Dh/2)
+    cos = jnp.cos(freqs)[:, :, None, :].astype(x.dtype)
+    sin = jnp.sin(freqs)[:, :, None, :].astype(x.dtype)
+    x1, x2 = jnp.split(x, 2, axis=-1)
+    return jnp.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
+
+
+class Attention(nnx.Module):
+    def __init__(self, cfg: ModelConfig, rngs: nnx.Rngs):
+        d, h, k, hd, pd = cfg.hidden_size, cfg.num_heads, cfg.num_kv_heads, cfg.head_dim, cfg.jnp_param_dtype
+        self.q = param(rngs, (d, h, hd), ("embed", "heads", "head_dim"), pd)
+        self.k = param(rngs, (d, k, hd), ("embed", "kv_heads", "head_dim"), pd)
+        self.v = param(rngs, (d, k, hd), ("embed", "kv_heads", "head_dim"), pd)
+        self.o = param(rngs, (h, hd, d), ("heads", "head_dim", "embed"), pd)
+        if cfg.qkv_bias:
+            self.q_bias = param(None, (h, hd), ("heads", "head_dim"), pd, init="zeros")
+            self.k_bias = param(None, (k, hd), ("kv_heads", "head_dim"), pd, init="zeros")
+            self.v_bias = param(None, (k, hd), ("kv_heads", "head_dim"), pd, init="zeros")
+        self.cfg = cfg
+
+    def _proj(self, x, name):
+        y = jnp.einsum("btd,dnh->btnh", x, getattr(self, name)[...].astype(x.dtype))
+        if self.cfg.qkv_bias:
+            y = y + getattr(self, name + "_bias")[...].astype(x.dtype)
+        return y
+
+    def __call__(self, x, positions, mask, layer_cache=None, index=None):
+        """x `[B,T,D]`; mask `[B,T]` (no cache) or the cache mask `[B,S]` already updated.
+
+        Returns (out `[B,T,D]`, (k, v) cache arrays or None).
+        """
+        cfg = self.cfg
+        b, t, _ = x.shape
+        inv_freq = rope_inv_freq(cfg)  # numpy constant folded into the graph
+        q = apply_rope(self._proj(x, "q"), positions, inv_freq)  # (B, T, H, Dh)
+        k = apply_rope(self._proj(x, "k"), positions, inv_freq)  # (B, T, K, Dh)
+        v = self._proj(x, "v")
+        k, v = k.transpose(0, 2, 1, 3), v.transpose(0, 2, 1, 3)  # (B, K, T, Dh)
+        if layer_cache is None:
+            query_slot = jnp.arange(t)
+        else:
+            ck, cv = layer_cache
+            k = jax.lax.dynamic_update_slice(ck, k.astype(ck.dtype), (0, 0, index, 0))
+            v = jax.lax.dynamic_update_slice(cv, v.astype(cv.dtype), (0, 0, index, 0))
+            query_slot = index + jnp.arange(t)
+        s = k.shape[2]
+        causal = jnp.arange(s)[None, :] <= query_slot[:, None]  # (T, S)
+        allowed = causal[None, None, None] & (mask[:, None, None, None, :] > 0)  # (B,1,1,T,S)
+        g = cfg.num_heads // cfg.num_kv_heads
+        qg = q.reshape(b, t, cfg.num_kv_heads, g, cfg.head_dim).transpose(0, 2, 3, 1, 4)  # (B,K,G,T,Dh)
+        scores = jnp.einsum("bkgtd,bksd->bkgts", qg, k.astype(q.dtype),
+                            preferred_element_type=jnp.float32) / math.sqrt(cfg.head_dim)
+        probs = jax.nn.softmax(jnp.where(allowed, scores, NEG_INF), axis=-1).astype(q.dtype)
+        out = jnp.einsum("bkgts,bksd->btkgd", probs, v.astype(q.dtype))
+        out = out.reshape(b, t, cfg.num_heads, cfg.head_dim)
+        y = jnp.einsum("bthd,hdo->bto", out, self.o[...].astype(x.dtype))
+        return y, (None if layer_cache is None else (k, v))
+
+
+class MLP(nnx.Module):
+    def __init__(self, cfg: ModelConfig, rngs: nnx.Rngs):
+        d, f, pd = cfg.hidden_size, cfg.intermediate_size, cfg.jnp_param_dtype
+        self.gate = param(rngs, (d, f), ("embed", "mlp"), pd)
+        self.up = param(rngs, (d, f), ("embed", "mlp"), pd)
+        self.down = param(rngs, (f, d), ("mlp", "embed"), pd)
+
+    def __call__(self, x):
+        gate = x @ self.gate[...].astype(x.dtype)
+        up = x @ self.up[...].astype(x.dtype)
+        return (jax.nn.silu(gate) * up) @ self.down[...].astype(x.dtype)
+
+
+class Block(nnx.Module):
+    def __init__(self, cfg: ModelConfig, rngs: nnx.Rngs):
+        dt, pd = cfg.jnp_dtype, cfg.jnp_param_dtype
+        self.attn_norm = RMSNorm(cfg.hidden_size, cfg.rms_eps, dt, pd)
+        self.attn = Attention(cfg, rngs)
+        self.mlp_norm = RMSNorm(cfg.hidden_size, cfg.rms_eps, dt, pd)
+        self.mlp = MLP(cfg, rngs)
+
+    def __call__(self, x, positions, mask, layer_cache=None, index=None):
+        a, new_cache = self.attn(self.attn_norm(x), positions, mask, layer_cache, index)
+        x = x + a
+        return x + self.mlp(self.mlp_norm(x)), new_cache

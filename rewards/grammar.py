@@ -1,0 +1,87 @@
+"""Grammaticality from link-grammar: the share of words a parser cannot link.
+
+`Sentence(s, Dictionary("en"), ParseOptions(max_null_count=999)).parse()` finds the
+linkage with the fewest unlinked ("null") words; `null_count()` is 0 for a grammatical
+sentence and grows for word salad. The Dictionary is loaded once per process (≈0.3 s).
+Long sentences are capped at `max_words` words (parsing is super-linear in length) and each
+parse is bounded by `max_parse_time` seconds; a timed-out parse still reports its best null
+count so far.
+
+Needs Debian `python3-link-grammar` + `link-grammar-dictionaries-en`, symlinked into the
+venv by `make setup`.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+_LIST_MARKER = re.compile(r"^\s*(?:\d+[.)]|[-*•]|step\s+\d+[:.)]?)\s*", re.IGNORECASE)
+_SENT_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
+_WORD = re.compile(r"\S+")
+
+
+@functools.lru_cache(maxsize=2)
+def _dictionary(lang: str):
+    try:
+        from linkgrammar import Dictionary
+    except ImportError as e:  # pragma: no cover - environment problem, not a code path
+        raise ImportError(
+            "rewards.grammar needs link-grammar: apt-get install python3-link-grammar "
+            "link-grammar-dictionaries-en, then `make setup` (symlinks it into .venv)") from e
+    return Dictionary(lang)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of `text`, with list markers ("1.", "-", "Step 2:") stripped."""
+    out = []
+    for s in _SENT_SPLIT.split(text):
+        s = _LIST_MARKER.sub("", s).strip()
+        if any(ch.isalpha() for ch in s):
+            out.append(s)
+    return out
+
+
+@dataclass(frozen=True)
+class GrammarResult:
+    words: int        # words parsed (after the length cap)
+    null_words: int   # unlinked words
+    sentences: int
+
+    @property
+    def null_rate(self) -> float:
+        return self.null_words / self.words if self.words else 1.0
+
+
+class LinkGrammar:
+    """Counts unlinked words per text. Args: max_words per sentence, max_parse_time (s)."""
+
+    def __init__(self, lang: str = "en", max_words: int = 40, max_parse_time: int = 2):
+        self.lang, self.max_words, self.max_parse_time = lang, max_words, max_parse_time
+
+    @functools.cached_property
+    def _opts(self):
+        from linkgrammar import ParseOptions
+        po = ParseOptions(max_null_count=999)
+        po.max_parse_time = self.max_parse_time
+        po.verbosity = 0
+        return po
+
+    def sentence_nulls(self, sentence: str) -> tuple[int, int]:
+        """(words, unlinked words) for one sentence, capped at max_words words."""
+        from linkgrammar import Sentence
+        toks = _WORD.findall(sentence)[: self.max_words]
+        if not toks:
+            return 0, 0
+        sent = Sentence(" ".join(toks), _dictionary(self.lang), self._opts)
+        linkages = sent.parse()
+        if len(linkages) == 0:  # nothing at all parsed: count every word as unlinked
+            return len(toks), len(toks)
+        return len(toks), min(int(sent.null_count()), len(toks))
+
+    def __call__(self, text: str) -> GrammarResult:
+        words = nulls = n = 0
+        for s in split_sentences(text):
+            w, u = self.sentence_nulls(s)
+            words, nulls, n = words + w, nulls + u, n + 1
+        return GrammarResult(words=words, null_words=nulls, sentences=n)

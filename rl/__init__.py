@@ -1,0 +1,24 @@
+"""GRPO alignment: advantages, policy losses and KL estimators (later: rollout, step)."""
+from rl.advantages import group_advantages, rloo_advantages, zero_std_group_fraction
+from rl.losses import (
+    AGGREGATIONS,
+    KL_ESTIMATORS,
+    aggregate,
+    clipped_surrogate,
+    grpo_loss,
+    kl_estimate,
+    token_entropy,
+)
+
+__all__ = [
+    "AGGREGATIONS",
+    "KL_ESTIMATORS",
+    "aggregate",
+    "clipped_surrogate",
+    "group_advantages",
+    "grpo_loss",
+    "kl_estimate",
+    "rloo_advantages",
+    "token_entropy",
+    "zero_std_group_fraction",
+]

@@ -1,0 +1,274 @@
+"""The host-side GRPO learner loop.
+
+Per step s (one rollout batch):
+  rollout (generate → async ref/old log-probs → host rewards) ─► dynamic sampling refill
+  ─► group advantages ─► μ × `grpo_step` ─► metrics/diagnostics ─► eval, table, checkpoint.
+
+Everything random is a named stream folded with the step: `rollout` (round r of step s uses
+fold_in(fold_in(rollout, s), r); the sampler folds in the row), `data` (prompt order, one
+permutation per epoch), `update` (the step key), `eval` (one fixed key, reused by design so
+every evaluation samples the same way). A resumed run replays the same keys, prompts and
+updates, so its `metrics.jsonl` matches an uninterrupted run except for `perf/*`.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from models.runtime import Checkpointer, MetricsLogger, RngStreams
+from models.runtime.metrics import truncate_after
+from rl import diagnostics
+from rl.advantages import group_advantages, rloo_advantages, zero_std_group_fraction
+from rl.config import GRPOConfig, TrainConfig
+from rl.rollout import Rollout, Rollouts
+from rl.sampling import fill_groups
+from rl.step import init_state, lr_schedule, make_grpo_step, make_optimizer
+
+STREAMS = ("init", "data", "rollout", "update", "eval")
+SAMPLES = "samples"  # sample-table name: <run_dir>/samples.jsonl (+ W&B table)
+
+
+class PromptStream:
+    """Training prompts in a fresh permutation per epoch; the state is one integer cursor."""
+
+    def __init__(self, records: Sequence[dict], key: jax.Array, cursor: int = 0):
+        if not records:
+            raise ValueError("PromptStream: no training prompts")
+        self.records, self.key, self.cursor = list(records), key, cursor
+        self._perm: dict[int, np.ndarray] = {}
+
+    def _order(self, epoch: int) -> np.ndarray:
+        if epoch not in self._perm:
+            self._perm = {epoch: np.asarray(jax.random.permutation(
+                jax.random.fold_in(self.key, epoch), len(self.records)))}
+        return self._perm[epoch]
+
+    def take(self, k: int) -> list[dict]:
+        n = len(self.records)
+        out = []
+        for c in range(self.cursor, self.cursor + k):
+            out.append(self.records[int(self._order(c // n)[c % n])])
+        self.cursor += k
+        return out
+
+
+def bootstrap_ci(x: np.ndarray, *, n_boot: int = 1000, seed: int = 0, level: float = 0.95
+                 ) -> tuple[float, float]:
+    """Percentile bootstrap CI of the mean of `x` (a fixed seed: the same data, the same CI)."""
+    x = np.asarray(x, np.float64)
+    if x.size < 2:
+        return float(x.mean()), float(x.mean())
+    idx = np.random.default_rng(seed).integers(0, x.size, size=(n_boot, x.size))
+    means = x[idx].mean(axis=1)
+    a = (1 - level) / 2
+    return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
+
+
+def advantages(rewards_n: np.ndarray, cfg: GRPOConfig) -> jax.Array:
+    r = jnp.asarray(rewards_n, jnp.float32)
+    if cfg.advantage == "rloo":
+        return rloo_advantages(r, cfg.num_generations)
+    return group_advantages(r, cfg.num_generations, cfg.adv_scale)
+
+
+def update_batch(ro: Rollout, adv_n: jax.Array, use_ref: bool) -> dict[str, jax.Array]:
+    """The arrays `grpo_step` reads (fixed keys and shapes every step)."""
+    batch = {"prompt_ids": ro.prompt_ids, "prompt_mask": ro.prompt_mask, "tokens": ro.tokens,
+             "mask": ro.mask, "adv": adv_n,
+             "logp_old": ro.logp_old if ro.logp_old is not None else jnp.zeros(ro.tokens.shape, jnp.float32)}
+    if use_ref:
+        batch["logp_ref"] = ro.logp_ref
+    return batch
+
+
+def _reduce_inner(per_iter: list[dict]) -> dict[str, float]:
+    """Metrics over μ inner iterations: means, except the ratio extremes (min / max)."""
+    host = jax.device_get(per_iter)
+    out = {}
+    for k in host[0]:
+        vals = np.array([m[k] for m in host], np.float64)
+        out[k] = vals.min() if k.endswith("ratio_min") else vals.max() if k.endswith("ratio_max") else vals.mean()
+    out["grpo/ratio_max_first_iter"] = float(host[0]["grpo/ratio_max"])
+    return out
+
+
+def judge_metrics(reward_fn: Any) -> dict[str, float]:
+    """`judge/<id>/...` counters of every judge inside the reward's components."""
+    out: dict[str, float] = {}
+    for comp in getattr(reward_fn, "components", {}).values():
+        judge = getattr(comp, "judge", None)
+        if judge is not None and hasattr(judge, "metrics"):
+            out.update(judge.metrics())
+    return out
+
+
+class Learner:
+    """Owns the train state, the prompt stream, logging and checkpoints of one GRPO run.
+
+    Args:
+      policy: the initial π_θ (an nnx `Transformer`); its params become the train state.
+      reference: (graphdef, params) of π_ref, or None (β = 0 never reads it).
+      encode: record -> prompt token ids; fields: records -> reward fields per record.
+      train_prompts / heldout: prompt records (`question`, optional `prompt_id`, ...).
+    """
+
+    def __init__(self, cfg: GRPOConfig, train: TrainConfig, *, policy, tokenizer,
+                 encode: Callable[[dict], list[int]], reward_fn: Callable,
+                 train_prompts: Sequence[dict], heldout: Sequence[dict], run_dir: str | Path,
+                 seed: int = 0, reference: tuple[Any, Any] | None = None,
+                 fields: Callable[[list[dict]], dict[str, list]] | None = None,
+                 wandb: dict | None = None, config_dict: dict | None = None):
+        self.cfg, self.train, self.run_dir, self.seed = cfg, train, Path(run_dir), seed
+        self.reward_fn = reward_fn
+        self.graphdef, params = nnx.split(policy, nnx.Param)
+        self.streams = RngStreams(seed, STREAMS)
+        self.tx = make_optimizer(cfg.optim, train.steps * cfg.mu)
+        self.schedule = lr_schedule(cfg.optim, train.steps * cfg.mu)
+        self.state = init_state(nnx.to_pure_dict(params), self.tx)
+        self.rollouts = Rollouts(self.graphdef, tokenizer, encode, reward_fn, cfg, fields=fields,
+                                 reference=reference if cfg.beta > 0 else None)
+        self.step_fn = make_grpo_step(self.graphdef, self.tx, cfg, max_len=cfg.rollout.max_new_tokens)
+        self.prompts = PromptStream(train_prompts, self.streams["data"])
+        self.heldout = list(heldout)[:train.eval_prompts]
+        self.ckpt = Checkpointer(self.run_dir / "ckpt", max_to_keep=train.ckpt_keep,
+                                 every=train.ckpt_every)
+        self.start = 0
+        if train.resume and self.ckpt.latest_step() is not None:
+            self.state, extra = self.ckpt.restore(None, self.state)
+            self.start, self.prompts.cursor = int(extra["step"]), int(extra["cursor"])
+        resume = self.start if self.start > 0 else None
+        self.logger = MetricsLogger(self.run_dir, config=config_dict, wandb=wandb, resume_step=resume)
+        if resume is not None:
+            truncate_after(self.run_dir / f"{SAMPLES}.jsonl", self.start)
+        self.tokens_processed = 0
+
+    @property
+    def params(self):
+        return self.state["params"]
+
+    def policy(self):
+        return nnx.merge(self.graphdef, self.state["params"])
+
+    # -- one step ------------------------------------------------------------------------
+
+    def collect(self, step: int) -> tuple[Rollout, dict[str, float]]:
+        """A full batch of `prompts_per_step` groups, refilled by dynamic sampling."""
+        key = self.streams.at("rollout", step)
+        cfg = self.cfg
+
+        def draw(r: int) -> Rollout:
+            return self.rollouts.sample(self.params, self.prompts.take(cfg.prompts_per_step),
+                                        jax.random.fold_in(key, r))
+
+        ro, stats = fill_groups(draw, Rollout.concat, group_size=cfg.num_generations,
+                                num_groups=cfg.prompts_per_step, enabled=cfg.dynamic_sampling,
+                                max_rounds=cfg.ds_max_rounds, min_std=cfg.ds_min_std)
+        return ro, stats.metrics()
+
+    def update(self, ro: Rollout, step: int) -> dict[str, float]:
+        """μ optimizer updates on one rollout batch; the first uses π_old = π_θ exactly."""
+        batch = update_batch(ro, advantages(ro.rewards, self.cfg), self.cfg.beta > 0)
+        key = self.streams.at("update", step)
+        per_iter = []
+        for i in range(self.cfg.mu):
+            self.state, m = self.step_fn(self.state, {**batch, "first": jnp.asarray(i == 0)},
+                                         jax.random.fold_in(key, i))
+            per_iter.append(m)
+        out = _reduce_inner(per_iter)
+        out["grpo/lr"] = float(self.schedule(step * self.cfg.mu))
+        out["grpo/zero_std_frac"] = float(zero_std_group_fraction(
+            jnp.asarray(ro.rewards, jnp.float32), self.cfg.num_generations))
+        return out
+
+    def step_metrics(self, ro: Rollout) -> dict[str, float]:
+        comps = {**ro.components, "total": ro.rewards}
+        m = {}
+        for name, r in comps.items():
+            m[f"reward/{name}/mean"] = float(np.mean(r))
+            m[f"reward/{name}/std"] = float(np.std(r))
+        tech = ro.infos.get("tech", {}) if isinstance(ro.infos, dict) else {}
+        judge = tech.get("judge") if isinstance(tech, dict) else None
+        rubric = tech.get("rubric") if judge is not None else None
+        prompts = [r["question"] for r in ro.records for _ in range(ro.group_size)]
+        m.update(diagnostics.step_diagnostics(
+            prompts, ro.texts, ro.components, ro.lengths, total=ro.rewards, judge=judge,
+            rubric=rubric, truncated=ro.truncated))
+        return m
+
+    def log_samples(self, ro: Rollout, step: int) -> None:
+        prompts = [r["question"] for r in ro.records for _ in range(ro.group_size)]
+        rows = diagnostics.sample_table(
+            prompts, ro.texts, ro.components, total=ro.rewards, step=step,
+            k=self.train.table_rows, extra={"length": ro.lengths.tolist(),
+                                            "truncated": ro.truncated.tolist()})
+        self.logger.log_table(SAMPLES, [{k: v for k, v in r.items() if k != "step"} for r in rows], step=step)
+
+    # -- evaluation ------------------------------------------------------------------------
+
+    def evaluate(self, params=None) -> dict[str, float]:
+        """Mean composite reward on the fixed held-out prompts, with a bootstrap 95% CI."""
+        if not self.heldout:
+            return {}
+        greedy = self.train.eval_greedy
+        ro = self.rollouts.sample(self.params if params is None else params, self.heldout,
+                                  self.streams["eval"], need_old=False, group_size=1,
+                                  temperature=0.0 if greedy else None, with_reference=False)
+        lo, hi = bootstrap_ci(ro.rewards, n_boot=self.train.eval_bootstrap, seed=self.seed)
+        m = {"eval/reward/total/mean": float(ro.rewards.mean()),
+             "eval/reward/total/ci95_lo": lo, "eval/reward/total/ci95_hi": hi,
+             "eval/length/mean": float(ro.lengths.mean()),
+             "eval/truncated_frac": float(ro.truncated.mean())}
+        m.update({f"eval/reward/{k}/mean": float(v.mean()) for k, v in ro.components.items()})
+        return m
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def should(self, every: int, step: int) -> bool:
+        return every > 0 and (step % every == 0 or step == self.train.steps)
+
+    def run(self) -> dict[str, float]:
+        """Train from `self.start` to `train.steps`; returns the last logged metrics."""
+        from tqdm.auto import tqdm
+
+        t = self.train
+        last: dict[str, float] = {}
+        if self.start == 0 and t.eval_every > 0:
+            last = self.evaluate()
+            self.logger.log(0, last)
+        bar = tqdm(range(self.start, t.steps), initial=self.start, total=t.steps,
+                   desc="grpo", disable=not t.progress, dynamic_ncols=True)
+        for s in bar:
+            t0 = time.perf_counter()
+            ro, ds = self.collect(s)
+            t1 = time.perf_counter()
+            m = {**ds, **self.update(ro, s)}
+            t2 = time.perf_counter()
+            step = s + 1
+            m.update(self.step_metrics(ro))
+            m.update(judge_metrics(self.reward_fn))
+            ntok = int(ro.lengths.sum())
+            self.tokens_processed += ntok
+            m.update({"perf/rollout_s": t1 - t0, "perf/update_s": t2 - t1,
+                      "perf/completion_tokens_per_s": ntok / max(t1 - t0, 1e-9),
+                      "perf/step_s": time.perf_counter() - t0})
+            if self.should(t.eval_every, step):
+                m.update(self.evaluate())
+            if t.table_every and step % t.table_every == 0:
+                self.log_samples(ro, step)
+            if step % t.log_every == 0 or step == t.steps or "eval/reward/total/mean" in m:
+                self.logger.log(step, m)
+            last = m
+            if self.ckpt.should_save(step) or step == t.steps:
+                self.ckpt.save(step, self.state, {"step": step, "cursor": self.prompts.cursor})
+            bar.set_postfix(reward=f"{m['reward/total/mean']:.3f}", kl=f"{m['grpo/kl']:.4f}")
+        bar.close()
+        self.ckpt.close()
+        self.logger.close()
+        return last

@@ -1,0 +1,224 @@
+"""GRPO rollout: G completions per prompt, their rewards, and the log-probs the loss needs.
+
+Order of work in `Rollouts.sample` (JAX dispatch is asynchronous, so device and host overlap):
+
+1. `models.generate` on the prompts repeated group-contiguously (rows g·G … g·G+G−1 belong to
+   prompt g). The sampler derives row b's key as fold_in(key, b), so each group's
+   completions depend only on (round key, group index), never on the rest of the batch.
+2. Dispatch, without waiting, the reference log-probs (β > 0) and the old-policy log-probs
+   (μ > 1): one forward pass each over [prompt ‖ completion].
+3. Meanwhile on the host: copy the tokens, decode, and score them with the reward (the slow
+   part: rubric, grammar, judge calls), add the DAPO soft overlong punishment.
+
+The host only blocks on the log-probs when the learner builds the update batch.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from models import bucket_length, generate
+from rewards.base import call_reward
+from rl.config import GRPOConfig
+from rl.step import completion_logprobs
+
+
+def overlong_penalty(lengths_n: np.ndarray, *, max_len: int, buffer: int, penalty: float) -> np.ndarray:
+    """DAPO soft overlong punishment (N,): 0 up to L_max − L_cache, then linear down to −penalty
+    at L_max. `buffer` = L_cache; 0 disables it."""
+    if buffer <= 0:
+        return np.zeros(np.shape(lengths_n), np.float64)
+    over = np.asarray(lengths_n, np.float64) - (max_len - buffer)
+    return -penalty * np.clip(over / buffer, 0.0, 1.0)
+
+
+def pad_left(x: np.ndarray | jax.Array, width: int, value: int = 0):
+    """Left-pad the last axis of (N, P) to `width` columns."""
+    extra = width - x.shape[1]
+    if extra <= 0:
+        return x
+    return jnp.pad(x, ((0, 0), (extra, 0)), constant_values=value)
+
+
+@dataclasses.dataclass
+class Rollout:
+    """One rollout batch; rows are group-contiguous, N = num_groups · G.
+
+    Device arrays: prompt_ids/prompt_mask (N, P), tokens/mask/sampler_logp (N, L),
+    logp_old/logp_ref (N, L) or None. Host: lengths/truncated (N,), texts, records (one per
+    group), rewards (N,) = composite + overlong, components {name: (N,)}, infos.
+    """
+
+    group_size: int
+    prompt_ids: jax.Array
+    prompt_mask: jax.Array
+    tokens: jax.Array
+    mask: jax.Array
+    sampler_logp: jax.Array
+    logp_old: jax.Array | None
+    logp_ref: jax.Array | None
+    lengths: np.ndarray
+    truncated: np.ndarray
+    texts: list[str]
+    records: list[dict]
+    rewards: np.ndarray
+    components: dict[str, np.ndarray]
+    infos: dict[str, Any]
+
+    @property
+    def num_groups(self) -> int:
+        return len(self.records)
+
+    def select_groups(self, idx: np.ndarray) -> "Rollout":
+        """The rollout restricted to groups `idx`, in that order."""
+        idx = np.asarray(idx, np.int64)
+        rows = (idx[:, None] * self.group_size + np.arange(self.group_size)).reshape(-1)
+        dev = lambda x: None if x is None else jnp.take(x, jnp.asarray(rows), axis=0)
+        return Rollout(
+            self.group_size, dev(self.prompt_ids), dev(self.prompt_mask), dev(self.tokens),
+            dev(self.mask), dev(self.sampler_logp), dev(self.logp_old), dev(self.logp_ref),
+            self.lengths[rows], self.truncated[rows], [self.texts[i] for i in rows],
+            [self.records[i] for i in idx], self.rewards[rows],
+            {k: v[rows] for k, v in self.components.items()},
+            _select_infos(self.infos, rows, len(self.texts)))
+
+    @staticmethod
+    def concat(parts: Sequence["Rollout"]) -> "Rollout":
+        """Stack rollouts (prompts are re-padded on the left to the widest bucket)."""
+        width = max(p.prompt_ids.shape[1] for p in parts)
+        cat = lambda xs: None if xs[0] is None else jnp.concatenate(xs, axis=0)
+        f = lambda name: [getattr(p, name) for p in parts]
+        return Rollout(
+            parts[0].group_size,
+            cat([pad_left(p.prompt_ids, width) for p in parts]),
+            cat([pad_left(p.prompt_mask, width) for p in parts]),
+            cat(f("tokens")), cat(f("mask")), cat(f("sampler_logp")), cat(f("logp_old")),
+            cat(f("logp_ref")), np.concatenate(f("lengths")), np.concatenate(f("truncated")),
+            sum(f("texts"), []), sum(f("records"), []), np.concatenate(f("rewards")),
+            {k: np.concatenate([p.components[k] for p in parts]) for k in parts[0].components},
+            _concat_infos([p.infos for p in parts]))
+
+
+def _select_infos(infos: Mapping[str, Any], rows: np.ndarray, n: int) -> dict:
+    """Per-item info lists (length N) follow the selection; scalars and others are dropped."""
+    out: dict[str, Any] = {}
+    for name, info in infos.items():
+        if isinstance(info, Mapping):
+            out[name] = _select_infos(info, rows, n)
+        elif isinstance(info, (list, np.ndarray)) and len(info) == n:
+            out[name] = [info[i] for i in rows]
+    return out
+
+
+def _concat_infos(infos: Sequence[Mapping[str, Any]]) -> dict:
+    out: dict[str, Any] = {}
+    for name, first in infos[0].items():
+        if all(name in i for i in infos):
+            if isinstance(first, Mapping):
+                out[name] = _concat_infos([i[name] for i in infos])
+            elif isinstance(first, (list, np.ndarray)):
+                out[name] = sum((list(i[name]) for i in infos), [])
+    return out
+
+
+def score(reward_fn: Callable, prompts: list[str], completions: list[str], **fields
+          ) -> tuple[np.ndarray, dict[str, np.ndarray], dict]:
+    """-> (total (N,), components {name: (N,)}, infos). A `rewards.Composite` reports its
+    validated components; any other reward is validated here and is its own component."""
+    if hasattr(reward_fn, "evaluate"):
+        res = reward_fn.evaluate(prompts, completions, **fields)
+        return np.asarray(res.total, np.float64), dict(res.components), dict(res.infos)
+    total, info = call_reward(getattr(reward_fn, "__name__", "reward"), reward_fn, prompts,
+                              completions, **fields)
+    return total, {"reward": total}, {"reward": info}
+
+
+class Rollouts:
+    """Samples and scores rollout batches for one policy (graphdef fixed, params per call).
+
+    Args:
+      graphdef: the policy's nnx graphdef; params arrive with each `sample` call.
+      tokenizer: `decode(ids)`, `eos_id`, `pad_id`.
+      encode: record -> prompt token ids (chat template applied).
+      reward_fn: a reward (see `score`).
+      fields: records -> per-record reward fields {name: list}, repeated G times per group.
+      reference: (graphdef, params) of π_ref, or None when β = 0.
+    """
+
+    def __init__(self, graphdef, tokenizer, encode: Callable[[dict], list[int]],
+                 reward_fn: Callable, cfg: GRPOConfig, *,
+                 fields: Callable[[list[dict]], dict[str, list]] | None = None,
+                 reference: tuple[Any, Any] | None = None):
+        self.graphdef, self.tokenizer, self.encode = graphdef, tokenizer, encode
+        self.reward_fn, self.cfg, self.fields = reward_fn, cfg, fields
+        self.reference = reference
+        self._logprobs = jax.jit(completion_logprobs, static_argnums=0)
+        self._cache: dict[str, list[int]] = {}
+
+    def prompt_batch(self, records: Sequence[dict]) -> tuple[np.ndarray, np.ndarray]:
+        """Left-padded prompt ids/mask (num_prompts, P), P a power-of-two bucket ≤ max_prompt_len."""
+        rc = self.cfg.rollout
+        seqs = []
+        for r in records:
+            key = str(r.get("prompt_id", r["question"]))
+            if key not in self._cache:
+                self._cache[key] = list(self.encode(r))[-rc.max_prompt_len:]
+            seqs.append(self._cache[key])
+        width = bucket_length(max(len(s) for s in seqs), "pow2", minimum=16)
+        ids = np.full((len(seqs), width), self.tokenizer.pad_id, np.int32)
+        mask = np.zeros((len(seqs), width), np.int32)
+        for i, s in enumerate(seqs):
+            ids[i, width - len(s):], mask[i, width - len(s):] = s, 1
+        return ids, mask
+
+    def logprobs(self, graphdef, params, prompt_ids, prompt_mask, tokens, mask) -> jax.Array:
+        return self._logprobs(graphdef, params, prompt_ids, prompt_mask, tokens, mask)[0]
+
+    def sample(self, params, records: Sequence[dict], key: jax.Array, *,
+               need_old: bool | None = None, group_size: int | None = None,
+               temperature: float | None = None, with_reference: bool = True) -> Rollout:
+        """G completions for each record, scored; `key` is this round's rollout key.
+
+        Evaluation passes group_size=1, need_old=False, with_reference=False (and temperature
+        0 for greedy decoding).
+        """
+        cfg, rc = self.cfg, self.cfg.rollout
+        g = group_size or cfg.num_generations
+        need_old = cfg.mu > 1 if need_old is None else need_old
+        ids, mask = self.prompt_batch(records)
+        ids, mask = jnp.asarray(np.repeat(ids, g, 0)), jnp.asarray(np.repeat(mask, g, 0))  # (N, P)
+        policy = nnx.merge(self.graphdef, params)
+        out = generate(policy, ids, mask, key, max_new_tokens=rc.max_new_tokens,
+                       temperature=rc.temperature if temperature is None else temperature,
+                       top_k=rc.top_k, top_p=rc.top_p, eos_id=self.tokenizer.eos_id,
+                       pad_id=self.tokenizer.pad_id)
+        loss_mask = out.mask
+        if rc.mask_truncated:
+            loss_mask = out.mask * (~out.truncated)[:, None].astype(out.mask.dtype)
+        # async dispatch: these run on the device while the host scores the texts below
+        logp_ref = logp_old = None
+        if self.reference is not None and with_reference:
+            logp_ref = self.logprobs(*self.reference, ids, mask, out.tokens, out.mask)
+        if need_old:
+            logp_old = self.logprobs(self.graphdef, params, ids, mask, out.tokens, out.mask)
+        tokens_np, lengths, truncated = jax.device_get((out.tokens, out.lengths, out.truncated))
+        texts = [self.tokenizer.decode(t[:n]) for t, n in zip(tokens_np, lengths)]
+        rec_n = [r for r in records for _ in range(g)]
+        fields = {k: [v for v in vals for _ in range(g)]
+                  for k, vals in (self.fields(list(records)) if self.fields else {}).items()}
+        fields.update(completion_tokens=[int(n) for n in lengths],
+                      group_ids=np.repeat(np.arange(len(records)), g))
+        total, comps, infos = score(self.reward_fn, [r["question"] for r in rec_n], texts, **fields)
+        shaping = overlong_penalty(lengths, max_len=rc.max_new_tokens, buffer=rc.overlong_buffer,
+                                   penalty=rc.overlong_penalty)
+        if rc.overlong_buffer > 0:
+            comps = {**comps, "overlong": shaping}
+        return Rollout(g, ids, mask, out.tokens, loss_mask, out.logprobs, logp_old, logp_ref,
+                       np.asarray(lengths), np.asarray(truncated), texts, list(records),
+                       total + shaping, comps, infos)

@@ -1,0 +1,129 @@
+"""The jitted GRPO update: `grpo_step(state, batch, key) -> (state, metrics)`.
+
+`state` is a plain pytree {params, opt_state, step}; params are the pure-dict `nnx.Param`
+state of the policy, rebuilt into a module inside the trace with `nnx.merge`. `batch` holds
+only arrays of static shape (N = prompts·G rows, P prompt and L = L_max completion columns):
+
+    prompt_ids, prompt_mask  (N, P) int32, left padded
+    tokens, mask             (N, L) int32; mask = 1 on completion tokens that enter the loss
+    adv                      (N,)   float32 advantages
+    logp_old                 (N, L) log π_old, read only when `first` is False (μ > 1)
+    logp_ref                 (N, L) log π_ref (present when β > 0)
+    first                    ()     bool: first inner iteration, π_old = π_θ exactly
+
+Log-probabilities come from the final hidden states of the completion positions only, through
+`models.transformer.chunked_logprobs` (vocab chunks, never a float32 (N, T, V) tensor); the
+entropy uses the same chunking.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import nnx
+
+from models.transformer import chunked_logprobs
+from rl.config import GRPOConfig, OptimConfig
+from rl.losses import grpo_loss
+
+VOCAB_CHUNK = 8192
+
+
+def lr_schedule(cfg: OptimConfig, total_updates: int) -> optax.Schedule:
+    warmup = optax.linear_schedule(0.0, cfg.lr, max(cfg.warmup_steps, 1))
+    decay_steps = max(total_updates - cfg.warmup_steps, 1)
+    after = (optax.constant_schedule(cfg.lr) if cfg.schedule == "constant"
+             else optax.cosine_decay_schedule(cfg.lr, decay_steps))
+    return optax.join_schedules([warmup, after], [cfg.warmup_steps])
+
+
+def make_optimizer(cfg: OptimConfig, total_updates: int) -> optax.GradientTransformation:
+    """AdamW behind global-norm clipping, with linear warmup then constant or cosine decay."""
+    adamw = optax.adamw(lr_schedule(cfg, total_updates), b1=cfg.b1, b2=cfg.b2, eps=cfg.eps,
+                        weight_decay=cfg.weight_decay)
+    return optax.chain(optax.clip_by_global_norm(cfg.grad_clip), adamw) if cfg.grad_clip else adamw
+
+
+def init_state(params: Any, tx: optax.GradientTransformation) -> dict:
+    return {"params": params, "opt_state": tx.init(params), "step": jnp.zeros((), jnp.int32)}
+
+
+def chunked_entropy(h_btd, w_dv, *, chunk: int = VOCAB_CHUNK):
+    """H(π(·|s_t)) (B, T) from hidden states, streaming over vocab chunks.
+
+    Carries (m, s0, s1) = (running max, Σ e^{z−m}, Σ e^{z−m}·z) so H = m + log s0 − s1/s0
+    without a (B, T, V) tensor.
+    """
+    d, vocab = w_dv.shape
+    chunk = min(chunk, vocab)
+    n = -(-vocab // chunk)
+    w = jnp.pad(w_dv.astype(h_btd.dtype), ((0, 0), (0, n * chunk - vocab)))
+    w_cdk = w.reshape(d, n, chunk).transpose(1, 0, 2)  # (C, D, chunk)
+    valid_ck = (jnp.arange(n * chunk) < vocab).reshape(n, chunk)
+
+    @jax.checkpoint
+    def body(carry, xs):
+        m, s0, s1 = carry
+        w_c, valid_c = xs
+        z = jnp.matmul(h_btd, w_c, preferred_element_type=jnp.float32)  # (B, T, chunk)
+        z = jnp.where(valid_c, z, -jnp.inf)
+        m_new = jnp.maximum(m, jnp.max(z, -1))
+        scale = jnp.exp(m - m_new)
+        e = jnp.exp(z - m_new[..., None])
+        s1_c = jnp.sum(jnp.where(valid_c, e * z, 0.0), -1)
+        return (m_new, s0 * scale + jnp.sum(e, -1), s1 * scale + s1_c), None
+
+    shape = h_btd.shape[:2]
+    init = (jnp.full(shape, -jnp.inf, jnp.float32), jnp.zeros(shape, jnp.float32),
+            jnp.zeros(shape, jnp.float32))
+    (m, s0, s1), _ = jax.lax.scan(body, init, (w_cdk, valid_ck))
+    return m + jnp.log(s0) - s1 / s0
+
+
+def completion_logprobs(graphdef, params, prompt_ids, prompt_mask, tokens, mask, *,
+                        entropy: bool = False, chunk: int = VOCAB_CHUNK):
+    """log π(tokens | prompt) (N, L) and optionally the entropy (N, L) at completion positions.
+
+    One forward pass over [prompt ‖ completion[:-1]]; only the L hidden states that predict
+    completion tokens are unembedded (the prompt positions never touch the vocab matrix).
+    """
+    model = nnx.merge(graphdef, params)
+    ids = jnp.concatenate([prompt_ids, tokens], axis=1)[:, :-1]  # (N, P+L-1)
+    attn = jnp.concatenate([prompt_mask, mask], axis=1)[:, :-1]
+    h = model.hidden(ids, attention_mask=attn)[:, prompt_ids.shape[1] - 1:]  # (N, L, D)
+    w = model.unembed_matrix()
+    logp = chunked_logprobs(h, w, tokens, mask, chunk=chunk)
+    ent = chunked_entropy(h, w, chunk=chunk) if entropy else None
+    return logp, ent
+
+
+def make_grpo_step(graphdef, tx: optax.GradientTransformation, cfg: GRPOConfig, *,
+                   max_len: int, chunk: int = VOCAB_CHUNK):
+    """Build the jitted `grpo_step(state, batch, key) -> (state, metrics)`; state is donated."""
+    use_ref = cfg.beta > 0
+
+    def loss_fn(params, batch):
+        logp, ent = completion_logprobs(graphdef, params, batch["prompt_ids"], batch["prompt_mask"],
+                                        batch["tokens"], batch["mask"], entropy=True, chunk=chunk)
+        if cfg.entropy_coef == 0:
+            ent = jax.lax.stop_gradient(ent)  # logged only
+        # first inner iteration: π_old is π_θ itself, so ρ = 1 exactly (no recompute noise)
+        logp_old = jnp.where(batch["first"], jax.lax.stop_gradient(logp), batch["logp_old"])
+        return grpo_loss(
+            logp, logp_old, batch["logp_ref"] if use_ref else None, batch["adv"], batch["mask"],
+            eps_low=cfg.eps_low, eps_high=cfg.eps_high, beta=cfg.beta,
+            kl_estimator=cfg.kl_estimator, aggregation=cfg.loss_agg, max_len=max_len,
+            entropy_bt=ent, entropy_coef=cfg.entropy_coef)
+
+    def grpo_step(state, batch, key):
+        del key  # no stochastic layers; kept so every step shares one signature
+        (_, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"], batch)
+        updates, opt_state = tx.update(grads, state["opt_state"], state["params"])
+        params = optax.apply_updates(state["params"], updates)
+        metrics = {**metrics, "grpo/grad_norm": optax.global_norm(grads),
+                   "grpo/update_norm": optax.global_norm(updates)}
+        return {"params": params, "opt_state": opt_state, "step": state["step"] + 1}, metrics
+
+    return jax.jit(grpo_step, donate_argnums=0)

@@ -1,0 +1,133 @@
+"""GRPO stage entry point: `python -m rl.train [experiment=grpo_tiny] [grpo.beta=0.02] ...`.
+
+Builds what the learner needs from the composed config (Hydra `instantiate` happens here and
+nowhere else): π_θ from `policy.source` (the KD student), π_ref per `grpo.reference`, the
+composite reward from `conf/reward`, prompts and the knowledge base from `data`. Writes to the
+run directory: `metrics.jsonl` (+ W&B offline), `samples.jsonl`, `ckpt/` (resumable),
+`policy/` (the final checkpoint) and `manifest.json`.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import hydra
+import jax
+import jax.numpy as jnp
+from flax import nnx
+from omegaconf import DictConfig, OmegaConf
+
+import rl.config  # noqa: F401  (registers the schema nodes before Hydra composes)
+from models import ModelConfig, Tokenizer, Transformer, load_pretrained, save_checkpoint
+from models.runtime import write_manifest
+from rl.config import GRPORunConfig, PolicyConfig, load_run_config
+from rl.learner import Learner
+
+log = logging.getLogger(__name__)
+
+
+def load_tokenizer(source: str):
+    """A tokenizer dir (tokenizer.json etc.) loads directly; anything else via load_pretrained."""
+    path = Path(source).expanduser()
+    if path.is_dir() and (path / "tokenizer.json").is_file():
+        return Tokenizer.from_pretrained(path)
+    _, tok = load_pretrained(source)
+    if tok is None:
+        raise ValueError(f"policy.tokenizer={source!r} holds no tokenizer")
+    return tok
+
+
+def load_policy(cfg: PolicyConfig) -> tuple[Transformer, Any]:
+    """-> (π_θ at step 0, tokenizer)."""
+    if cfg.source == "random":
+        model = Transformer(ModelConfig(**dict(cfg.model)), rngs=nnx.Rngs(cfg.seed))
+        return model, load_tokenizer(cfg.tokenizer)
+    model, tok = load_pretrained(cfg.source, dtype=cfg.dtype)
+    if cfg.tokenizer:
+        tok = load_tokenizer(cfg.tokenizer)
+    if tok is None:
+        raise ValueError(f"policy.source={cfg.source!r} has no tokenizer; set policy.tokenizer")
+    return model, tok
+
+
+def load_reference(run: GRPORunConfig, policy: Transformer) -> tuple[Any, Any] | None:
+    """(graphdef, params) of π_ref, or None when β = 0 (the reference is never read)."""
+    g = run.grpo
+    if g.beta == 0:
+        return None
+    if g.reference == "policy_init":
+        graphdef, params = nnx.split(policy, nnx.Param)
+        # a copy: the policy's own buffers are donated to the first update
+        return graphdef, jax.tree.map(jnp.copy, nnx.to_pure_dict(params))
+    source = g.reference_path
+    if g.reference == "teacher":
+        source = source or (run.teacher or {}).get("source", "")
+    if not source:
+        raise ValueError(
+            f"grpo.reference={g.reference} needs grpo.reference_path: a models.save_checkpoint dir "
+            f"of the base student (before KD), or the teacher source")
+    ref, _ = load_pretrained(source, dtype=run.policy.dtype)
+    if ref.cfg.vocab_size != policy.cfg.vocab_size:
+        raise ValueError(f"reference {source!r} has vocab {ref.cfg.vocab_size} but the policy "
+                         f"has {policy.cfg.vocab_size}: KL needs one tokenizer")
+    graphdef, params = nnx.split(ref, nnx.Param)
+    return graphdef, nnx.to_pure_dict(params)
+
+
+def prompt_sets(run: GRPORunConfig):
+    """(train prompts, held-out prompts, fields(records) -> {kb_entry: [...]})."""
+    import data
+
+    train = data.load_prompts(run.train.train_split, data_dir=run.data_dir)
+    heldout = data.load_prompts(run.train.eval_split, data_dir=run.data_dir)
+    kb = data.kb_by_id()
+
+    def fields(records: list[dict]) -> dict[str, list]:
+        return {"kb_entry": [kb.get(r.get("issue_id")) for r in records]}
+
+    return train, heldout, fields
+
+
+def run(cfg: DictConfig) -> dict[str, float]:
+    started = time.time()
+    r = load_run_config(cfg)
+    run_dir = Path(r.run_dir or hydra.core.hydra_config.HydraConfig.get().runtime.output_dir)
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    policy, tok = load_policy(r.policy)
+    reference = load_reference(r, policy)
+    reward_fn = hydra.utils.instantiate(cfg.reward)
+    train, heldout, fields = prompt_sets(r)
+    from data import format_prompt
+
+    wandb = OmegaConf.to_container(r.logger.wandb, resolve=True) if r.logger and r.logger.get("wandb") else None
+    if wandb is not None:
+        wandb.setdefault("name", f"grpo__{r.name}__{r.seed}__{time.strftime('%Y%m%d-%H%M%S')}")
+        wandb.setdefault("job_type", "grpo")
+    learner = Learner(
+        r.grpo, r.train, policy=policy, tokenizer=tok, reward_fn=reward_fn,
+        encode=lambda rec: tok.chat(format_prompt(rec["question"])), fields=fields,
+        train_prompts=train, heldout=heldout, run_dir=run_dir, seed=r.seed, reference=reference,
+        wandb=wandb, config_dict=resolved)
+    del policy  # its buffers now belong to the learner's (donated) state
+    last = learner.run()
+    out = Path(r.output or run_dir / "policy")
+    save_checkpoint(learner.policy(), out, tokenizer=tok, overwrite=True)
+    parent = r.policy.source if Path(r.policy.source).exists() else None
+    write_manifest(run_dir, stage="grpo", cfg=resolved, parent=parent, seed=r.seed,
+                   started=started, output=str(out), steps=r.train.steps,
+                   tokens_processed=learner.tokens_processed,
+                   final={k: v for k, v in last.items() if k.startswith(("eval/", "reward/total"))},
+                   judge={k: v for k, v in last.items() if k.startswith("judge/")})
+    log.info("GRPO done: %s", {k: round(v, 4) for k, v in last.items() if k.startswith("eval/reward/total")})
+    return last
+
+
+@hydra.main(config_path="../conf", config_name="grpo", version_base="1.3")
+def main(cfg: DictConfig) -> None:
+    run(cfg)
+
+
+if __name__ == "__main__":
+    main()

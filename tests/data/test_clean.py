@@ -1,0 +1,35 @@
+from data.clean import clean_records, clean_text, fix_mojibake, strip_signature
+
+
+def test_strips_planted_url_signature_and_chatter():
+    raw = ("Hi all! My speaker won't pair.  Any help?\nTried a reset, see https://ex.com/a?b=1 "
+           "or mail me at bob@ex.com\nThanks,\nBob\n--\nSent from my iPhone")
+    out, kinds = clean_text(raw)
+    assert out == "My speaker won't pair.\nTried a reset, see or mail me at"
+    assert kinds == ["chatter", "email", "signature", "url", "whitespace"]
+
+
+def test_fixes_mojibake_and_normalises_unicode():
+    out, kinds = clean_text("The caseâ€™s LED blinks\u200b ｒｅｄ  after ﬁve seconds")
+    assert out == "The case's LED blinks red after five seconds"
+    assert {"mojibake", "unicode", "whitespace"} <= set(kinds)
+    assert fix_mojibake("Ã©couteurs") == "écouteurs"
+
+
+def test_leaves_clean_text_alone():
+    text = "1. Hold the power button for 10 seconds.\n2. Best results come after a full charge."
+    assert clean_text(text) == (text, [])
+
+
+def test_sign_off_mid_text_is_kept():
+    text = "Thanks for the tip.\nThe speaker pairs now but drops after a minute."
+    assert strip_signature(text) == (text, False)
+
+
+def test_clean_records_reports_and_keeps_inputs():
+    recs = [{"id": "a", "text": "lol"}, {"id": "b", "text": "No sound http://x.io"},
+            {"id": "c", "text": "Fine."}]
+    out, rep = clean_records(recs, ["text"], id_field="id")
+    assert [r["id"] for r in out] == ["b", "c"] and out[0]["text"] == "No sound"
+    assert rep.n_emptied == 1 and rep.changes["url"] == 1 and rep.changes["chatter"] == 1
+    assert recs[1]["text"] == "No sound http://x.io"  # inputs untouched

@@ -1,0 +1,127 @@
+"""Teacher labeling: resumable byte-identical cache, quality filter, round trip."""
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from data.label import LabelConfig, load_inputs, load_teacher, run
+from data.logprob_cache import CacheError, LogprobCache, write_shard
+from data.quality import covered_steps, step_coverage
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def cache_bytes(d: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(d.iterdir()) if p.name != "run_info.json"}
+
+
+def _cfg(corpus: Path, tok: Path, out: Path, **kw) -> LabelConfig:
+    base = dict(teacher="random-tiny", tokenizer=str(tok), prompts=str(corpus / "prompts.jsonl"),
+                kb=str(corpus / "kb.jsonl"), out_dir=str(out), batch_size=2, shard_rows=4,
+                max_new_tokens=6, topk_logprobs=5, temperature=1.0, top_p=1.0, limit=11,
+                min_coverage=0.0, progress=False)
+    return LabelConfig(**{**base, **kw})
+
+
+def test_stop_and_resume_is_byte_identical(tiny_corpus, tiny_tokenizer_dir, tmp_path):
+    cfg = _cfg(tiny_corpus, tiny_tokenizer_dir, tmp_path / "full")
+    prompts, kb, inputs = load_inputs(cfg)
+    model, tok = load_teacher(cfg)
+    full = run(cfg, model, tok, prompts, kb, inputs)
+    assert full["rows"] == 11 and [s["rows"] for s in full["shards"]] == [4, 4, 3]
+
+    part = dataclasses.replace(cfg, out_dir=str(tmp_path / "part"), stop_after_shards=1)
+    assert run(part, model, tok, prompts, kb, inputs) is None
+    assert sorted(p.name for p in (tmp_path / "part").iterdir()) == ["shard_00000.jsonl",
+                                                                    "shard_00000.safetensors"]
+    resumed = run(dataclasses.replace(part, stop_after_shards=None), model, tok, prompts, kb, inputs)
+    assert resumed == full
+    assert cache_bytes(tmp_path / "part") == cache_bytes(tmp_path / "full")
+
+    # a different seed gives a different cache (the comparison above can fail)
+    other = run(dataclasses.replace(cfg, out_dir=str(tmp_path / "seed1"), seed=1), model, tok,
+                prompts, kb, inputs)
+    assert other["shards"][0]["safetensors_sha256"] != full["shards"][0]["safetensors_sha256"]
+
+    # resuming into a cache written under another config is refused
+    with pytest.raises(CacheError, match="config hash"):
+        run(dataclasses.replace(cfg, temperature=0.5), model, tok, prompts, kb, inputs)
+
+
+def test_cache_round_trips_generate_output(tiny_corpus, tiny_tokenizer_dir, tmp_path):
+    cfg = _cfg(tiny_corpus, tiny_tokenizer_dir, tmp_path / "c", limit=3, shard_rows=2)
+    prompts, kb, inputs = load_inputs(cfg)
+    model, tok = load_teacher(cfg)
+    run(cfg, model, tok, prompts, kb, inputs)
+    cache = LogprobCache(tmp_path / "c")
+    rows = list(cache.iter_rows())
+    assert len(cache) == 3 and [r["prompt_id"] for r in rows] == [p["prompt_id"] for p in prompts]
+    arr = cache.arrays()
+    assert arr["topk_ids"].shape == (3, 6, 5) and arr["tokens"].dtype == np.int32
+    # the sampled token's logprob is never above the top-1 logprob, top-K sorted descending
+    m = arr["mask"].astype(bool)
+    assert np.all(arr["logprobs"][m] <= arr["topk_logprobs"][..., 0][m] + 1e-5)
+    assert np.all(np.diff(arr["topk_logprobs"][m], axis=-1) <= 1e-6)
+    for r in rows:
+        assert r["answer"] == tok.decode(r["tokens"]) and len(r["tokens"]) == len(r["logprobs"])
+
+
+def test_round_trip_and_tamper_detection(tmp_path):
+    rng = np.random.default_rng(0)
+    arrays = {"tokens": rng.integers(0, 50, (3, 4)), "mask": np.ones((3, 4)),
+              "logprobs": rng.normal(size=(3, 4)), "topk_ids": rng.integers(0, 50, (3, 4, 2)),
+              "topk_logprobs": rng.normal(size=(3, 4, 2)), "lengths": np.array([4, 2, 1]),
+              "truncated": np.array([1, 0, 0])}
+    rows = [{"prompt_id": f"p{i}", "keep": i != 1} for i in range(3)]
+    entry = write_shard(tmp_path, 0, arrays, rows, {"config_hash": "x"})
+    from data.logprob_cache import write_manifest
+    write_manifest(tmp_path, {"shards": [entry]})
+    cache = LogprobCache(tmp_path)
+    got = list(cache.iter_rows())
+    np.testing.assert_array_equal(got[1]["tokens"], arrays["tokens"][1, :2])
+    np.testing.assert_allclose(got[0]["topk_logprobs"], arrays["topk_logprobs"][0].astype(np.float32))
+    assert [r["prompt_id"] for r in cache.iter_rows(only_kept=True)] == ["p0", "p2"]
+    (tmp_path / "shard_00000.jsonl").write_text('{"prompt_id": "evil"}\n')
+    with pytest.raises(CacheError, match="sha256"):
+        LogprobCache(tmp_path)
+
+
+def test_step_coverage_in_order():
+    rk = [["reset", "factory reset"], ["forget", "remove"], ["pair"]]
+    assert step_coverage("1. Reset it. 2. Forget the speaker. 3. Pair again.", rk) == 1.0
+    assert covered_steps("Pair it, then reset, then remove it.", rk) == 2  # reset, remove
+    assert covered_steps("pairing is hard", rk) == 0  # whole words only
+    assert covered_steps("Reset and reset", [["reset"], ["reset"], ["reset"]]) == 2
+    assert step_coverage("anything", []) == 1.0
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_matches(tiny_corpus, tiny_tokenizer_dir, tmp_path):
+    """A real crash: SIGKILL the labeling process once its first shard exists, then resume."""
+    def args(out):
+        c = _cfg(tiny_corpus, tiny_tokenizer_dir, out, limit=None, shard_rows=2, batch_size=2)
+        return [sys.executable, "-m", "data.label", f"hydra.run.dir={tmp_path / 'hydra'}"] + [
+            f"{k}={'null' if v is None else v}" for k, v in dataclasses.asdict(c).items()]
+
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    ref = subprocess.run(args(tmp_path / "ref"), cwd=REPO, env=env, capture_output=True, text=True)
+    assert ref.returncode == 0, ref.stderr[-2000:]
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(args(killed), cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not (killed / "shard_00000.safetensors").exists():
+        assert proc.poll() is None and time.time() < deadline, "labeling died before shard 0"
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "manifest.json").exists(), "run finished before the kill; test is vacuous"
+    again = subprocess.run(args(killed), cwd=REPO, env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert cache_bytes(killed) == cache_bytes(tmp_path / "ref")

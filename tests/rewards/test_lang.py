@@ -1,0 +1,76 @@
+"""LangQuality: grammar (link-grammar), spelling (+ allowlist), readability band, structure."""
+import numpy as np
+import pytest
+
+from rewards.grammar import LinkGrammar, split_sentences
+from rewards.lang import LangQuality, structure_score
+from rewards.readability import band_score, ensure_cmudict
+from rewards.spelling import Spelling
+
+GOOD = "Turn off the speaker and hold the power button for ten seconds."
+SCRAMBLED = "speaker the off button hold power turn and the seconds ten for"
+
+
+def test_good_sentence_beats_scrambled_words():
+    g = LinkGrammar()
+    good, bad = g(GOOD), g(SCRAMBLED)
+    assert good.null_words == 0 and good.words == 12
+    assert bad.null_words >= 2
+    lang = LangQuality()
+    r, info = lang(["q", "q"], [GOOD, SCRAMBLED])
+    assert info["grammar"][0] == 1.0 and info["grammar"][1] < 0.8
+    assert r[0] > r[1]
+
+
+def test_long_sentences_are_capped():
+    g = LinkGrammar(max_words=10)
+    res = g(" ".join([GOOD.rstrip(".")] * 5) + ".")
+    assert res.words == 10 and res.sentences == 1
+
+
+def test_misspelt_text_penalised_but_device_words_allowed():
+    sp = Spelling()
+    n, miss = sp.misspelt("Conect the USB-C cable to the HDMI ARC port and open the app; "
+                          "update the firmware over wifi on your smartphone.")
+    assert miss == ["conect"]
+    devices = ("Plug the soundbar into the HDMI port, enable wifi and bluetooth in the app, "
+               "and update the firmware on your smartphone or earbuds.")
+    misspelt = ("Plug the sondbar into the HDMI port, enable wifi and bluetooth in the app, "
+                "and updaet the firmware on your smartphone or earbuds.")
+    r, info = LangQuality()(["q", "q"], [devices, misspelt])
+    assert info["misspelt"][0] == 0 and info["spelling"][0] == 1.0
+    assert info["misspelt"][1] == 2
+    assert info["spelling"][1] == pytest.approx(1 - 5 * 2 / 23)  # 2 of 23 checked words
+    assert r[0] > r[1]
+    assert Spelling(allowlist=["Sondbar"]).misspelt("sondbar")[1] == []
+
+
+def test_readability_band_and_cmudict_offline():
+    root = ensure_cmudict()
+    assert (root / "corpora" / "cmudict" / "cmudict").is_file()
+    assert band_score(70, 55, 95, 20) == 1.0
+    assert band_score(35, 55, 95, 20) == pytest.approx(np.exp(-1.0))
+    assert band_score(115, 55, 95, 20) == pytest.approx(np.exp(-1.0))
+    jargon = ("Subsequently, reinitialisation of the proprietary synchronisation infrastructure "
+              "necessitates comprehensive reconfiguration of interoperability parameters.")
+    r, info = LangQuality()(["q", "q"], [GOOD, jargon])
+    assert info["flesch"][1] < 20 and info["readability"][1] < 0.2
+    assert info["readability"][0] == 1.0
+
+
+def test_structure_bonus_and_out_of_scope_neutral():
+    assert structure_score("1. Turn it off.\n2. Wait.\n3. Turn it on.") == 1.0
+    assert structure_score("1. Turn it off.\n2. Wait.") == pytest.approx(2 / 3)
+    assert structure_score("1. Turn it off.\n3. Wait.\n2. On.") == 0.0
+    assert structure_score("Turn it off, wait, turn it on.") == 0.0
+    lang = LangQuality()
+    _, info = lang(["q", "q"], ["Sorry, I can only help with electronics."] * 2,
+                   kb_entry=[None, {"steps": []}])
+    np.testing.assert_allclose(info["structure"], [1.0, 0.0])
+
+
+def test_empty_completion_scores_zero_and_list_markers_stripped():
+    r, _ = LangQuality()(["q"], ["   "])
+    assert r[0] == 0.0
+    assert split_sentences("1. Turn it off.\n- Wait ten seconds!\nStep 3: Pair it.") == [
+        "Turn it off.", "Wait ten seconds!", "Pair it."]
