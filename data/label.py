@@ -217,6 +217,9 @@ def load_teacher(cfg: LabelConfig):
     tokenizer = tokenizer or own
     if tokenizer is None:
         raise ValueError(f"teacher {cfg.teacher!r} has no tokenizer; pass tokenizer=<dir>")
+    if tokenizer.vocab_size > model.cfg.vocab_size:  # out-of-range ids would give NaN logits
+        raise ValueError(f"tokenizer has {tokenizer.vocab_size} tokens but teacher {cfg.teacher!r} "
+                         f"only {model.cfg.vocab_size}; use the teacher's own tokenizer")
     return model, tokenizer
 
 

@@ -47,7 +47,9 @@ class EngineConfig:
     max_batch: int = 8  # concurrent requests decoded together in one batch
     batch_window_ms: float = 15.0  # how long the batcher waits to fill a batch
     max_prompt_tokens: int = 1024  # longer prompts are rejected with 413
-    warmup: bool = True  # decode once at startup so the first user does not pay compile time
+    # Batch sizes decoded once at startup (student and grounded prompt shapes, full length) so
+    # the first users do not pay the sampler's compile time. [] skips warmup.
+    warmup_batches: list[int] = field(default_factory=lambda: [1])
     seed: int = 0
 
     def __post_init__(self):

@@ -113,7 +113,7 @@ def _bucket(n: int, buckets: Sequence[int]) -> int:
 
 # Static shapes for the jitted sampler: every distinct (batch, prompt length, new tokens) compiles
 # once, so requests are padded up to these buckets.
-NEW_TOKEN_BUCKETS = (1, 16, 32, 64, 128, 256, 512)
+NEW_TOKEN_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)  # waste < 2x
 # Every decode returns this many top logprobs (the OpenAI maximum), so asking for logprobs
 # never compiles a second program.
 TOPK = 20

@@ -1,7 +1,7 @@
 """Async front of an Engine: a bounded queue, a micro-batcher and a concurrency limit.
 
 Requests wait in a queue of at most `max_queue`; the batcher takes up to `max_batch` of them
-that share a temperature, waits up to `window_s` for more, and decodes them together on a
+that share a temperature and top_p, waits up to `window_s` for more, and decodes them together on a
 worker thread. At most `max_concurrency` batches run at once. A full queue, or a request that
 waited longer than `timeout_s`, raises `Overloaded` (the HTTP layer answers 503).
 """
@@ -147,8 +147,9 @@ class ModelRunner:
                 p.fut.set_exception(Overloaded(f"waited {self.timeout_s:.0f}s for the model", 5))
         if not self.pending:
             return []
-        temp = self.pending[0].req.temperature
-        batch = [p for p in self.pending if p.req.temperature == temp][: self.max_batch]
+        key = (self.pending[0].req.temperature, self.pending[0].req.top_p)
+        batch = [p for p in self.pending
+                 if (p.req.temperature, p.req.top_p) == key][: self.max_batch]
         for p in batch:
             self.pending.remove(p)
         return batch

@@ -45,9 +45,10 @@ def load_engines(cfg: ServeConfig) -> dict[str, Engine]:
     """One engine per distinct source: the default config serves the packaged teacher on both
     routes from a single copy of the weights."""
     t0 = time.perf_counter()
-    teacher = ModelEngine(cfg.teacher, seed=cfg.engine.seed)
+    buckets = sorted({1, cfg.engine.max_batch})  # few shapes: each one compiles the sampler
+    teacher = ModelEngine(cfg.teacher, seed=cfg.engine.seed, batch_buckets=buckets)
     student = teacher if cfg.student == cfg.teacher else ModelEngine(
-        cfg.student, seed=cfg.engine.seed + 1, teacher_source=cfg.teacher)
+        cfg.student, seed=cfg.engine.seed + 1, teacher_source=cfg.teacher, batch_buckets=buckets)
     log.info("engines loaded in %.1fs: student=%s teacher=%s", time.perf_counter() - t0,
              student.name, teacher.name)
     return {"student": student, "teacher": teacher}
@@ -85,24 +86,25 @@ def tts_available(cfg: ServeConfig) -> bool:
     return shutil.which("espeak-ng") is not None
 
 
-def warmup(engines: dict[str, Engine], cfg: ServeConfig, max_batch: int) -> None:
-    """Compile the decode shapes a first user would hit (batch 1 and a full batch)."""
+def warmup(engines: dict[str, Engine], cfg: ServeConfig, plan) -> None:
+    """Compile (and run once) the decode shapes real questions hit: the student prompt and
+    the grounded teacher prompt, at full length, for each of `engine.warmup_batches`."""
     t0 = time.perf_counter()
-    msgs = [{"role": "user", "content": "My speaker has no sound."}]
-    seen = set()
-    for e in engines.values():
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        for b in sorted({1, max_batch}):
-            e.generate_batch([GenRequest(msgs, 4, cfg.engine.temperature)] * b)
-    log.info("warmup done in %.1fs", time.perf_counter() - t0)
+    p = plan("my bluetooth headphones will not pair")
+    done = set()
+    for route, e in engines.items():
+        msgs = p["student_messages"] if route == "student" else p["teacher_messages"]
+        for b in cfg.engine.warmup_batches:
+            key = (id(e), b, e.count_tokens(msgs))
+            if key not in done:
+                done.add(key)
+                e.generate_batch([GenRequest(msgs, cfg.engine.max_new_tokens, cfg.engine.temperature,
+                                             cfg.engine.top_p)] * b)
+    log.info("warmup of batches %s done in %.1fs", cfg.engine.warmup_batches, time.perf_counter() - t0)
 
 
 def build_state(cfg: ServeConfig, engines: dict[str, Engine] | None = None) -> ServerState:
     engines = engines or load_engines(cfg)
-    if cfg.engine.warmup:
-        warmup(engines, cfg, cfg.engine.max_batch)
     lim = cfg.limits
     runners = {}
     by_engine: dict[int, ModelRunner] = {}
@@ -115,8 +117,11 @@ def build_state(cfg: ServeConfig, engines: dict[str, Engine] | None = None) -> S
         runners[route] = by_engine[id(eng)]
     metrics = Metrics()
     retriever = load_retriever(cfg)
+    assistant = Assistant(cfg, runners, retriever, metrics)
+    if cfg.engine.warmup_batches:
+        warmup(engines, cfg, assistant.plan)
     return ServerState(
         cfg=cfg, metrics=metrics, limiter=RateLimiter(lim.rate_per_s, lim.burst),
-        runners=runners, assistant=Assistant(cfg, runners, retriever, metrics),
+        runners=runners, assistant=assistant,
         transcriber=load_transcriber(cfg), tts_ok=tts_available(cfg),
         retrieval_ok=retriever is not None, started=time.time(), stt_lock=asyncio.Semaphore(1))

@@ -48,7 +48,7 @@ class Validation:
 def find_unsafe(text: str, phrases: Sequence[str]) -> str | None:
     low = re.sub(r"\s+", " ", text.lower())
     for p in phrases:
-        p = p.strip().lower()
+        p = re.sub(r"\s+", " ", p.strip().lower())
         if p and p in low:
             return p
     return None

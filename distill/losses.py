@@ -212,15 +212,16 @@ def kd_loss(
     if isinstance(temperature, (int, float)) and temperature <= 0:
         raise ValueError(f"kd_loss: temperature={temperature} must be > 0.")
     mask_bt = mask_bt.astype(bool)
-    logits_btv = jnp.where(mask_bt[..., None], student_logits_btv, 0.0)
+    dtype = jnp.promote_types(jnp.result_type(student_logits_btv), jnp.float32)  # not bf16
+    logits_btv = jnp.where(mask_bt[..., None], student_logits_btv, 0.0).astype(dtype)
     labels_bt = jnp.where(mask_bt, labels_bt, 0)
     if isinstance(teacher, (tuple, list)):
         ids_btk, logp_btk = teacher
         ids_btk = jnp.where(mask_bt[..., None], ids_btk, 0)
-        logp_btk = jnp.where(mask_bt[..., None], logp_btk, 0.0)
+        logp_btk = jnp.where(mask_bt[..., None], logp_btk, 0.0).astype(dtype)
         parts = _topk_teacher(logits_btv, ids_btk, logp_btk, labels_bt, temperature)
     else:
-        teacher_btv = jnp.where(mask_bt[..., None], teacher, 0.0)
+        teacher_btv = jnp.where(mask_bt[..., None], teacher, 0.0).astype(dtype)
         parts = _full_teacher(logits_btv, teacher_btv, labels_bt, temperature)
     ce_bt, logp, logq, teacher_top1_bt, (tail_p_bt, tail_q_bt) = parts
     div_bt = soft_divergence(logp, logq, divergence, beta=beta, skew=skew)

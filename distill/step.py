@@ -113,6 +113,11 @@ def _reduce_metrics(stacked: dict) -> dict:
 
 def make_kd_step(graphdef, rest, tx, schedule, spec: LossSpec):
     """-> jitted `kd_step(state, batch, key) -> (state, metrics)`, state donated."""
+    return jax.jit(kd_step_fn(graphdef, rest, tx, schedule, spec), donate_argnums=0)
+
+
+def kd_step_fn(graphdef, rest, tx, schedule, spec: LossSpec):
+    """The pure step, unjitted (tests wrap it, e.g. in `chex.assert_max_traces`)."""
     grad_fn = jax.value_and_grad(microbatch_loss, has_aux=True)
 
     def kd_step(state, batch, key):
@@ -134,7 +139,7 @@ def make_kd_step(graphdef, rest, tx, schedule, spec: LossSpec):
         metrics["kd/lr"] = schedule(state["step"])
         return {"params": params, "opt": opt, "step": state["step"] + 1}, metrics
 
-    return jax.jit(kd_step, donate_argnums=0)
+    return kd_step
 
 
 def make_score_fn(graphdef, rest):

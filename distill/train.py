@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -32,6 +34,7 @@ from models.runtime import Checkpointer, MetricsLogger, RngStreams, write_manife
 
 log = logging.getLogger(__name__)
 STREAMS = ("init", "data", "policy", "rollout", "eval")
+FAULT_ENV = "MIGHTY_FAULT_KILL_AT_STEP"  # tests: SIGKILL this process right after logging step N
 
 
 @dataclasses.dataclass
@@ -194,7 +197,8 @@ def run_training(run: KDRunConfig, run_dir: str | Path, raw_cfg: dict | None = N
     tokens_seen = 0 if start == 0 else int(extra.get("tokens_seen", 0))
     last = {}
     bar = _progress(run.progress, kd.steps, start)
-    for step in range(start, kd.steps + 1):
+    kill_at = int(os.environ.get(FAULT_ENV, "-1"))
+    for step in range(0 if start == 0 else start + 1, kd.steps + 1):
         t0 = time.perf_counter()
         row = {}
         if step > 0:
@@ -211,6 +215,8 @@ def run_training(run: KDRunConfig, run_dir: str | Path, raw_cfg: dict | None = N
         if step % kd.log_every == 0 or step == kd.steps or any(k.startswith("eval/") for k in row):
             logger.log(step, row)
         last.update(row)
+        if step == kill_at:  # fault injection (resume tests): die after logging, before saving
+            os.kill(os.getpid(), signal.SIGKILL)
         if step > 0 and ((kd.ckpt_every and step % kd.ckpt_every == 0) or step == kd.steps):
             ckpt.save(step, tr.state, {"step": step, "cursor": step, "domain_weights": weights,
                                        "domain_gaps": gaps, "tokens_seen": tokens_seen})

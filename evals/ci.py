@@ -40,6 +40,24 @@ def bootstrap(values: Sequence[float], *, stat: Callable[[np.ndarray], float] = 
     return Estimate(float(stat(x)), float(low), float(high), int(x.size))
 
 
+def bootstrap_indices(n: int, fn: Callable[[np.ndarray], float], *, n_boot: int = 2000,
+                      level: float = 0.95, seed: int = 0) -> Estimate:
+    """Percentile bootstrap of any statistic `fn(item_indices)` over `n` items — for ratios
+    such as precision, recall or perplexity that are not means of per-item values.
+    Resamples where `fn` is undefined (NaN) are excluded."""
+    if n <= 0:
+        raise ValueError("bootstrap_indices needs at least one item")
+    rng = np.random.default_rng(seed)
+    stats = np.array([fn(rng.integers(0, n, size=n)) for _ in range(n_boot)], np.float64)
+    stats = stats[np.isfinite(stats)]
+    value = float(fn(np.arange(n)))
+    if stats.size == 0:
+        return Estimate(value, float("nan"), float("nan"), n)
+    tail = (1.0 - level) / 2.0
+    low, high = np.quantile(stats, [tail, 1.0 - tail])
+    return Estimate(value, float(low), float(high), n)
+
+
 def paired_bootstrap(a: Sequence[float], b: Sequence[float], **kw) -> Estimate:
     """CI of mean(a - b) over the same items (e.g. student vs teacher on one eval set)."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)

@@ -34,8 +34,8 @@ def param(rngs: nnx.Rngs | None, shape, axes, dtype, init="normal", scale=0.02) 
 class KVCache(NamedTuple):
     """Fixed-size cache; every row writes the same slot, so one scalar `index` suffices.
 
-    keys/values: one `[B, kv_heads, S, head_dim]` array per layer (head-major, so the decode
-    score `q·K` is a plain batched matmul); mask `[B, S]` int32, 1 on filled real-token slots.
+    keys/values: one `[B, kv_heads, S, head_dim]` array per layer; mask `[B, S]` int32, 1 on
+    filled real-token slots. Decode reads it in place (see `_attend`).
     """
 
     keys: tuple
@@ -45,11 +45,12 @@ class KVCache(NamedTuple):
 
     @classmethod
     def init(cls, cfg: ModelConfig, batch: int, size: int) -> "KVCache":
-        shape = (batch, cfg.num_kv_heads, size, cfg.head_dim)
-        def zeros():
+        def zeros(*shape):
             return tuple(jnp.zeros(shape, cfg.jnp_dtype) for _ in range(cfg.num_layers))
 
-        return cls(zeros(), zeros(), jnp.zeros((batch, size), jnp.int32), jnp.zeros((), jnp.int32))
+        k, d = cfg.num_kv_heads, cfg.head_dim
+        return cls(zeros(batch, k, size, d), zeros(batch, k, size, d),
+                   jnp.zeros((batch, size), jnp.int32), jnp.zeros((), jnp.int32))
 
 
 class RMSNorm(nnx.Module):
@@ -106,7 +107,10 @@ class Attention(nnx.Module):
         self.cfg = cfg
 
     def _proj(self, x, name):
-        y = jnp.einsum("btd,dnh->btnh", x, getattr(self, name)[...].astype(x.dtype))
+        """x `[B,T,D]` -> `[B,T,N,Dh]` as one 2-D matmul (no per-step weight transposes)."""
+        b, t, d = x.shape
+        w = getattr(self, name)[...].astype(x.dtype)  # (D, N, Dh)
+        y = (x.reshape(b * t, d) @ w.reshape(d, -1)).reshape(b, t, *w.shape[1:])
         if self.cfg.qkv_bias:
             y = y + getattr(self, name + "_bias")[...].astype(x.dtype)
         return y
@@ -117,7 +121,7 @@ class Attention(nnx.Module):
         Returns (out `[B,T,D]`, (k, v) cache arrays or None).
         """
         cfg = self.cfg
-        b, t, _ = x.shape
+        b, t, d = x.shape
         inv_freq = rope_inv_freq(cfg)  # numpy constant folded into the graph
         q = apply_rope(self._proj(x, "q"), positions, inv_freq)  # (B, T, H, Dh)
         k = apply_rope(self._proj(x, "k"), positions, inv_freq)  # (B, T, K, Dh)
@@ -130,18 +134,31 @@ class Attention(nnx.Module):
             k = jax.lax.dynamic_update_slice(ck, k.astype(ck.dtype), (0, 0, index, 0))
             v = jax.lax.dynamic_update_slice(cv, v.astype(cv.dtype), (0, 0, index, 0))
             query_slot = index + jnp.arange(t)
-        s = k.shape[2]
-        causal = jnp.arange(s)[None, :] <= query_slot[:, None]  # (T, S)
+        causal = jnp.arange(k.shape[2])[None, :] <= query_slot[:, None]  # (T, S)
         allowed = causal[None, None, None] & (mask[:, None, None, None, :] > 0)  # (B,1,1,T,S)
-        g = cfg.num_heads // cfg.num_kv_heads
-        qg = q.reshape(b, t, cfg.num_kv_heads, g, cfg.head_dim).transpose(0, 2, 3, 1, 4)  # (B,K,G,T,Dh)
-        scores = jnp.einsum("bkgtd,bksd->bkgts", qg, k.astype(q.dtype),
-                            preferred_element_type=jnp.float32) / math.sqrt(cfg.head_dim)
-        probs = jax.nn.softmax(jnp.where(allowed, scores, NEG_INF), axis=-1).astype(q.dtype)
-        out = jnp.einsum("bkgts,bksd->btkgd", probs, v.astype(q.dtype))
-        out = out.reshape(b, t, cfg.num_heads, cfg.head_dim)
-        y = jnp.einsum("bthd,hdo->bto", out, self.o[...].astype(x.dtype))
+        qg = q.reshape(b, t, cfg.num_kv_heads, -1, cfg.head_dim).transpose(0, 2, 3, 1, 4)  # (B,K,G,T,Dh)
+        out = _attend(qg, k.astype(q.dtype), v.astype(q.dtype), allowed)  # (B,K,G,T,Dh)
+        out = out.transpose(0, 3, 1, 2, 4).reshape(b * t, cfg.num_heads * cfg.head_dim)
+        y = (out @ self.o[...].astype(x.dtype).reshape(-1, d)).reshape(b, t, d)
         return y, (None if layer_cache is None else (k, v))
+
+
+def _attend(q, k, v, allowed):
+    """q `[B,K,G,T,Dh]`, k/v `[B,K,S,Dh]`, allowed `[B,1,1,T,S]` -> `[B,K,G,T,Dh]`.
+
+    One query (decode) uses broadcast-multiply-reduce: XLA:CPU fuses it and reads the cache
+    in place, whereas a batched dot makes it transpose K and V (the whole cache) every step.
+    """
+    scale = 1.0 / math.sqrt(q.shape[-1])
+    if q.shape[3] == 1:
+        scores = jnp.sum(q[:, :, :, :, None, :].astype(jnp.float32)
+                         * k[:, :, None, None, :, :].astype(jnp.float32), axis=-1) * scale  # (B,K,G,1,S)
+    else:
+        scores = jnp.einsum("bkgtd,bksd->bkgts", q, k, preferred_element_type=jnp.float32) * scale
+    probs = jax.nn.softmax(jnp.where(allowed, scores, NEG_INF), axis=-1)
+    if q.shape[3] == 1:
+        return jnp.sum(probs[..., None] * v[:, :, None, None, :, :].astype(jnp.float32), axis=-2).astype(q.dtype)
+    return jnp.einsum("bkgts,bksd->bkgtd", probs.astype(q.dtype), v)
 
 
 class MLP(nnx.Module):

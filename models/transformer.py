@@ -67,8 +67,16 @@ class Transformer(nnx.Module):
 
     def unembed(self, h):
         """h `[..., D]` -> float32 logits `[..., V]`."""
-        w = self.unembed_matrix().astype(h.dtype)
-        return jnp.matmul(h, w, preferred_element_type=jnp.float32)
+        lead, d = h.shape[:-1], h.shape[-1]
+        h2 = h.reshape(-1, d)  # (N, D)
+        if self.cfg.tie_embeddings:
+            # E @ h.T reads the [V, D] table in place; `h @ E.T` makes XLA:CPU copy the
+            # transposed table (113 MB for SmolLM2) on every decode step.
+            e = self.embed[...].astype(h.dtype)
+            logits = jnp.matmul(e, h2.T, preferred_element_type=jnp.float32).T  # (N, V)
+        else:
+            logits = jnp.matmul(h2, self.lm_head[...].astype(h.dtype), preferred_element_type=jnp.float32)
+        return logits.reshape(*lead, -1)
 
 
 def _check_ids(input_ids, cfg: ModelConfig):

@@ -56,11 +56,11 @@ class Selection:
 
 def select(rewards_by_round: list[np.ndarray], group_size: int, num_groups: int,
            min_std: float) -> Selection:
-    """Pick `num_groups` groups from the rounds so far: informative first, in draw order.
+    """Pick `num_groups` groups from the rounds so far; the batch lists them in draw order.
 
     Pure bookkeeping (no rollouts), so the policy is testable by itself: a group is
-    informative when its reward std exceeds `min_std`; the shortfall is padded with the
-    earliest zero-variance groups.
+    informative when its reward std exceeds `min_std`; the earliest informative groups are
+    taken first and any shortfall is padded with the earliest zero-variance groups.
     """
     take: list[tuple[int, int]] = []
     flat: list[tuple[int, int]] = []

@@ -13,6 +13,8 @@ from .textnoise import add_typos, mojibake, odd_whitespace, rng_for
 NOISE_KINDS = ("typos", "signature", "url", "off_topic", "mojibake", "unicode_whitespace",
                "exact_duplicate", "near_duplicate", "quoted_text")
 
+APPLY_ORDER = ("typos", "mojibake", "unicode_whitespace", "signature", "url", "off_topic")
+
 OPENERS = ["Hi all,", "Hey everyone.", "Long time lurker, first post.", "Hoping someone can help.",
            "Morning folks,", "Not sure if this is the right board but", ""]
 CLOSERS = ["Any ideas?", "Thanks in advance!", "What am I doing wrong?", "Is it broken?",
@@ -86,7 +88,10 @@ def _base_post(issue: Issue, rng, post_id: str) -> dict:
             "symptom": issue.symptom, "question": q, "answer": a, "noise": [], "planted": {},
             "duplicate_of": None, "clean_question": q, "clean_answer": a}
     if rng.random() < 0.75:
-        for kind in rng.sample(NOISE_KINDS[:6], rng.choice((1, 1, 2, 3))):
+        kinds = rng.sample(NOISE_KINDS[:6], rng.choice((1, 1, 2, 3)))
+        # Order matters: typos and mojibake rewrite whole fields, odd whitespace replaces spaces,
+        # and appended strings (signature, url, chatter) must survive verbatim for the tests.
+        for kind in sorted(kinds, key=APPLY_ORDER.index):
             _apply(post, kind, rng)
     return post
 
@@ -97,9 +102,12 @@ def _copy(src: dict, post_id: str, rng) -> dict:
             "duplicate_of": src["post_id"]}
     if kind == "near_duplicate":
         q = src["question"]
-        q = rng.choice([q.upper(), q.lower(), q.rstrip(".?! ") + "!!!", "Reposting: " + q,
-                        q.replace(". ", ", ").replace("?", " ??")])
-        post["question"] = q
+        variants = [q.upper(), q.lower(), q.rstrip(".?! ") + "!!!", "Reposting: " + q,
+                    q.replace(". ", ", ").replace("?", " ??")]
+        post["question"] = rng.choice([v for v in variants if v != q])
+        text = post["question"] + "\n" + post["answer"]
+        post["planted"] = {k: [next((c for c in (v, v.upper(), v.lower()) if c in text), v) for v in vs]
+                           for k, vs in post["planted"].items()}
     elif kind == "quoted_text":
         quoted = "\n".join("> " + line for line in src["question"].splitlines())
         post["question"] = quoted + "\n\n" + rng.choice(["+1, same problem here.", "Bump. Exactly this.",

@@ -110,7 +110,8 @@ def build_tokenizer(texts: list[str], out_dir: Path):
     from models import Tokenizer
 
     words = sorted({w for t in texts for w in re.findall(r"\w+|[^\w\s]", t)})
-    vocab = {tok: i for i, tok in enumerate(SPECIALS + ["system", "user", "assistant"] + words)}
+    tokens = list(dict.fromkeys(SPECIALS + ["system", "user", "assistant"] + words))  # unique, ordered
+    vocab = {tok: i for i, tok in enumerate(tokens)}
     hf = HFTokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
     hf.pre_tokenizer = pre_tokenizers.Whitespace()
     hf.decoder = decoders.WordPiece()

@@ -84,8 +84,15 @@ def _topk(teacher_logits, k, seed=0):
     return ids.astype(jnp.int32), jnp.take_along_axis(lp, ids, -1)
 
 
+_STATIC = ("temperature", "divergence", "beta", "skew")
+
+
+@functools.partial(jax.jit, static_argnames=_STATIC)
 def _loss(*args, **kw):
     return kd_loss(*args, **kw)[0]
+
+
+_value_and_grad = jax.jit(jax.value_and_grad(_loss), static_argnames=_STATIC)
 
 
 # ----------------------------------------------------------------------------- hand-worked
@@ -200,8 +207,8 @@ def test_topk_with_k_equal_v_equals_full_logits(name, temp):
     np.testing.assert_allclose(topk, full, rtol=1e-5)
     assert float(m_topk["kd/teacher_tail_mass_max"]) < 1e-6
     np.testing.assert_allclose(m_topk["kd/top1_agreement"], m_full["kd/top1_agreement"])
-    g_full = jax.grad(_loss)(jnp.asarray(s), t, labels, mask, **kw)
-    g_topk = jax.grad(_loss)(jnp.asarray(s), _topk(t, V), labels, mask, **kw)
+    g_full = _value_and_grad(jnp.asarray(s), t, labels, mask, **kw)[1]
+    g_topk = _value_and_grad(jnp.asarray(s), _topk(t, V), labels, mask, **kw)[1]
     np.testing.assert_allclose(g_topk, g_full, atol=1e-6)
 
 
@@ -222,8 +229,8 @@ def test_t_squared_keeps_soft_gradient_magnitude_at_large_t(name):
     limit = (centre(s) - centre(t)) / V / (B * T)
     errors = []
     for temp in (1.0, 30.0, 300.0):
-        g = jax.grad(_loss)(jnp.asarray(s), t, labels, mask, alpha=0.0, temperature=temp,
-                            divergence=name)
+        _, g = _value_and_grad(jnp.asarray(s), t, labels, mask, alpha=0.0, temperature=temp,
+                               divergence=name)
         errors.append(np.linalg.norm(g - limit) / np.linalg.norm(limit))
     assert errors[0] > 0.2  # far from the limit at T = 1: the check has teeth
     assert errors[1] < 0.1 and errors[2] < 0.01 and errors[2] < errors[1] / 5
@@ -271,9 +278,9 @@ def test_padding_with_garbage_changes_nothing(teacher_kind):
         )
     for name in DIVERGENCES:
         kw = dict(divergence=name, temperature=2.0)
-        loss, g = jax.value_and_grad(_loss)(jnp.asarray(s), teacher, labels, mask,
+        loss, g = _value_and_grad(jnp.asarray(s), teacher, labels, mask,
                                             alpha=alpha, **kw)
-        loss_p, g_p = jax.value_and_grad(_loss)(jnp.asarray(s_pad), teacher_pad, labels_pad,
+        loss_p, g_p = _value_and_grad(jnp.asarray(s_pad), teacher_pad, labels_pad,
                                                 mask_pad, alpha=alpha_pad, **kw)
         np.testing.assert_allclose(loss_p, loss, rtol=1e-6)
         np.testing.assert_allclose(g_p[:, :T], g, rtol=1e-5, atol=1e-9)
@@ -295,14 +302,14 @@ def test_all_padding_gives_zero_loss_and_finite_metrics(teacher_kind):
 def test_zero_teacher_probabilities_stay_finite(name):
     s, t, labels, mask, _ = _inputs(11)
     t = np.where(np.arange(V) < 3, -np.inf, t).astype(np.float32)  # p = 0 on 3 ids
-    loss, g = jax.value_and_grad(_loss)(jnp.asarray(s), t, labels, mask, divergence=name,
+    loss, g = _value_and_grad(jnp.asarray(s), t, labels, mask, divergence=name,
                                         alpha=0.0)
     assert np.isfinite(loss) and np.all(np.isfinite(g))
     if name in ("forward_kl", "jsd", "skew_forward_kl", "skew_reverse_kl"):  # finite in truth
         np.testing.assert_allclose(loss, ref_kd(s, t, labels, mask, 1.0, 0.0, name),
                                    rtol=1e-5)
     ids, lps = _topk(t, K + 3)  # includes −inf log-probs
-    loss, g = jax.value_and_grad(_loss)(jnp.asarray(s), (ids, lps), labels, mask,
+    loss, g = _value_and_grad(jnp.asarray(s), (ids, lps), labels, mask,
                                         divergence=name, alpha=0.0)
     assert np.isfinite(loss) and np.all(np.isfinite(g))
 
@@ -313,7 +320,7 @@ def test_student_mass_all_on_teacher_ids_keeps_gradients_finite():
     s[..., :2] = 0.0
     teacher = (jnp.array([[[0, 1]]], jnp.int32), jnp.log(jnp.array([[[0.6, 0.3]]])))
     for name in DIVERGENCES:
-        loss, g = jax.value_and_grad(_loss)(jnp.asarray(s), teacher, np.zeros((1, 1), int),
+        loss, g = _value_and_grad(jnp.asarray(s), teacher, np.zeros((1, 1), int),
                                             np.ones((1, 1)), divergence=name)
         assert np.isfinite(loss) and np.all(np.isfinite(g)), name
 

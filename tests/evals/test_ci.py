@@ -38,3 +38,13 @@ def test_paired_and_gap_recovered_hand_worked():
     assert d.value == pytest.approx(0.5)
     with pytest.raises(ValueError, match="equal"):
         paired_bootstrap([1.0], [1.0, 2.0])
+
+
+def test_bootstrap_indices_matches_mean_bootstrap():
+    from evals.ci import bootstrap_indices
+
+    x = np.random.default_rng(2).normal(size=30)
+    a = bootstrap_indices(x.size, lambda idx: x[idx].mean(), n_boot=300, seed=5)
+    b = bootstrap(x, n_boot=300, seed=5)
+    assert a.value == pytest.approx(b.value)
+    assert a.low == pytest.approx(b.low) and a.high == pytest.approx(b.high)

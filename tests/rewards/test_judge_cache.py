@@ -1,4 +1,6 @@
 """JudgeCache: keys, persistence across instances, atomic batches."""
+import sqlite3
+
 import pytest
 
 from rewards.judge_cache import JudgeCache, cache_key
@@ -26,8 +28,11 @@ def test_hit_miss_and_persistence(tmp_path):
     assert c2.meta("a") == {"mass": 0.9}
 
 
-def test_failed_batch_writes_nothing(tmp_path):
+def test_failed_batch_is_rolled_back(tmp_path):
     c = JudgeCache(tmp_path)
-    with pytest.raises(TypeError):
-        c.put_many("j", {"a": (1.0, None), "b": ("not a number", None)})
+    # SQLite stores NaN as NULL, which violates NOT NULL on the 2nd row, after the 1st was written
+    with pytest.raises(sqlite3.IntegrityError):
+        c.put_many("j", {"a": (1.0, None), "b": (float("nan"), None)})
     assert len(c) == 0
+    c.put_many("j", {"a": (1.0, None)})
+    assert len(c) == 1

@@ -59,5 +59,16 @@ def tokenizer(tiny_cfg):
     return WordTokenizer(tiny_cfg)
 
 
-def encoder(tokenizer):
+@pytest.fixture
+def encode(tokenizer):
     return lambda record: [tokenizer.bos_id] + tokenizer.encode(record["question"])
+
+
+@pytest.fixture
+def reward():
+    return target_fraction
+
+
+@pytest.fixture
+def prompts():
+    return make_prompts

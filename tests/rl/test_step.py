@@ -5,7 +5,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import encoder, make_prompts, target_fraction
 from flax import nnx
 
 from models import token_logprobs
@@ -15,20 +14,25 @@ from rl.rollout import Rollouts
 from rl.step import chunked_entropy, completion_logprobs, init_state, make_grpo_step, make_optimizer
 
 
-def _setup(policy, tokenizer, **over):
+@pytest.fixture
+def setup(tiny_policy, tokenizer, encode, reward):
+    return lambda **over: _setup(tiny_policy, tokenizer, encode, reward, **over)
+
+
+def _setup(policy, tokenizer, encode, reward, **over):
     cfg = GRPOConfig(num_generations=4, prompts_per_step=3, rollout=RolloutConfig(max_new_tokens=8),
                      optim=OptimConfig(lr=1e-2, warmup_steps=0), **over)
     graphdef, params = nnx.split(policy, nnx.Param)
     params = nnx.to_pure_dict(params)
     ref = (graphdef, jax.tree.map(jnp.copy, params))
-    ro = Rollouts(graphdef, tokenizer, encoder(tokenizer), target_fraction, cfg, reference=ref)
+    ro = Rollouts(graphdef, tokenizer, encode, reward, cfg, reference=ref)
     return cfg, graphdef, params, ro
 
 
-def test_completion_logprobs_match_full_forward(tiny_policy, tokenizer):
+def test_completion_logprobs_match_full_forward(setup, prompts, tiny_policy):
     """Unembedding only the completion positions equals token_logprobs over the whole sequence."""
-    cfg, graphdef, params, ro = _setup(tiny_policy, tokenizer)
-    r = ro.sample(params, make_prompts(3, 0), jax.random.key(1), need_old=False)
+    cfg, graphdef, params, ro = setup()
+    r = ro.sample(params, prompts(3, 0), jax.random.key(1), need_old=False)
     lp, ent = completion_logprobs(graphdef, params, r.prompt_ids, r.prompt_mask, r.tokens, r.mask,
                                   entropy=True, chunk=48)  # 48 does not divide V=128: padded chunk
     ids = jnp.concatenate([r.prompt_ids, r.tokens], 1)
@@ -51,11 +55,11 @@ def test_chunked_entropy_handles_peaked_rows():
     np.testing.assert_allclose(chunked_entropy(h, w, chunk=10), ref, atol=1e-3)
 
 
-def test_reference_equals_policy_at_step0_and_first_ratio_is_one(tiny_policy, tokenizer):
+def test_reference_equals_policy_at_step0_and_first_ratio_is_one(setup, prompts, tiny_policy):
     """reference=policy_init: π_ref ≡ π_θ at step 0, so KL = 0; μ=2: iteration 0 has ρ ≡ 1
     exactly, and the stored π_old equals the recomputed log-probs bit for bit."""
-    cfg, graphdef, params, ro = _setup(tiny_policy, tokenizer, mu=2, beta=0.1)
-    r = ro.sample(params, make_prompts(3, 0), jax.random.key(2))
+    cfg, graphdef, params, ro = setup(mu=2, beta=0.1)
+    r = ro.sample(params, prompts(3, 0), jax.random.key(2))
     assert r.logp_ref is not None and r.logp_old is not None
     np.testing.assert_array_equal(np.asarray(r.logp_ref), np.asarray(r.logp_old))
     tx = make_optimizer(cfg.optim, 4)
@@ -76,17 +80,17 @@ def test_reference_equals_policy_at_step0_and_first_ratio_is_one(tiny_policy, to
     assert int(state["step"]) == 2
 
 
-def test_step_is_pure_and_compiles_once(tiny_policy, tokenizer):
+def test_step_is_pure_and_compiles_once(setup, prompts, tiny_policy):
     """Same state + batch -> same result; a second batch of the same shapes does not retrace."""
     import chex
 
-    cfg, graphdef, params, ro = _setup(tiny_policy, tokenizer, beta=0.0)
+    cfg, graphdef, params, ro = setup(beta=0.0)
     tx = make_optimizer(cfg.optim, 4)
     traced = []
     step = make_grpo_step(graphdef, tx, cfg, max_len=8)
     batches = []
     for k in range(2):
-        r = ro.sample(params, make_prompts(3, 0), jax.random.key(10 + k), need_old=False)
+        r = ro.sample(params, prompts(3, 0), jax.random.key(10 + k), need_old=False)
         batches.append({**update_batch(r, advantages(r.rewards, cfg), use_ref=False), "first": jnp.asarray(True)})
     fresh = lambda: init_state(jax.tree.map(jnp.copy, params), tx)
     s1, m1 = step(fresh(), batches[0], jax.random.key(0))
@@ -98,11 +102,11 @@ def test_step_is_pure_and_compiles_once(tiny_policy, tokenizer):
     del traced
 
 
-def test_zero_advantage_gives_zero_update(tiny_policy, tokenizer):
+def test_zero_advantage_gives_zero_update(setup, prompts, tiny_policy):
     """Equal rewards in every group: advantages are 0, so (β = 0) the parameters do not move."""
-    cfg, graphdef, params, ro = _setup(tiny_policy, tokenizer, beta=0.0)
+    cfg, graphdef, params, ro = setup(beta=0.0)
     cfg.optim.weight_decay = 0.0
-    r = ro.sample(params, make_prompts(3, 0), jax.random.key(3), need_old=False)
+    r = ro.sample(params, prompts(3, 0), jax.random.key(3), need_old=False)
     r.rewards = np.ones_like(r.rewards)
     tx = make_optimizer(cfg.optim, 4)
     step = make_grpo_step(graphdef, tx, cfg, max_len=8)

@@ -44,7 +44,7 @@ T Sound distorts at high volume
 C bass boost EQ on phone plus speaker; low battery; source clipping
 S {dev} sounds distorted when loud; bass on {dev} rattles and crackles; {dev} buzzes at high volume
 1 Turn off {bass boost|eq|equaliser} on the phone and in the speaker app.
-2 Set the phone volume to about {80 %|80} and control loudness on the speaker.
+2 Set the phone volume to about {80 %|80 percent} and control loudness on the speaker.
 3 {Charge|charging} the speaker: low battery limits peak power.
 4 Check the {grille|passive radiator} for sand or debris and rinse gently with fresh water (port covers closed).
 

@@ -57,7 +57,7 @@ S {dev} goes offline when I turn off the light switch; {dev} says unreachable; {
 1 Leave the wall {switch} on all the time and control the bulb from the app or voice.
 2 Fit a {switch guard|guard|cover} or use a smart remote.
 3 Use a {smart switch|switch} if you prefer wall control, with normal bulbs.
-4 Wait {30 seconds|30} after switching on for reconnection.
+4 Wait {30 seconds} after switching on for reconnection.
 
 == wrong_colour wifi faq
 T Bulb shows the wrong colour

@@ -192,6 +192,6 @@ C home internet is down; DNS problems on the router; temporary service outage
 S {dev} just spins and never answers; {dev} keeps saying something went wrong; {dev} lights up but doesn't respond
 1 Check the {internet|wi-fi} works on another device on the same network.
 2 {Restart|reboot} the router and wait until it is fully online.
-3 Unplug the speaker for {30 seconds|30} and plug it back in.
+3 Unplug the speaker for {30 seconds} and plug it back in.
 4 Check the assistant service {status} page in the app for an outage before resetting anything.
 """

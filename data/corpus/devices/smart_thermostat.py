@@ -40,14 +40,14 @@ S {dev} says heating but nothing happens; the heat won't come on with {dev}; {de
 2 Check for an {eco|away|schedule} mode holding a low temperature.
 3 Check the furnace {switch|power} and breaker are on.
 4 With power off, check the {W1|w wire} wire is secure in its terminal.
-5 Wait {5 minutes|5} for compressor/furnace safety delays.
+5 Wait {5 minutes} for compressor/furnace safety delays.
 
 == ac_not_cooling t5 faq
 T Air conditioning does not start
 C mode set to heat; Y1 wire loose; outdoor unit breaker tripped; dirty filter freezing the coil
 S the ac won't turn on with {dev}; {dev} says cooling but air is warm; {dev} doesn't start the air conditioner
 1 Set the mode to {Cool|cool} and lower the setpoint below room temperature.
-2 Wait {5 minutes|5}: the compressor has a protective delay.
+2 Wait {5 minutes}: the compressor has a protective delay.
 3 Check the {outdoor unit|condenser} breaker and disconnect switch.
 4 Replace a dirty {air filter|filter}.
 5 With power off, check the {Y1|y wire} wire at the thermostat.
@@ -89,13 +89,14 @@ S {dev} keeps going offline; {dev} loses wifi; {dev} app says not connected
 4 {Reconnect|rejoin} Wi-Fi in settings.
 
 == heat_pump_wrong_mode t5 guide
-T Heat pump cools when heating is set
-C reversing valve O/B setting wrong
+T Heat pump blows cold air when heating is set
+C the reversing valve (O/B) setting does not match the heat pump; installer chose conventional system type
 S {dev} blows cold air on heat; my heat pump heats when {dev} says cool; {dev} has heat and cool swapped
-1 Open the installation settings and find the {O/B|reversing valve} setting.
-2 Change it from {O|energize on cool} to {B|energize on heat} (or the reverse).
-3 Test heating and cooling for {5 minutes|5} each.
-4 Contact an {HVAC technician|technician} if unsure.
+1 Open Settings > Equipment > Installation and find the {reversing valve|o/b} setting.
+2 Change it from O (energise on cool) to B (energise on {heat|cool}), or the reverse, to match your heat pump's label.
+3 Check the system type is set to {heat pump|heat-pump}, not conventional furnace.
+4 Test heating and cooling for {5 minutes} each, allowing for the compressor delay.
+5 If the outdoor unit still runs the wrong way, ask an {HVAC technician|technician} to check the wiring at the air handler.
 
 == schedule_ignored t3 faq
 T Thermostat ignores its schedule
@@ -127,26 +128,26 @@ E bare or loose wires, a burning smell, a tripped breaker
 U bypass the breaker; twist the wires together; tape the wires while the power is on; work on the wiring with the power on
 
 == lv_buzzing_hot lv faq safety
-T Line-voltage thermostat buzzes and its faceplate is hot
-C overloaded relay; loose connection
-S {dev} is hot and buzzing; {dev} smells like burning; {dev} faceplate is warm and crackling
-1 {Switch off|turn off} the heater breaker.
-2 {Stop using|stop} the thermostat.
-3 {Call an electrician|electrician}.
-4 {Contact support|support}.
-E heat, buzzing, burning smell
-U bypass the breaker; keep using it
+T Line-voltage thermostat buzzes loudly and its faceplate is hot
+C relay overloaded by a heater drawing more than the thermostat's rated current; loose line-voltage terminal arcing inside the box
+S {dev} is hot and buzzing; {dev} smells like burning; the faceplate of {dev} is warm and crackling
+1 Go to the breaker panel and {switch off|turn off} the circuit feeding the baseboard heater; do not touch the thermostat while it is live.
+2 {Stop using|stop} the heater and thermostat, and check nobody switches the breaker back on.
+3 Have an {electrician} check the heater's wattage against the thermostat's rating (for example 3,000 W at 240 V) and the terminal connections.
+4 {Contact support|support|manufacturer} with the model number: a thermostat that overheated must be replaced, not reused.
+E heat, buzzing, crackling or a burning smell from a line-voltage thermostat
+U bypass the breaker; keep using it if it still heats; tighten the terminals with the power on
 
 == lv_heater_wont_turn_off lv faq safety
-T Baseboard heater stays on regardless of the setting
-C stuck relay; wiring fault
-S {dev} won't turn the heater off; {dev} baseboard always on; the room keeps heating with {dev} off
-1 {Switch off|turn off} the heater's breaker.
-2 {Stop using|stop} the thermostat.
-3 {Call an electrician|electrician} to check it.
-4 {Contact support|support}.
-E heater stays on or overheats
-U bypass the breaker; cover the heater with a blanket
+T Baseboard heater keeps heating even with the thermostat set to off
+C relay contacts welded shut after overload; thermostat wired in a way that bypasses its switch
+S {dev} won't turn the heater off; the baseboard stays hot with {dev} set to off; the room keeps heating even though {dev} is off
+1 Turn the heater off at its {breaker} in the panel: the thermostat can no longer control it.
+2 Keep furniture, curtains and bedding well away from the heater until it has cooled, and {stop using|stop} that circuit.
+3 Book a licensed {electrician} to replace the thermostat and check the heater wiring.
+4 {Contact support|support|manufacturer} with the purchase details: a stuck relay is a warranty fault.
+E the heater stays on with the thermostat off, or the room overheats
+U bypass the breaker; cover the heater with a blanket; pull the wires off the thermostat while it is live
 
 == blank_screen t3 guide
 T Battery thermostat screen blank

@@ -194,7 +194,7 @@ C power cable loose at the back; a power strip switched off; the unit stuck in a
 S {dev} won't turn on; {dev} has no power light; {dev} is dead after the power cut
 1 Check the {power cable|power} is firmly in at both ends, including the socket on the bar.
 2 Plug straight into a {wall socket|socket} instead of an extension strip.
-3 Unplug for {60 seconds|60} to clear a standby lock-up, then press the power button on the bar itself.
+3 Unplug for {60 seconds} to clear a standby lock-up, then press the power button on the bar itself.
 4 If it powers up but misbehaves, {reset|factory reset} it with the button combination in the manual.
 E there is no power light on a known-good socket
 """

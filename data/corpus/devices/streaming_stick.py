@@ -22,174 +22,178 @@ S my tv says no signal with {dev}; {dev} shows a black screen; nothing comes up 
 
 == remote_not_pairing k4 guide
 T Remote does not control the stick
-C remote not paired; flat batteries; Bluetooth remote too far
-S the remote of {dev} doesn't work; {dev} ignores the remote; {dev} remote is unpaired
-1 Replace the {batteries|battery}.
-2 Hold {Home|home} for 10 seconds to pair the remote.
-3 Stand within {3 m|close} of the TV.
-4 {Restart|unplug} the stick and try again.
+C remote lost its Bluetooth pairing; flat batteries; remote too far or blocked by the TV
+S the remote for {dev} doesn't do anything; {dev} ignores the remote; the {dev} remote stopped working after new batteries
+1 Fit fresh {batteries|battery} the right way round.
+2 Hold the {Home|home button} button for 10 seconds to put the remote back into pairing.
+3 Stand within {3 m|close} of the TV with nothing between the remote and the stick.
+4 Unplug the stick's power for 60 seconds to {restart|unplug} it, then pair the remote again.
+5 Use the phone {app|remote app} as a remote to reach Settings > Remotes if the remote still will not pair.
 
 == buffering k4 faq
-T Video keeps buffering
-C weak Wi-Fi behind the TV; busy network; 2.4 GHz band
-S {dev} keeps buffering; videos on {dev} stop to load; {dev} streams in low quality
-1 Run the {network test|speed test} in settings.
-2 Use the {5 GHz|5ghz} network.
-3 Move the router or use the {HDMI extender|extender}.
-4 {Restart|reboot} the router and stick.
+T Video keeps buffering or drops to low quality
+C weak Wi-Fi behind the TV; other devices using the bandwidth; 2.4 GHz congestion
+S {dev} keeps buffering; videos on {dev} stop to load every few minutes; {dev} streams in blurry quality
+1 Run the {network test|speed test} under Settings > Network: 4K needs about 25 Mbps.
+2 Connect to the router's {5 GHz|5ghz} network if it is in range.
+3 Fit the {HDMI extender|extender} so the stick hangs away from the back of the TV.
+4 {Restart|reboot} the router and the stick.
+5 Pause large {downloads} or backups on other devices while streaming.
 
 == no_4k_hdr k4 guide
 T No 4K or HDR picture
-C TV port without HDCP 2.2; enhanced HDMI format off; older cable
-S {dev} won't play 4k; {dev} has no hdr; {dev} stuck at 1080p
-1 Use a TV {HDMI port|port} that supports HDCP 2.2.
-2 Turn on {enhanced|hdmi ultra hd deep colour} HDMI format in TV settings.
-3 Set {display|resolution} to Auto.
-4 Use content that is {4K|hdr}.
+C the TV's HDMI port lacks HDCP 2.2; the TV's enhanced HDMI format is off; content not in 4K
+S {dev} won't play 4k; {dev} has no hdr; {dev} is stuck at 1080p
+1 Plug into a TV {HDMI port|port} marked 4K, HDCP 2.2 or ARC/eARC (often HDMI 1 or 2).
+2 Turn on the TV's {enhanced|deep colour|uhd colour} HDMI signal format for that port.
+3 Set {display resolution|resolution} to Auto in the stick's settings.
+4 Check the show is actually {4K|hdr|dolby vision} in the app's info panel.
 
 == no_sound_or_dolby k4 faq
-T No sound or no Dolby audio
-C audio set to Dolby the TV cannot decode
-S {dev} has no sound; {dev} audio doesn't work; {dev} dolby not working
-1 Set {audio|sound} output to Stereo to test.
-2 Check {TV volume|volume} and mute.
-3 Check the soundbar {passthrough}.
-4 {Restart|reboot} the stick.
+T No sound, or Dolby audio missing
+C stick outputs Dolby that the TV or soundbar cannot decode; TV muted
+S {dev} has no sound; the sound on {dev} is gone but the picture is fine; dolby doesn't work with {dev}
+1 Set the {audio output|audio} format to Stereo in the stick's settings to test.
+2 Check the {TV volume|volume} and mute on the TV itself.
+3 If using a soundbar, enable {passthrough} or switch the format to Auto.
+4 {Restart|reboot} the stick and TV.
 
 == overheating_burning_smell hd forum safety
-T Stick very hot or smelling of burning
-C blocked airflow; failing power supply
-S {dev} is too hot to touch; {dev} smells burnt; the {dev} adapter melted
-1 {Unplug|disconnect} the stick and adapter.
-2 {Stop using|stop} it.
-3 Let it {cool|cooled} on a non-flammable surface.
-4 {Contact support|support}.
+T Streaming stick very hot or smelling of burning
+C airflow blocked behind the TV; failing power adapter
+S {dev} is too hot to touch; {dev} smells burnt; the adapter for {dev} has melted
+1 {Unplug|disconnect} the stick's power adapter from the wall before touching the stick.
+2 {Stop using|stop} the stick and that adapter.
+3 Let the stick {cool|cooled} on a non-flammable surface, away from curtains.
+4 {Contact support|support|manufacturer} for a replacement.
 E heat damage, smell, melting
-U wrap it in foil; keep using it; put it in the freezer
+U wrap it in foil; keep using it; put it in the freezer to cool
 
 == reboots_randomly hd faq
-T Stick reboots randomly
-C weak TV USB power
-S {dev} restarts by itself; {dev} reboots mid-show; {dev} keeps crashing
-1 Use the {wall adapter|adapter}.
-2 Use the supplied {cable}.
-3 {Update|software}.
-4 {Reset|factory reset}.
+T Stick restarts by itself
+C powered from the TV's USB port, which gives too little current; a faulty cable
+S {dev} restarts by itself; {dev} reboots in the middle of a show; {dev} keeps crashing to the logo
+1 Power the stick from the {wall adapter|adapter} supplied, not the TV's USB port.
+2 Use the supplied {USB cable|cable}: thin cables drop voltage.
+3 Install the latest {software update|software|update}.
+4 If it continues, {reset|factory reset} it from Settings > System.
 
 == remote_volume_not_working k4 faq
 T Remote volume does not control the TV
-C equipment control not set; IR
-S volume buttons on {dev} remote don't work; {dev} can't mute the tv; {dev} remote won't change volume
-1 Open {equipment control|equipment} settings.
-2 Select your {TV brand|tv}.
-3 Turn on {CEC|hdmi-cec}.
-4 {Restart|reboot}.
+C equipment control not set up; TV does not accept HDMI-CEC volume
+S the volume buttons on {dev} remote don't work; {dev} remote can't mute the tv; {dev} remote won't change the volume
+1 Open Settings > {Equipment control|equipment} and run the TV setup.
+2 Select your {TV brand|brand} so the remote uses the right infrared codes.
+3 Turn on {HDMI-CEC|cec} in the TV menu.
+4 {Restart|reboot} the stick and test volume.
 
 == app_crashes k4 faq
-T Apps crash
-C cache; storage
-S apps on {dev} crash; {dev} apps close; {dev} app won't open
-1 {Clear cache|cache}.
-2 {Update|update the app} the app.
-3 Free {storage}.
-4 {Reinstall|uninstall} the app.
+T Apps crash or freeze
+C corrupt cache; low storage; outdated app
+S apps on {dev} crash; the video app on {dev} keeps closing; one app on {dev} won't open
+1 Open Settings > Applications and {clear cache|cache} for the app.
+2 {Update|update the app} the app from the store.
+3 Free {storage} by removing apps you don't use.
+4 {Uninstall|reinstall} and reinstall the app if it still crashes.
 
 == storage_full hd faq
-T Storage full
-C too many apps
-S {dev} says storage full; {dev} can't install; {dev} no space
-1 Uninstall {unused apps|apps}.
-2 {Clear cache|cache}.
-3 Check {storage} in settings.
-4 {Restart|reboot}.
+T Storage full warning
+C too many apps; large caches
+S {dev} says storage full; {dev} can't install any more apps; {dev} has no space left
+1 Uninstall {unused apps|apps} from Settings > Applications.
+2 {Clear cache|cache} for the largest apps.
+3 Check {storage} in Settings > About to see what is using space.
+4 {Restart|reboot} the stick after freeing space.
 
 == cant_connect_wifi hd faq
-T Cannot connect to Wi-Fi
-C captive portal; 2.4 GHz only
-S {dev} won't join wifi; {dev} wifi fails; {dev} hotel wifi doesn't work
-1 Use a {2.4 GHz|2.4ghz} network.
-2 Check the {password}.
-3 Avoid {captive portal|hotel} networks.
-4 {Restart|reboot}.
+T Stick cannot join the Wi-Fi network
+C the HD model only supports 2.4 GHz; wrong password; captive portal networks
+S {dev} won't join my wifi; {dev} says wrong password; the hotel wifi doesn't work on {dev}
+1 Choose the {2.4 GHz|2.4ghz} network: the HD stick cannot see 5 GHz.
+2 Re-enter the {password} carefully (it is case-sensitive).
+3 Avoid {captive portal|hotel|login page} networks that need a browser login.
+4 {Restart|reboot} the router and stick.
 
 == screen_mirroring_fails k4 faq
-T Screen mirroring fails
-C different networks; VPN
-S mirroring to {dev} fails; my phone can't find {dev}; {dev} won't mirror
-1 Use the {same network|same wi-fi}.
-2 Turn off {VPN|vpn}.
-3 Enable {mirroring} on the stick.
-4 {Restart|reboot}.
+T Screen mirroring from a phone fails
+C phone and stick on different networks; VPN; mirroring off
+S mirroring my phone to {dev} fails; my phone can't find {dev}; {dev} won't mirror
+1 Put the phone and stick on the {same network|same wi-fi}.
+2 Turn off any {VPN|vpn} on the phone.
+3 Enable {screen mirroring|mirroring} on the stick.
+4 {Restart|reboot} the stick and the phone.
 
 == stuck_on_logo hd guide
-T Stuck on the logo at start-up
-C interrupted update; weak power
-S {dev} stuck on logo; {dev} won't boot; {dev} boot loop
-1 Use the {wall adapter|adapter}.
-2 Unplug {30 seconds|30}.
-3 Wait {15 minutes|15}.
-4 {Reset|factory reset} with the remote combo.
+T Stick stuck on the logo at start-up
+C an update interrupted by a power cut; weak power from the TV USB port
+S {dev} is stuck on the logo; {dev} won't finish booting; {dev} keeps boot looping
+1 Power it from the {wall adapter|adapter} supplied.
+2 Unplug it for {30 seconds} and plug it back in.
+3 Leave it for {15 minutes} in case it is finishing an update.
+4 {Reset|factory reset} by holding Back and Right on the remote for 10 seconds.
+E it is still stuck on the logo after a factory reset
 
 == picture_wrong_size hd faq
-T Picture cut off or too small
-C overscan; TV aspect
-S {dev} picture is cut off; {dev} edges missing; {dev} screen too small
-1 Set TV aspect to {Just Scan|screen fit|fit}.
-2 Run {display calibration|calibration}.
-3 Set {resolution} to Auto.
-4 {Restart|reboot}.
+T Picture cut off at the edges or too small
+C TV overscan; wrong display calibration
+S the picture on {dev} is cut off; the edges are missing on {dev}; {dev} screen looks too small
+1 Set the TV picture size to {Just Scan|screen fit|fit to screen} or similar.
+2 Run {display calibration|calibration} in the stick's settings.
+3 Set the {resolution} to Auto.
+4 {Restart|reboot} the stick.
 
 == hdmi_cec_turns_tv_on k4 faq
 T TV turns on by itself
-C HDMI-CEC
-S {dev} turns my tv on; tv switches on with {dev}; {dev} wakes the tv
-1 Turn off {CEC|hdmi-cec} on the stick.
-2 Or in the {TV|tv} settings.
-3 Check {schedules|sleep}.
-4 {Restart|reboot}.
+C HDMI-CEC wake from the stick
+S {dev} turns my tv on by itself; the tv switches on when {dev} updates; {dev} keeps waking the tv
+1 Turn off {HDMI-CEC|cec} device control on the stick.
+2 Or disable CEC in the {TV settings|tv menu} menu.
+3 Check for {scheduled|schedule} updates overnight.
+4 {Restart|reboot} the stick after the change.
 
 == lip_sync k4 faq
-T Audio out of sync
-C processing delay
-S {dev} audio delay; lips don't match on {dev}; {dev} out of sync
-1 Use {AV sync|av sync} settings.
-2 Turn on {game mode|game}.
-3 Set {audio|stereo} to stereo to test.
-4 {Update|software}.
+T Sound out of sync with the picture
+C TV processing; soundbar delay
+S the sound on {dev} is out of sync; lips don't match the voices on {dev}; {dev} has an audio delay
+1 Use the {AV sync|av sync} setting on the stick.
+2 Turn on {game mode|game} on the TV.
+3 Set the audio to {Stereo|stereo} to test.
+4 {Update|software} the stick.
 
 == voice_remote_mic k4 faq
 T Voice search does not hear me
-C mic button; batteries
-S voice search on {dev} doesn't work; {dev} remote mic is dead; {dev} doesn't hear me
-1 Replace {batteries|battery}.
-2 Hold the {mic button|voice button} while speaking.
-3 Re-pair the {remote}.
-4 {Restart|reboot}.
+C the voice button released too early; flat batteries; remote not paired
+S voice search on {dev} doesn't work; the {dev} remote mic is dead; {dev} doesn't hear what I say
+1 Fit fresh {batteries|battery}.
+2 Hold the {voice button|mic button} for the whole phrase.
+3 {Re-pair|pair} the remote from Settings > Remotes.
+4 {Restart|reboot} the stick.
 
 == update_fails hd faq
 T System update fails
-C storage; network
-S {dev} update fails; {dev} update error; {dev} can't update
-1 Free {storage}.
-2 Check {network|internet}.
-3 {Restart|reboot}.
-4 {Retry|try again}.
+C low storage; interrupted download
+S {dev} update fails; {dev} shows an update error; {dev} can't update
+1 Free {storage} space.
+2 Check the {internet|network} connection.
+3 {Restart|reboot} the stick.
+4 {Retry|try again} the update.
 
 == parental_pin_forgotten k4 faq
-T Forgot parental PIN
-C PIN forgotten
-S I forgot the pin on {dev}; {dev} parental pin; {dev} locked
-1 Reset the {PIN|pin} from the account website.
-2 Sign in to {account}.
-3 Set a new {PIN|pin}.
-4 {Restart|reboot}.
+T Forgotten parental-control PIN
+C PIN set long ago
+S I forgot the pin on {dev}; {dev} asks for a parental pin I don't know; {dev} locked me out of purchases
+1 Sign in to your {account} on the website.
+2 Reset the {PIN} under parental controls.
+3 {Restart|reboot} the stick.
+4 Enter the new {PIN} on the stick.
 
 == wifi_weak_behind_tv hd faq
-T Weak Wi-Fi behind the TV
-C TV blocks signal
-S {dev} has weak wifi; {dev} signal low; {dev} wifi bad behind tv
-1 Use the {HDMI extender|extender}.
-2 Move the {router}.
-3 Use {5 GHz|5ghz}.
+T Weak Wi-Fi signal behind the TV
+C the TV's metal back blocks the antenna
+S {dev} has weak wifi; {dev} signal is low; the wifi on {dev} is bad behind the tv
+1 Fit the {HDMI extender|extender}.
+2 Move the {router} closer.
+3 Use the {2.4 GHz|2.4ghz} band.
 4 Add a {mesh|extender} node.
+
 """

@@ -172,7 +172,7 @@ C Bluetooth latency; game mode off
 S {dev} lag behind videos; {dev} are delayed in games; sound is late with {dev}
 1 Turn on {game mode|low latency} in the app.
 2 Restart the {video app|app} to let it resync.
-3 Update the {phone|os|operating system} and the bud firmware.
+3 Update the {phone|operating system} and the bud firmware.
 4 {Forget|unpair} and re-pair the buds.
 
 == wont_connect_to_laptop pro900 guide

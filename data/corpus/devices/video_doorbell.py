@@ -117,7 +117,7 @@ T microSD card not detected
 C unsupported format; capacity
 S {dev} doesn't see my sd card; {dev} says no card; {dev} sd card error
 1 {Format|formatting} the card in the app.
-2 Use a card up to {256 GB|256}.
+2 Use a card up to {256 GB|256gb}.
 3 Reseat the {card}.
 4 Try another {card}.
 
@@ -140,15 +140,15 @@ S my chime hums with {dev}; {dev} makes the chime buzz; chime buzzing constantly
 4 Call an {electrician}.
 
 == hot_transformer wired faq safety
-T Transformer hot or smelling of burning
-C overloaded transformer; short circuit
-S the doorbell transformer of {dev} is hot; burning smell from the {dev} transformer; {dev} transformer buzzing loudly
-1 {Switch off|turn off} the breaker.
-2 {Stop using|stop} the doorbell.
-3 {Call an electrician|electrician}.
-4 {Contact support|support}.
+T Doorbell transformer hot, buzzing loudly or smelling of burning
+C transformer overloaded by the video doorbell and chime; a short in the doorbell wiring; a failing transformer
+S the doorbell transformer for {dev} is hot; there's a burning smell from the transformer of {dev}; the {dev} transformer buzzes loudly
+1 {Switch off|turn off} the circuit that feeds the doorbell transformer at the breaker panel.
+2 {Stop using|stop} the doorbell and leave the chime disconnected until it is checked.
+3 Do not touch the transformer's mains side: have an {electrician} test it and fit a correctly rated 16-24 V AC, 30 VA unit.
+4 {Contact support|support} if the doorbell itself is scorched or smells.
 E heat, smell, melting
-U bypass the breaker; keep it running; connect it straight to mains power
+U bypass the breaker; keep it running; connect it straight to mains power; wrap the transformer in tape
 
 == swollen_battery battery manual safety
 T Doorbell battery swollen

@@ -109,7 +109,7 @@ T Inline volume buttons do nothing
 C the phone or PC ignores headset buttons; absolute volume settings
 S volume buttons on {dev} don't work; pressing + on {dev} does nothing; {dev} remote stopped working
 1 Try the buttons on another {device|phone|computer}.
-2 Update the {operating system|os|update}.
+2 Update the {operating system|update}.
 3 Check {accessibility|settings} for headset button options.
 4 {Restart|reboot} the device.
 
@@ -145,7 +145,7 @@ S friends can't hear me on my console with {dev}; {dev} has game sound but no ch
 T USB headset sound is robotic or choppy
 C sample rate mismatch; USB power saving; overloaded hub
 S {dev} sounds robotic; audio in {dev} is choppy; {dev} stutters
-1 Set the format to {48 kHz|48000} in sound properties.
+1 Set the format to {48 kHz|48000 hz} in sound properties.
 2 Disable {USB power saving|power saving}.
 3 Use a {direct|port} USB port.
 4 Update the {audio driver|driver}.
@@ -166,7 +166,7 @@ S {dev} is too loud even at 1; I can't turn {dev} down enough; lowest volume on 
 1 Lower the {app volume|app} as well as system volume.
 2 Disable {absolute volume|absolute} if your device offers it.
 3 Set a {volume limit|limit} in sound settings.
-4 Update the {operating system|os|update}.
+4 Update the {operating system|update}.
 
 == mic_sounds_distorted dongle faq
 T Microphone sounds distorted or clipped
@@ -192,7 +192,7 @@ U keep using it; tape over the melted plug; cool it with water
 T Headset sounds thin with no bass
 C poor ear cushion seal; EQ off; plug not fully in
 S {dev} sounds tinny; {dev} has no bass; music is thin on {dev}
-1 Push the plug fully {in|inserted}.
+1 Make sure the plug is fully {inserted|pushed in} in the jack, with no phone case in the way.
 2 Adjust the headband so the {cushions|seal} seal round your ears.
 3 Turn off {spatial|enhancements} effects and reset the EQ.
 4 Test on another {device}.

@@ -1,0 +1,171 @@
+"""The evaluation suite: one function per system, one per comparison.
+
+`evaluate_system` answers the frozen eval set greedily and scores every item (rubric,
+judge, completeness, utility, behaviour, language), then measures retention and efficiency.
+`compare_systems` adds what needs two systems (win rates, the fraction of the teacher gap
+each student recovers). Every aggregate carries a bootstrap 95% CI.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from evals import efficiency, pairwise, retention
+from evals.answers import answer_questions
+from evals.ci import Estimate, bootstrap, bootstrap_indices, gap_recovered
+from evals.metrics import behaviour, precision_recall, utility
+from rewards.lang import LangQuality
+from rewards.tech import TechRubric
+
+
+@dataclass(frozen=True)
+class SuiteConfig:
+    """Knobs of the eval suite (`conf/eval/*.yaml`)."""
+
+    max_new_tokens: int = 160
+    batch_size: int = 16
+    limit: int | None = None          # first N eval cases per bucket (smoke runs); None = all
+    generic_docs: int = 128           # generic-corpus documents for perplexity
+    generic_max_len: int = 128
+    general_qa: bool = True
+    judge: bool = True                # tech judge score + pairwise win rates
+    w_judge: float = 0.5              # accuracy = (1 − w) · rubric + w · judge / 10
+    n_boot: int = 1000
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.max_new_tokens < 1 or self.batch_size < 1:
+            raise ValueError("SuiteConfig: max_new_tokens and batch_size must be >= 1")
+        if not 0 <= self.w_judge <= 1:
+            raise ValueError(f"SuiteConfig: w_judge must be in [0, 1], got {self.w_judge}")
+
+
+@dataclass
+class SystemEval:
+    name: str
+    items: list[dict]                         # one row per eval case (answer + every score)
+    summary: dict[str, Estimate] = field(default_factory=dict)
+    scalars: dict[str, float] = field(default_factory=dict)   # efficiency, no CI
+
+    def column(self, key: str) -> np.ndarray:
+        return np.array([r[key] for r in self.items], dtype=np.float64)
+
+
+def select_cases(cases: Sequence[dict], limit: int | None) -> list[dict]:
+    """All cases, or the first `limit` of each bucket (stable: the file order)."""
+    if limit is None:
+        return list(cases)
+    seen: dict[str, int] = {}
+    out = []
+    for c in cases:
+        if seen.get(c["bucket"], 0) < limit:
+            seen[c["bucket"]] = seen.get(c["bucket"], 0) + 1
+            out.append(c)
+    return out
+
+
+def score_items(cases: Sequence[dict], answers: Sequence[str], lengths: Sequence[int],
+                kb: Mapping[str, dict], *, judge=None, w_judge: float = 0.5) -> list[dict]:
+    """Per-item scores; pure given the answers (the judge is cached and deterministic)."""
+    entries = [kb.get(c["issue_id"]) if c.get("issue_id") else None for c in cases]
+    expected = [c["expected"] for c in cases]
+    questions = [c["question"] for c in cases]
+    rubric, rinfo = TechRubric()(questions, list(answers), kb_entry=entries, expected=expected)
+    lang, linfo = LangQuality()(questions, list(answers), kb_entry=entries)
+    judged = (judge.score_batch(questions, list(answers), kb_entries=entries, references=None,
+                                aspect="tech") if judge is not None else None)
+    rows = []
+    for i, c in enumerate(cases):
+        acc = rubric[i] if judged is None else (1 - w_judge) * rubric[i] + w_judge * judged[i] / 10
+        rows.append({
+            "case_id": c["case_id"], "issue_id": c.get("issue_id"), "bucket": c["bucket"], "expected": expected[i],
+            "question": questions[i], "answer": answers[i], "tokens": int(lengths[i]),
+            "rubric": float(rubric[i]), "judge": float("nan") if judged is None else float(judged[i]),
+            "accuracy": float(acc), "completeness": float(rinfo["coverage"][i]),
+            "utility": utility(answers[i]), "behaviour": behaviour(answers[i]),
+            "grammar": float(linfo["grammar"][i]), "lang": float(lang[i]),
+        })
+    return rows
+
+
+def _mean_ci(values: np.ndarray, cfg: SuiteConfig) -> Estimate:
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+    return bootstrap(values, n_boot=cfg.n_boot, seed=cfg.seed)
+
+
+def _pr_ci(items: list[dict], target: str, cfg: SuiteConfig) -> dict[str, Estimate]:
+    pred = np.array([r["behaviour"] == target for r in items])
+    actual = np.array([r["expected"] == target for r in items])
+    return {m: bootstrap_indices(len(items), lambda idx, m=m: precision_recall(pred[idx], actual[idx])[m],
+                                 n_boot=cfg.n_boot, seed=cfg.seed)
+            for m in ("precision", "recall")}
+
+
+def summarise(items: list[dict], cfg: SuiteConfig) -> dict[str, Estimate]:
+    col = lambda k, rows=items: np.array([r[k] for r in rows], np.float64)  # noqa: E731
+    in_scope = [r for r in items if r["bucket"] == "in_scope"]
+    out = {
+        "accuracy": _mean_ci(col("accuracy"), cfg),
+        "rubric": _mean_ci(col("rubric"), cfg),
+        "judge": _mean_ci(col("judge"), cfg),
+        "completeness": _mean_ci(col("completeness"), cfg),
+        "utility": _mean_ci(col("utility", in_scope), cfg) if in_scope else _mean_ci(col("utility"), cfg),
+        "grammar": _mean_ci(col("grammar"), cfg),
+        "lang": _mean_ci(col("lang"), cfg),
+        "length_tokens": _mean_ci(col("tokens"), cfg),
+    }
+    for target in ("escalate", "decline"):
+        for m, est in _pr_ci(items, target, cfg).items():
+            out[f"{target}_{m}"] = est
+    return out
+
+
+def evaluate_system(name: str, model, tokenizer, cases: Sequence[dict], kb: Mapping[str, dict],
+                    cfg: SuiteConfig, *, judge=None, generic_docs: Sequence[str] = (),
+                    general_qa: Sequence[dict] = ()) -> SystemEval:
+    cases = select_cases(cases, cfg.limit)
+    ans = answer_questions(model, tokenizer, [c["question"] for c in cases],
+                           max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size,
+                           seed=cfg.seed, desc=f"eval {name}")
+    items = score_items(cases, ans.texts, ans.lengths, kb, judge=judge if cfg.judge else None,
+                        w_judge=cfg.w_judge)
+    result = SystemEval(name, items, summarise(items, cfg))
+    if generic_docs:
+        nll, cnt = retention.per_doc_nll(model, tokenizer, generic_docs, max_len=cfg.generic_max_len,
+                                         batch_size=cfg.batch_size)
+        result.summary["perplexity"] = bootstrap_indices(
+            len(nll), lambda idx: retention.perplexity(nll[idx], cnt[idx]), n_boot=cfg.n_boot, seed=cfg.seed)
+    if general_qa:
+        qa, _ = retention.general_qa_scores(model, tokenizer, general_qa, batch_size=cfg.batch_size)
+        result.summary["general_qa"] = bootstrap(qa, n_boot=cfg.n_boot, seed=cfg.seed)
+    result.scalars = {**efficiency.param_stats(model),
+                      "tokens_per_s": efficiency.decode_throughput(model, tokenizer),
+                      "forward_peak_mb": efficiency.forward_peak_mb(model)}
+    return result
+
+
+def compare_systems(systems: Mapping[str, SystemEval], *, teacher: str, base: str,
+                    cfg: SuiteConfig, judge=None, kb: Mapping[str, dict] | None = None
+                    ) -> dict[str, dict[str, Any]]:
+    """Cross-system numbers: the fraction of the teacher–base gap each student recovers on
+    accuracy, and position-debiased win rates against the teacher and the base student."""
+    t, b = systems[teacher], systems[base]
+    out: dict[str, dict[str, Any]] = {}
+    for name, s in systems.items():
+        if name in (teacher, base):
+            continue
+        row: dict[str, Any] = {"gap_recovered": gap_recovered(
+            s.column("accuracy"), b.column("accuracy"), t.column("accuracy"),
+            n_boot=cfg.n_boot, seed=cfg.seed)}
+        if judge is not None and cfg.judge:
+            for opp_name, opp in (("teacher", t), ("base", b)):
+                entries = [(kb or {}).get(r["issue_id"]) if r["issue_id"] else None for r in s.items]
+                w = pairwise.win_rate(judge, [r["question"] for r in s.items], entries,
+                                      [r["answer"] for r in s.items], [r["answer"] for r in opp.items])
+                row[f"win_vs_{opp_name}"] = bootstrap(w, n_boot=cfg.n_boot, seed=cfg.seed)
+        out[name] = row
+    return out

@@ -1,0 +1,68 @@
+"""Ablation table and bars from a sweep's run directories — no W&B server needed.
+
+`python -m experiments.compare <sweep_dir> [--metric accuracy] [--system grpo_student]`
+finds every `<run>/eval/results.json` below `sweep_dir`, names each run by its Hydra
+overrides (`<run>/.hydra/overrides.yaml`, else the directory name), and writes
+`<sweep_dir>/ablation.md` and `<sweep_dir>/ablation_<metric>.png`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import yaml
+
+from experiments.report import fmt, plot_bars
+
+DEFAULT_METRICS = ("accuracy", "completeness", "utility", "grammar", "lang", "escalate_recall",
+                   "length_tokens")
+
+
+def run_label(run_dir: Path, sweep_dir: Path) -> str:
+    for cand in (run_dir / ".hydra" / "overrides.yaml", run_dir.parent / ".hydra" / "overrides.yaml"):
+        if cand.exists():
+            overrides = yaml.safe_load(cand.read_text()) or []
+            return ",".join(o for o in overrides if not o.startswith(("hydra.", "root=", "force="))) or run_dir.name
+    return str(run_dir.relative_to(sweep_dir))
+
+
+def collect(sweep_dir: Path) -> dict[str, dict]:
+    """{run label: results.json} for every finished pipeline under `sweep_dir`."""
+    found = {}
+    for path in sorted(sweep_dir.rglob("eval/results.json")):
+        run_dir = path.parent.parent
+        found[run_label(run_dir, sweep_dir)] = json.loads(path.read_text())
+    if not found:
+        raise FileNotFoundError(f"no eval/results.json under {sweep_dir}: run the sweep to the eval "
+                                f"stage first (python -m experiments.pipeline -m experiment=...)")
+    return found
+
+
+def ablation_table(runs: dict[str, dict], system: str, metrics=DEFAULT_METRICS) -> str:
+    lines = ["| run | " + " | ".join(metrics) + " |", "|---|" + "---|" * len(metrics)]
+    for label, res in runs.items():
+        summary = res["systems"].get(system, {}).get("summary", {})
+        lines.append(f"| {label} | " + " | ".join(fmt(summary.get(m)) for m in metrics) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> Path:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("sweep_dir", type=Path)
+    ap.add_argument("--metric", default="accuracy")
+    ap.add_argument("--system", default="grpo_student")
+    args = ap.parse_args(argv)
+    runs = collect(args.sweep_dir)
+    bars = {label: res["systems"][args.system]["summary"][args.metric]
+            for label, res in runs.items() if args.system in res["systems"]}
+    png = plot_bars(bars, args.metric, args.sweep_dir / f"ablation_{args.metric}.png",
+                    f"{args.system}: {args.metric} by run")
+    md = args.sweep_dir / "ablation.md"
+    md.write_text(f"# Ablation ({args.system})\n\n{ablation_table(runs, args.system)}\n\n![bars]({png.name})\n")
+    print(f"ablation table: {md}")
+    return md
+
+
+if __name__ == "__main__":
+    main()

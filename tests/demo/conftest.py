@@ -1,0 +1,156 @@
+"""Fixtures for the demo tests: a real `python -m demo.server` on 127.0.0.1 and speech WAVs.
+
+One server process is shared by the session (loading the teacher and compiling the sampler
+is the expensive part); the graceful-shutdown test stops it, so it runs last and the next
+user of the fixture (if any) gets a fresh process.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "artifacts"
+ADMIN_TOKEN = "test-admin-token"
+MAX_NEW_TOKENS = 16
+# Small answers keep decode time down; X-Client-Id keys the rate limiter so each test (and
+# each simulated load-test client) has its own bucket.
+SERVER_OVERRIDES = [
+    f"engine.max_new_tokens={MAX_NEW_TOKENS}", "engine.max_batch=8", "engine.warmup_batches=[1]",
+    "limits.client_header=X-Client-Id", "limits.rate_per_s=1", "limits.burst=30",
+    "limits.max_audio_bytes=600000", "limits.max_audio_seconds=12", "limits.max_queue=64",
+    f"admin_token={ADMIN_TOKEN}", "shutdown_grace_s=60", "log_level=info",
+]
+STARTUP_TIMEOUT_S = float(os.environ.get("MIGHTY_TEST_SERVER_TIMEOUT", 900))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A `python -m demo.server` subprocess; `url` once /healthz answers."""
+
+    def __init__(self, overrides: list[str], log_path: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        env = {**os.environ, "PYTHONPATH": str(REPO), "JAX_PLATFORMS": "cpu",
+               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+        self._log = open(log_path, "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "demo.server", f"port={self.port}", "host=127.0.0.1",
+             "hydra.run.dir=" + str(log_path.parent / "hydra"), *overrides],
+            cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float = STARTUP_TIMEOUT_S) -> "Server":
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"demo.server exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        raise TimeoutError(f"demo.server not ready after {timeout}s:\n{self.log_tail()}")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def log_tail(self, n: int = 60) -> str:
+        self._log.flush()
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(l for l in lines[-n:])
+
+    def terminate(self, timeout: float = 120) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+
+class ServerManager:
+    def __init__(self, tmp: Path):
+        self.tmp, self.current, self.started = tmp, None, 0
+
+    def get(self) -> Server:
+        if self.current is None or not self.current.alive():
+            self.started += 1
+            d = self.tmp / f"server{self.started}"
+            d.mkdir(parents=True, exist_ok=True)
+            self.current = Server(SERVER_OVERRIDES, d / "server.log").wait_ready()
+        return self.current
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory):
+    m = ServerManager(tmp_path_factory.mktemp("demo_server"))
+    yield m
+    if m.current is not None:
+        m.current.terminate()
+
+
+@pytest.fixture()
+def server(servers) -> Server:
+    return servers.get()
+
+
+@pytest.fixture()
+def client(server):
+    with httpx.Client(base_url=server.url, timeout=300, headers={"X-Client-Id": "api-tests"}) as c:
+        yield c
+
+
+def require_debian(binary: str, package: str) -> str:
+    path = shutil.which(binary)
+    if path is None:
+        pytest.skip(f"Debian package {package!r} is not installed ({binary} missing); "
+                    f"`make setup` installs it")
+    return path
+
+
+@pytest.fixture(scope="session")
+def speech_wav(tmp_path_factory) -> Path:
+    """espeak-ng WAV of the canonical question (22.05 kHz 16-bit mono), with 0.5 s of silence
+    either side so Chromium's looping fake microphone does not cut the first word."""
+    import wave
+
+    espeak = require_debian("espeak-ng", "espeak-ng")
+    d = tmp_path_factory.mktemp("speech")
+    raw = d / "raw.wav"
+    subprocess.run([espeak, "-v", "en-us", "-s", "150", "-w", str(raw),
+                    "my bluetooth headphones will not pair"], check=True)
+    with wave.open(str(raw)) as w:
+        params, frames = w.getparams(), w.readframes(w.getnframes())
+    pad = b"\x00" * (params.sampwidth * params.nchannels * params.framerate // 2)
+    out = d / "question.wav"
+    with wave.open(str(out), "wb") as w:
+        w.setparams(params)
+        w.writeframes(pad + frames + pad)
+    return out
+
+
+def pytest_collection_modifyitems(config, items):
+    # The graceful-shutdown test stops the shared server: keep it last.
+    last = [i for i in items if i.name.startswith("test_graceful_shutdown")]
+    for i in last:
+        items.remove(i)
+        items.append(i)

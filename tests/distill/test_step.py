@@ -1,0 +1,125 @@
+"""The jitted KD step: padding invariance, one trace per bucket, exact grad accumulation."""
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+
+from distill.batching import collate
+from distill.config import OptimConfig
+from distill.step import (LossSpec, decay_mask, init_state, kd_step_fn, make_kd_step,
+                          make_optimizer, microbatch_loss)
+from models.config import ModelConfig
+from models.transformer import Transformer
+
+SPEC = LossSpec(temperature=2.0, alpha=0.3, multiplier=2.0, divergence="forward_kl")
+
+
+def _student(seed=3):
+    model = Transformer(ModelConfig.tiny(num_layers=1, tie_embeddings=False), rngs=nnx.Rngs(seed))
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    return graphdef, nnx.to_pure_dict(params), rest
+
+
+def _with_boost(examples):
+    for e in examples:
+        e.boost = (e.completion_ids % 5) == 0  # some high-stakes tokens
+    return examples
+
+
+def _garbage_in_padding(batch, seed):
+    """Random ids / logprobs / boost wherever the masks are 0."""
+    rng = np.random.default_rng(seed)
+    b = {k: v.copy() for k, v in batch.items()}
+    pm, cm = b["prompt_mask"] == 0, b["completion_mask"] == 0
+    b["prompt_ids"][pm] = rng.integers(0, 128, pm.sum())
+    b["completion_ids"][cm] = rng.integers(0, 128, cm.sum())
+    b["boost"][cm] = True
+    b["topk_ids"][cm] = rng.integers(0, 128, (cm.sum(), b["topk_ids"].shape[-1]))
+    b["topk_logprobs"][cm] = rng.normal(-3, 2, (cm.sum(), b["topk_ids"].shape[-1]))
+    return b
+
+
+def test_padding_changes_nothing(toy_examples):
+    graphdef, params, rest = _student()
+    exs = _with_boost(toy_examples[:4])
+    small = collate(exs, 16, 16, 0, micro=4)
+    big = _garbage_in_padding(collate(exs, 40, 32, 0, micro=4), seed=0)
+    assert big["prompt_mask"].sum() == small["prompt_mask"].sum()
+
+    def loss_grads(batch):
+        mb = jax.tree.map(lambda x: x[0], batch)
+        (loss_sum, m), g = jax.value_and_grad(microbatch_loss, has_aux=True)(
+            params, mb, graphdef, rest, SPEC)
+        return loss_sum, m, g
+
+    l1, m1, g1 = loss_grads(small)
+    l2, m2, g2 = loss_grads(big)
+    np.testing.assert_allclose(l1, l2, rtol=2e-5)
+    for k in m1:
+        np.testing.assert_allclose(m1[k], m2[k], rtol=2e-5, atol=1e-6, err_msg=k)
+    for a, b in zip(jax.tree.leaves(g1), jax.tree.leaves(g2)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7)
+    # and the padding really is there: a longer bucket without masking would differ
+    assert big["completion_ids"].shape[-1] > small["completion_ids"].shape[-1]
+
+
+def _step_setup(steps=10, grad_accum_shape=None):
+    graphdef, params, rest = _student()
+    tx, schedule = make_optimizer(OptimConfig(lr=1e-2, warmup_steps=2), steps)
+    return graphdef, params, rest, tx, schedule
+
+
+def test_no_recompile_within_a_bucket(toy_examples):
+    graphdef, params, rest, tx, schedule = _step_setup()
+    step = jax.jit(chex.assert_max_traces(kd_step_fn(graphdef, rest, tx, schedule, SPEC), n=1),
+                   donate_argnums=0)
+    state = init_state(params, tx)
+    exs = _with_boost(list(toy_examples))
+    key = jax.random.key(0)
+    for i in range(3):  # different examples, different real lengths, same (P, N) bucket
+        state, m = step(state, collate(exs[4 * i:4 * i + 4], 16, 16, 0, micro=2), key)
+    assert int(state["step"]) == 3 and np.isfinite(float(m["kd/loss"]))
+    with pytest.raises(AssertionError):  # a new bucket traces again: the guard can fail
+        step(state, collate(exs[:4], 24, 16, 0, micro=2), key)
+
+
+def test_grad_accumulation_equals_one_big_batch(toy_examples):
+    graphdef, params, rest, tx, schedule = _step_setup()
+    exs = _with_boost([e for e in toy_examples if len(e.completion_ids) < 16][:2]
+                      + [e for e in toy_examples if len(e.completion_ids) == 16][:2])
+    out = []
+    for micro in (4, 2, 1):  # M = 1, 2, 4 microbatches; token-weighted, so all equal
+        step = make_kd_step(graphdef, rest, tx, schedule, SPEC)
+        state = init_state(jax.tree.map(jnp.copy, params), tx)
+        state, m = step(state, collate(exs, 16, 16, 0, micro=micro), jax.random.key(0))
+        out.append((state["params"], m))
+    for p, m in out[1:]:
+        for a, b in zip(jax.tree.leaves(out[0][0]), jax.tree.leaves(p)):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(m["kd/loss"], out[0][1]["kd/loss"], rtol=1e-5)
+        assert int(m["kd/tokens"]) == int(out[0][1]["kd/tokens"])
+
+
+def test_step_reduces_loss_and_donates_state(toy_examples):
+    graphdef, params, rest, tx, schedule = _step_setup(steps=20)
+    step = make_kd_step(graphdef, rest, tx, schedule, SPEC)
+    state = init_state(params, tx)
+    batch = collate(_with_boost(toy_examples[:8]), 16, 16, 0, micro=4)
+    old = state["params"]["embed"]
+    losses = []
+    for _ in range(20):
+        state, m = step(state, batch, jax.random.key(0))
+        losses.append(float(m["kd/loss"]))
+    assert old.is_deleted()  # donated
+    assert losses[-1] < 0.8 * losses[0]
+    assert 0 < float(m["kd/alpha_mean"]) < 1
+
+
+def test_weight_decay_mask():
+    _, params, _ = _student()
+    mask = decay_mask(params)
+    assert not mask["embed"] and not mask["lm_head"] and not mask["final_norm"]["scale"]
+    layer = mask["layers"][0]
+    assert layer["attn"]["q"] and layer["mlp"]["down"] and not layer["attn_norm"]["scale"]
