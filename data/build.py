@@ -16,7 +16,7 @@ from data.manifest import write_manifest
 from data.pipeline import build, config_hash, write_outputs
 
 register()
-ConfigStore.instance().store(name="data_build", node={"defaults": [{"data": "default"}, "_self_"]})
+ConfigStore.instance().store(name="data_build", node={"defaults": [{"data": "default"}, {"hydra": "default"}, "_self_"]})
 
 
 def to_config(node: DictConfig) -> DataConfig:

@@ -1,4 +1,4 @@
-"""`python -m data.label [teacher=...] [prompts=...] [out_dir=...]`: teacher labeling.
+"""`python -m data.label [label.teacher=...] [label.prompts=...] [label.out_dir=...]`: teacher labeling.
 
 The teacher answers each training prompt through the grounded prompt (its KB entry in the
 system context, which the student never sees), sampling through `models.generate`. For every
@@ -242,7 +242,7 @@ def _main(node) -> None:
     from hydra.utils import to_absolute_path
     from omegaconf import OmegaConf
 
-    cfg = OmegaConf.to_object(node)
+    cfg = OmegaConf.to_object(node.label)
     cfg = dataclasses.replace(cfg, out_dir=to_absolute_path(cfg.out_dir),
                               prompts=to_absolute_path(cfg.prompts),
                               kb=to_absolute_path(cfg.kb) if cfg.kb else "",
@@ -266,7 +266,7 @@ def main() -> None:
     import hydra
     from hydra.core.config_store import ConfigStore
 
-    ConfigStore.instance().store(name="label_schema", node=LabelConfig)
+    ConfigStore.instance().store(group="label", name="schema", node=LabelConfig)
     hydra.main(version_base="1.3", config_path="../conf", config_name="label")(_main)()
 
 

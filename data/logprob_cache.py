@@ -24,6 +24,7 @@ from data.frozen import sha256_file
 ARRAYS = {"tokens": np.int32, "mask": np.int8, "logprobs": np.float32, "topk_ids": np.int32,
           "topk_logprobs": np.float32, "lengths": np.int32, "truncated": np.int8}
 MANIFEST = "manifest.json"
+META_KEY = "mighty"
 
 
 class CacheError(RuntimeError):
@@ -60,8 +61,9 @@ def write_shard(cache_dir: str | Path, index: int, arrays: dict[str, np.ndarray]
     stem = shard_stem(index)
     _atomic_write_bytes(cache_dir / f"{stem}.jsonl", "".join(
         json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows).encode("utf-8"))
+    # one metadata key: safetensors serialises its metadata map in hash order
     _atomic_write_bytes(cache_dir / f"{stem}.safetensors",
-                        save(tensors, metadata=dict(sorted(metadata.items()))))
+                        save(tensors, metadata={META_KEY: json.dumps(metadata, sort_keys=True)}))
     return shard_entry(cache_dir, index)
 
 
@@ -82,7 +84,7 @@ def shard_metadata(cache_dir: Path, index: int) -> dict[str, str]:
     from safetensors import safe_open
 
     with safe_open(str(cache_dir / f"{shard_stem(index)}.safetensors"), "np") as f:
-        return dict(f.metadata() or {})
+        return json.loads((f.metadata() or {}).get(META_KEY, "{}"))
 
 
 def write_manifest(cache_dir: str | Path, manifest: dict[str, Any]) -> Path:

@@ -1,13 +1,19 @@
-"""Serving configuration: dataclasses registered with Hydra's ConfigStore.
+"""Serving configuration: `conf/serve.yaml` merged onto the `ServeConfig` dataclass schema.
 
-`conf/serve.yaml` composes on top of the `serve_schema` node below, so a typo in a key or a
-wrong type fails at compose time, and `__post_init__` rejects values that make no sense.
-The server and its parts receive these plain dataclasses, never a `DictConfig`.
+`load_config(path, overrides)` merges the YAML file and `key=value` overrides onto the
+structured schema, so a typo in a key or a wrong type fails at load time, and
+`__post_init__` rejects values that make no sense. The server and its parts receive these
+plain dataclasses, never a `DictConfig`.
+
+Not a Hydra app on purpose: `conf/student/` and `conf/teacher/` are Hydra config *groups* for
+training, so Hydra would read `student=<checkpoint dir>` as a group choice. The serving CLI
+takes the same `key=value` syntax through OmegaConf instead.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
 
 PACKAGED_TEACHER = "smollm2-135m-instruct"
 
@@ -153,29 +159,28 @@ class ServeConfig:
             raise ValueError("student and teacher must name a model (packaged name or path)")
 
 
-def register_configs() -> None:
-    from hydra.core.config_store import ConfigStore
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "conf" / "serve.yaml"
 
-    ConfigStore.instance().store(name="serve_schema", node=ServeConfig)
+
+def load_config(path: str | Path | None = DEFAULT_CONFIG, overrides: Sequence[str] = ()) -> ServeConfig:
+    """YAML file (None: defaults only) + `key=value` overrides -> validated ServeConfig."""
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.structured(ServeConfig)
+    if path is not None:
+        cfg = OmegaConf.merge(cfg, OmegaConf.load(path))
+    bad = [o for o in overrides if "=" not in o]
+    if bad:
+        raise ValueError(f"overrides must look like key=value, got {bad}")
+    cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(list(overrides)))
+    return to_dataclass(cfg)
 
 
 def to_dataclass(cfg) -> ServeConfig:
-    """DictConfig (from Hydra) -> ServeConfig, running every `__post_init__`."""
+    """Structured DictConfig -> ServeConfig, running every `__post_init__`."""
     from omegaconf import OmegaConf
 
     obj = OmegaConf.to_object(cfg)
-    if isinstance(obj, ServeConfig):
-        return obj
-    return from_dict(obj)
-
-
-def from_dict(d: dict) -> ServeConfig:
-    sub = {f.name: f.type for f in dataclasses.fields(ServeConfig)}
-    kinds = {"engine": EngineConfig, "router": RouterConfig, "validator": ValidatorConfig,
-             "limits": LimitsConfig, "stt": SttConfig, "tts": TtsConfig}
-    kw = {}
-    for k, v in d.items():
-        if k not in sub:
-            raise ValueError(f"unknown serve config key {k!r}; known: {sorted(sub)}")
-        kw[k] = kinds[k](**v) if k in kinds and isinstance(v, dict) else v
-    return ServeConfig(**kw)
+    if not isinstance(obj, ServeConfig):
+        raise TypeError(f"expected a ServeConfig-structured config, got {type(obj).__name__}")
+    return obj

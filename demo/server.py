@@ -1,18 +1,16 @@
-"""`python -m demo.server [key=value ...]`: serve the demo with uvicorn (config: conf/serve.yaml).
+"""`python -m demo.server [--config conf/serve.yaml] [key=value ...]`: serve the demo with uvicorn.
 
-SIGTERM/SIGINT stop accepting connections, let in-flight requests finish (up to
-`shutdown_grace_s`), then drain the model queue and exit 0.
+Overrides use dotted keys of `demo.config.ServeConfig`, e.g. `port=9000 student=<ckpt dir>
+engine.max_new_tokens=96`. SIGTERM/SIGINT stop accepting connections, let in-flight requests
+finish (up to `shutdown_grace_s`), then drain the model queue and exit 0.
 """
 from __future__ import annotations
 
+import argparse
 import logging
+import sys
 
-import hydra
-from omegaconf import DictConfig
-
-from demo.config import ServeConfig, register_configs, to_dataclass
-
-register_configs()
+from demo.config import DEFAULT_CONFIG, ServeConfig, load_config
 
 
 def serve(cfg: ServeConfig) -> None:
@@ -28,9 +26,23 @@ def serve(cfg: ServeConfig) -> None:
                 access_log=False)
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="serve")
-def main(cfg: DictConfig) -> None:
-    serve(to_dataclass(cfg))
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m demo.server", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", default=str(DEFAULT_CONFIG), help="YAML config (default: %(default)s)")
+    ap.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
+    ap.add_argument("overrides", nargs="*", metavar="key=value")
+    args = ap.parse_args(argv)
+    try:
+        cfg = load_config(args.config, args.overrides)
+    except Exception as e:  # omegaconf/validation errors name the key; no traceback needed
+        sys.exit(f"demo.server: bad config: {e}")
+    if args.print_config:
+        from omegaconf import OmegaConf
+
+        print(OmegaConf.to_yaml(OmegaConf.structured(cfg)))
+        return
+    serve(cfg)
 
 
 if __name__ == "__main__":

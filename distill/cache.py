@@ -1,7 +1,7 @@
 """Adapter from a label cache directory to `distill.batching.Example`s.
 
 Two on-disk layouts are read:
-- the label stage's cache (`data.label`, see that module): read with its own reader;
+- the label stage's cache (`data.label` → `data.logprob_cache.LogprobCache`);
 - a *toy cache* (`toy_cache.json` + `toy_arrays.npz`) that tests write with
   `write_toy_cache` from examples a tiny random teacher generated (`make_toy_examples`).
 """
@@ -31,8 +31,29 @@ def read_examples(cache_dir: str | Path, tokenizer, kb: dict) -> list[Example]:
     return read_label_cache(cache_dir, tokenizer, kb)
 
 
-def read_label_cache(cache_dir: Path, tokenizer, kb: dict) -> list[Example]:  # pragma: no cover
-    raise NotImplementedError("data.label's cache reader is not wired in yet")
+def read_label_cache(cache_dir: Path, tokenizer, kb: dict) -> list[Example]:
+    """Kept rows (quality filter passed) of `data.logprob_cache.LogprobCache`; the student
+    prompt is the question alone, the teacher prompt adds the KB entry (for on-policy)."""
+    from data.logprob_cache import LogprobCache
+    from data.prompts import format_prompt
+
+    out = []
+    for row in LogprobCache(cache_dir).iter_rows(only_kept=True):
+        entry = kb.get(row["issue_id"])
+        if entry is None:
+            raise KeyError(f"{cache_dir}: row {row['prompt_id']!r} names issue {row['issue_id']!r}, "
+                           f"which is not in the knowledge base (pass kb= the one it was labelled with)")
+        out.append(Example(
+            uid=row["prompt_id"], device_type=entry["device_type"],
+            prompt_ids=np.asarray(tokenizer.chat(format_prompt(row["question"])), np.int32),
+            teacher_prompt_ids=np.asarray(tokenizer.chat(format_prompt(row["question"], kb_entry=entry)), np.int32),
+            completion_ids=np.asarray(row["tokens"], np.int32),
+            topk_ids=np.asarray(row["topk_ids"], np.int32),
+            topk_logprobs=np.asarray(row["topk_logprobs"], np.float32),
+            question=row["question"], answer=row["answer"], issue_id=row["issue_id"]))
+    if not out:
+        raise ValueError(f"{cache_dir}: no kept rows in the label cache (all failed the quality filter?)")
+    return out
 
 
 # ----------------------------------------------------------------------------- toy cache

@@ -191,8 +191,8 @@ class KDConfig:
     skew: float = 0.1  # skew coefficient of the DistiLLM skew KLs
     lam: float = 0.0  # λ: fraction of on-policy batches (student samples, live teacher)
     on_policy_temperature: float = 1.0
-    prompt_buckets: List[int] = field(default_factory=lambda: [192, 256, 320])
-    completion_buckets: List[int] = field(default_factory=lambda: [96, 160, 256])
+    prompt_buckets: List[int] = field(default_factory=lambda: [192, 256])
+    completion_buckets: List[int] = field(default_factory=lambda: [64, 128])
     heldout_frac: float = 0.1  # cache examples kept out of training for eval and the probe
     ckpt_every: int = 50
     log_every: int = 1

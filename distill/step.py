@@ -111,9 +111,12 @@ def _reduce_metrics(stacked: dict) -> dict:
     return out
 
 
-def make_kd_step(graphdef, rest, tx, schedule, spec: LossSpec):
-    """-> jitted `kd_step(state, batch, key) -> (state, metrics)`, state donated."""
-    return jax.jit(kd_step_fn(graphdef, rest, tx, schedule, spec), donate_argnums=0)
+def make_kd_step(graphdef, rest, tx, schedule, spec: LossSpec, *, out_shardings=None):
+    """-> jitted `kd_step(state, batch, key) -> (state, metrics)`, state donated.
+
+    `out_shardings` (state, metrics) pins the new state to the old one's layout on a mesh."""
+    kw = {} if out_shardings is None else {"out_shardings": out_shardings}
+    return jax.jit(kd_step_fn(graphdef, rest, tx, schedule, spec), donate_argnums=0, **kw)
 
 
 def kd_step_fn(graphdef, rest, tx, schedule, spec: LossSpec):

@@ -30,6 +30,7 @@ from distill.evaluate import Evaluator
 from distill.step import (LossSpec, init_state, make_kd_step, make_optimizer, make_score_fn,
                           make_teacher_logits_fn)
 from distill.student import init_student, load_teacher, param_count, params_of
+from models.mesh import Layout, initialize_distributed, is_primary
 from models.runtime import Checkpointer, MetricsLogger, RngStreams, write_manifest
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class Trainer:
     dropped: int
     n_params: int
     n_teacher_params: int
+    layout: Layout | None = None  # mesh, rules, remat (conf/mesh); None: one device
 
 
 # ----------------------------------------------------------------------------- setup
@@ -110,10 +112,18 @@ def build(run: KDRunConfig, run_dir: Path) -> Trainer:
     add_boost(examples, strings, boost_v, list(ab.lexicon) + (kb_lexicon(kb) if ab.use_kb_lexicon else []))
     train, probe, evals = split_examples(examples, kd.heldout_frac, kd.domain.probe_per_domain)
     student = init_student(run.student, teacher, rng.at("init", 0))
+    layout = Layout(run.mesh) if run.mesh is not None else None
+    if layout is not None:
+        student.remat = layout.remat
     graphdef, params, rest = nnx.split(student, nnx.Param, ...)
+    param_sh = layout.params(params) if layout is not None else None
     params = nnx.to_pure_dict(params)
     tx, schedule = make_optimizer(kd.optim, kd.steps)
     spec = LossSpec.from_config(kd)
+    state, out_sh = init_state(params, tx), None
+    if layout is not None:
+        state, state_sh = layout.state(state, param_sh)
+        out_sh = (state_sh, layout.replicated)
     on_policy = kd.lam > 0
     score = make_score_fn(graphdef, rest)
     ev = Evaluator(score, evals, prompt_buckets=kd.prompt_buckets, completion_buckets=kd.completion_buckets,
@@ -121,17 +131,20 @@ def build(run: KDRunConfig, run_dir: Path) -> Trainer:
                    tokenizer=tok, kb_by_id=kb, n_kl=kd.eval.n_kl, n_generate=kd.eval.n_generate,
                    max_new_tokens=kd.eval.max_new_tokens)
     t_graph, t_params, t_rest = nnx.split(teacher, nnx.Param, ...)
+    if layout is not None and on_policy:  # the live teacher is sharded by the same rules
+        t_params = jax.device_put(nnx.to_pure_dict(t_params), layout.params(t_params))
     return Trainer(
         run=run, run_dir=run_dir, tokenizer=tok,
         teacher=(t_params, make_teacher_logits_fn(t_graph, t_rest)) if on_policy else None,
-        graphdef=graphdef, rest=rest, state=init_state(params, tx), train=train, probe=probe,
+        graphdef=graphdef, rest=rest, state=state, train=train, probe=probe,
         sampler=BucketedSampler(train, kd.prompt_buckets, kd.completion_buckets, kd.batch_size),
-        evaluator=ev, rng=rng, kd_step=make_kd_step(graphdef, rest, tx, schedule, spec),
+        evaluator=ev, rng=rng, kd_step=make_kd_step(graphdef, rest, tx, schedule, spec, out_shardings=out_sh),
         # on-policy tokens are the student's own samples: hard CE on them is no signal (α = 0)
-        on_policy_step=make_kd_step(graphdef, rest, tx, schedule, dataclasses.replace(spec, alpha=0.0))
+        on_policy_step=make_kd_step(graphdef, rest, tx, schedule, dataclasses.replace(spec, alpha=0.0),
+                                    out_shardings=out_sh)
         if on_policy else None,
         boost_v=boost_v, dropped=dropped, n_params=param_count(student),
-        n_teacher_params=param_count(teacher))
+        n_teacher_params=param_count(teacher), layout=layout)
 
 
 # ----------------------------------------------------------------------------- batches
@@ -192,7 +205,7 @@ def run_training(run: KDRunConfig, run_dir: str | Path, raw_cfg: dict | None = N
         log.info("resumed from %s at step %d", ckpt.directory, start)
     wandb = None if run.logger.wandb is None else {"job_type": "kd", **run.logger.wandb}
     logger = MetricsLogger(run_dir, config=raw_cfg, wandb=wandb,
-                           resume_step=start if start else None)
+                           resume_step=start if start else None, enabled=is_primary())
     score_probe = lambda exs: tr.evaluator.score_examples(tr.state["params"], exs)  # noqa: E731
     tokens_seen = 0 if start == 0 else int(extra.get("tokens_seen", 0))
     last = {}
@@ -235,6 +248,10 @@ def _train_step(tr: Trainer, step: int, weights: dict) -> tuple[dict, int]:
         batch, fn = on_policy_batch(tr, idx, bucket, tr.rng.at("rollout", step)), tr.on_policy_step
     else:
         batch, fn = cache_batch(tr, idx, bucket), tr.kd_step
+    if tr.layout is not None:  # (M, b, ...): this process's rows of every microbatch, sharded on b
+        rows = tr.layout.rows(kd.micro_batch)
+        batch = tr.layout.batch({k: np.asarray(v)[:, rows] for k, v in batch.items()}, batch_dim=1,
+                                global_rows=kd.micro_batch)
     t0 = time.perf_counter()
     tr.state, metrics = fn(tr.state, batch, tr.rng.at("data", step))
     metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
@@ -257,6 +274,9 @@ def _finish(tr: Trainer, run_dir: Path, logger, last: dict, started: float, toke
     from models.checkpoint import save_checkpoint
 
     run = tr.run
+    if not is_primary():  # the training checkpoint (ckpt/) holds every process's shards
+        logger.close()
+        return {k: v for k, v in last.items() if k.startswith("eval/")}
     out = Path(run.output) if run.output else run_dir / "student"
     student = nnx.merge(tr.graphdef, tr.state["params"], tr.rest)
     tok = tr.tokenizer if hasattr(tr.tokenizer, "hf") else None
@@ -281,6 +301,7 @@ def main(cfg: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig
 
     run = load_run_config(cfg)
+    initialize_distributed(run.mesh)  # multi-host runs join here, before any device is touched
     run_dir = run.run_dir or HydraConfig.get().runtime.output_dir
     run_training(run, run_dir, OmegaConf.to_container(cfg, resolve=True))
 

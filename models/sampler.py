@@ -56,6 +56,9 @@ def generate(model: Transformer, prompt_ids, prompt_mask, key, *, max_new_tokens
     if temperature < 0 or not 0 < top_p <= 1 or top_k < 0:
         raise ValueError(f"generate: need temperature >= 0, 0 < top_p <= 1, top_k >= 0; got "
                          f"{temperature}, {top_p}, {top_k}")
+    sharding = getattr(prompt_ids, "sharding", None)
+    if sharding is not None and len(sharding.device_set) > 1:  # keep a batch-sharded layout
+        ids, mask = jax.device_put((ids, mask), sharding)
     graphdef, params = nnx.split(model)
     kwargs = dict(max_new_tokens=int(max_new_tokens), top_k=min(int(top_k), model.cfg.vocab_size),
                   return_topk=int(return_topk), greedy=temperature == 0,

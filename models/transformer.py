@@ -49,8 +49,9 @@ class Transformer(nnx.Module):
             positions = default_positions(attention_mask)
         x = jnp.take(self.embed[...], input_ids, axis=0).astype(self.cfg.jnp_dtype)  # (B, T, D)
         if cache is None:
+            call = _layer_call(getattr(self, "remat", "none"))
             for layer in self.layers:
-                x, _ = layer(x, positions, attention_mask)
+                x = call(layer, x, positions, attention_mask)
             return self.final_norm(x), None
         mask = jax.lax.dynamic_update_slice(cache.mask, attention_mask, (0, cache.index))  # (B, S)
         keys, values = [], []
@@ -77,6 +78,26 @@ class Transformer(nnx.Module):
         else:
             logits = jnp.matmul(h2, self.lm_head[...].astype(h.dtype), preferred_element_type=jnp.float32)
         return logits.reshape(*lead, -1)
+
+
+# Activation checkpointing per block (a training knob, set as `model.remat = "dots"` before
+# `nnx.split`; see conf/mesh): which intermediates the backward pass keeps vs recomputes.
+REMAT_POLICIES = {
+    "full": jax.checkpoint_policies.nothing_saveable,  # keep block inputs only
+    "dots": jax.checkpoint_policies.dots_saveable,  # keep matmul outputs
+    "dots_no_batch": jax.checkpoint_policies.dots_with_no_batch_dims_saveable,  # keep weight matmuls
+}
+
+
+def _layer_call(policy: str):
+    def call(layer, x, positions, mask):
+        return layer(x, positions, mask)[0]
+
+    if policy in (None, "none"):
+        return call
+    if policy not in REMAT_POLICIES:
+        raise ValueError(f"Transformer.remat={policy!r}; choose 'none' or one of {sorted(REMAT_POLICIES)}")
+    return nnx.remat(call, policy=REMAT_POLICIES[policy])
 
 
 def _check_ids(input_ids, cfg: ModelConfig):

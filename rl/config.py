@@ -103,6 +103,12 @@ class GRPOConfig:
     ds_min_std: float = 1e-6  # a group with reward std ≤ this counts as zero-variance
     reference: str = "policy_init"  # π_ref: policy_init (the KD student) | base_student | teacher
     reference_path: str = ""  # checkpoint/source for base_student or teacher ("" = from config)
+    # scale knobs (docs/scale.md): gradient accumulation over row blocks of the update batch;
+    # the π_ref log-prob pass in chunks of ref_chunk rows (0 = all rows at once), with π_ref's
+    # weights kept in pinned host memory between passes (ref_offload)
+    micro_batches: int = 1
+    ref_chunk: int = 0
+    ref_offload: bool = False
     rollout: RolloutConfig = dataclasses.field(default_factory=RolloutConfig)
     optim: OptimConfig = dataclasses.field(default_factory=OptimConfig)
 
@@ -122,6 +128,12 @@ class GRPOConfig:
         _choice(s, "advantage", self.advantage, ADVANTAGES)
         _choice(s, "adv_scale", self.adv_scale, SCALES)
         _choice(s, "reference", self.reference, REFERENCES)
+        rows = self.prompts_per_step * self.num_generations
+        if self.micro_batches < 1 or rows % self.micro_batches:
+            raise ValueError(f"{s}.micro_batches={self.micro_batches} must be ≥ 1 and divide "
+                             f"prompts_per_step·G = {rows}")
+        if self.ref_chunk < 0:
+            raise ValueError(f"{s}.ref_chunk must be ≥ 0 (0 = one pass), got {self.ref_chunk}")
         if self.ds_max_rounds < 0 or self.ds_min_std < 0:
             raise ValueError(f"{s}: ds_max_rounds and ds_min_std must be ≥ 0")
         if isinstance(self.rollout, dict):  # plain construction from a dict

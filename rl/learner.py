@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from models.mesh import Layout, batch_shardings, is_primary
 from models.runtime import Checkpointer, MetricsLogger, RngStreams
 from models.runtime.metrics import truncate_after
 from rl import diagnostics
@@ -124,17 +125,30 @@ class Learner:
                  train_prompts: Sequence[dict], heldout: Sequence[dict], run_dir: str | Path,
                  seed: int = 0, reference: tuple[Any, Any] | None = None,
                  fields: Callable[[list[dict]], dict[str, list]] | None = None,
-                 wandb: dict | None = None, config_dict: dict | None = None):
+                 wandb: dict | None = None, config_dict: dict | None = None, mesh: Any = None):
         self.cfg, self.train, self.run_dir, self.seed = cfg, train, Path(run_dir), seed
         self.reward_fn = reward_fn
+        # mesh: a conf/mesh node; None keeps everything on the default device, unsharded
+        self.layout = Layout(mesh) if mesh is not None else None
+        if self.layout is not None:
+            policy.remat = self.layout.remat
         self.graphdef, params = nnx.split(policy, nnx.Param)
         self.streams = RngStreams(seed, STREAMS)
         self.tx = make_optimizer(cfg.optim, train.steps * cfg.mu)
         self.schedule = lr_schedule(cfg.optim, train.steps * cfg.mu)
         self.state = init_state(nnx.to_pure_dict(params), self.tx)
+        out_shardings = None
+        if self.layout is not None:
+            self.state, state_sh = self.layout.state(self.state, self.layout.params(params))
+            out_shardings = (state_sh, self.layout.replicated)
+            if reference is not None:  # π_ref (and the teacher as π_ref) sharded like the policy
+                ref_state = nnx.state(nnx.merge(*reference), nnx.Param)
+                reference = (reference[0], jax.device_put(reference[1], self.layout.params(ref_state)))
         self.rollouts = Rollouts(self.graphdef, tokenizer, encode, reward_fn, cfg, fields=fields,
-                                 reference=reference if cfg.beta > 0 else None)
-        self.step_fn = make_grpo_step(self.graphdef, self.tx, cfg, max_len=cfg.rollout.max_new_tokens)
+                                 reference=reference if cfg.beta > 0 else None,
+                                 shard=self.layout.batch if self.layout is not None else None)
+        self.step_fn = make_grpo_step(self.graphdef, self.tx, cfg, max_len=cfg.rollout.max_new_tokens,
+                                      out_shardings=out_shardings)
         self.prompts = PromptStream(train_prompts, self.streams["data"])
         self.heldout = list(heldout)[:train.eval_prompts]
         self.ckpt = Checkpointer(self.run_dir / "ckpt", max_to_keep=train.ckpt_keep,
@@ -144,8 +158,9 @@ class Learner:
             self.state, extra = self.ckpt.restore(None, self.state)
             self.start, self.prompts.cursor = int(extra["step"]), int(extra["cursor"])
         resume = self.start if self.start > 0 else None
-        self.logger = MetricsLogger(self.run_dir, config=config_dict, wandb=wandb, resume_step=resume)
-        if resume is not None:
+        self.logger = MetricsLogger(self.run_dir, config=config_dict, wandb=wandb, resume_step=resume,
+                                    enabled=is_primary())
+        if resume is not None and is_primary():
             truncate_after(self.run_dir / f"{SAMPLES}.jsonl", self.start)
         self.tokens_processed = 0
 
@@ -174,7 +189,12 @@ class Learner:
 
     def update(self, ro: Rollout, step: int) -> dict[str, float]:
         """μ optimizer updates on one rollout batch; the first uses π_old = π_θ exactly."""
-        batch = update_batch(ro, advantages(ro.rewards, self.cfg), self.cfg.beta > 0)
+        rewards = ro.rewards
+        if self.layout is not None:  # groups may straddle shards; advantages see the global array
+            rewards = self.layout.batch(np.asarray(rewards, np.float32))
+        batch = update_batch(ro, advantages(rewards, self.cfg), self.cfg.beta > 0)
+        if self.layout is not None:
+            batch = jax.device_put(batch, batch_shardings(batch, self.layout.mesh, self.layout.rules))
         key = self.streams.at("update", step)
         per_iter = []
         for i in range(self.cfg.mu):
@@ -209,6 +229,24 @@ class Learner:
             k=self.train.table_rows, extra={"length": ro.lengths.tolist(),
                                             "truncated": ro.truncated.tolist()})
         self.logger.log_table(SAMPLES, [{k: v for k, v in r.items() if k != "step"} for r in rows], step=step)
+
+    def train_step(self, s: int) -> tuple[dict[str, float], Rollout]:
+        """Rollout batch s, its μ updates, and every per-step metric (rewards, diag, perf)."""
+        self.rollouts.timers.clear()
+        t0 = time.perf_counter()
+        ro, ds = self.collect(s)
+        t1 = time.perf_counter()
+        m = {**ds, **self.update(ro, s)}
+        t2 = time.perf_counter()
+        m.update(self.step_metrics(ro))
+        m.update(judge_metrics(self.reward_fn))
+        ntok = int(ro.lengths.sum())
+        self.tokens_processed += ntok
+        m.update({f"perf/{k}": v for k, v in self.rollouts.timers.items()})
+        m.update({"perf/rollout_s": t1 - t0, "perf/update_s": t2 - t1,
+                  "perf/completion_tokens_per_s": ntok / max(t1 - t0, 1e-9),
+                  "perf/step_s": time.perf_counter() - t0})
+        return m, ro
 
     # -- evaluation ------------------------------------------------------------------------
 
@@ -245,19 +283,8 @@ class Learner:
         bar = tqdm(range(self.start, t.steps), initial=self.start, total=t.steps,
                    desc="grpo", disable=not t.progress, dynamic_ncols=True)
         for s in bar:
-            t0 = time.perf_counter()
-            ro, ds = self.collect(s)
-            t1 = time.perf_counter()
-            m = {**ds, **self.update(ro, s)}
-            t2 = time.perf_counter()
             step = s + 1
-            m.update(self.step_metrics(ro))
-            m.update(judge_metrics(self.reward_fn))
-            ntok = int(ro.lengths.sum())
-            self.tokens_processed += ntok
-            m.update({"perf/rollout_s": t1 - t0, "perf/update_s": t2 - t1,
-                      "perf/completion_tokens_per_s": ntok / max(t1 - t0, 1e-9),
-                      "perf/step_s": time.perf_counter() - t0})
+            m, ro = self.train_step(s)
             if self.should(t.eval_every, step):
                 m.update(self.evaluate())
             if t.table_every and step % t.table_every == 0:

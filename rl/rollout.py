@@ -15,6 +15,8 @@ The host only blocks on the log-probs when the learner builds the update batch.
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +28,7 @@ from flax import nnx
 from models import bucket_length, generate
 from rewards.base import call_reward
 from rl.config import GRPOConfig
+from rl.reference import ReferencePass
 from rl.step import completion_logprobs
 
 
@@ -154,19 +157,26 @@ class Rollouts:
     def __init__(self, graphdef, tokenizer, encode: Callable[[dict], list[int]],
                  reward_fn: Callable, cfg: GRPOConfig, *,
                  fields: Callable[[list[dict]], dict[str, list]] | None = None,
-                 reference: tuple[Any, Any] | None = None):
+                 reference: tuple[Any, Any] | None = None,
+                 shard: Callable[[Any], Any] | None = None):
         self.graphdef, self.tokenizer, self.encode = graphdef, tokenizer, encode
         self.reward_fn, self.cfg, self.fields = reward_fn, cfg, fields
         self.reference = reference
+        self.shard = shard  # host rows -> batch-sharded global arrays (models.mesh.Layout.batch)
+        self._ref = None if reference is None else ReferencePass(
+            *reference, chunk_rows=cfg.ref_chunk, offloaded=cfg.ref_offload)
         self._logprobs = jax.jit(completion_logprobs, static_argnums=0)
         self._cache: dict[str, list[int]] = {}
+        # seconds spent per phase since the learner last read them (perf/* metrics); a
+        # logprob_wait_s near 0 while score_s is large means the overlap works
+        self.timers: Counter = Counter()
 
     def prompt_batch(self, records: Sequence[dict]) -> tuple[np.ndarray, np.ndarray]:
         """Left-padded prompt ids/mask (num_prompts, P), P a power-of-two bucket ≤ max_prompt_len."""
         rc = self.cfg.rollout
         seqs = []
         for r in records:
-            key = str(r.get("prompt_id", r["question"]))
+            key = r["question"]  # `encode` reads the question only (the student prompt)
             if key not in self._cache:
                 self._cache[key] = list(self.encode(r))[-rc.max_prompt_len:]
             seqs.append(self._cache[key])
@@ -192,8 +202,10 @@ class Rollouts:
         g = group_size or cfg.num_generations
         need_old = cfg.mu > 1 if need_old is None else need_old
         ids, mask = self.prompt_batch(records)
-        ids, mask = jnp.asarray(np.repeat(ids, g, 0)), jnp.asarray(np.repeat(mask, g, 0))  # (N, P)
+        ids, mask = np.repeat(ids, g, 0), np.repeat(mask, g, 0)  # (N, P)
+        ids, mask = self.shard((ids, mask)) if self.shard else (jnp.asarray(ids), jnp.asarray(mask))
         policy = nnx.merge(self.graphdef, params)
+        t0 = time.perf_counter()
         out = generate(policy, ids, mask, key, max_new_tokens=rc.max_new_tokens,
                        temperature=rc.temperature if temperature is None else temperature,
                        top_k=rc.top_k, top_p=rc.top_p, eos_id=self.tokenizer.eos_id,
@@ -204,10 +216,11 @@ class Rollouts:
         # async dispatch: these run on the device while the host scores the texts below
         logp_ref = logp_old = None
         if self.reference is not None and with_reference:
-            logp_ref = self.logprobs(*self.reference, ids, mask, out.tokens, out.mask)
+            logp_ref = self._ref(ids, mask, out.tokens, out.mask)
         if need_old:
             logp_old = self.logprobs(self.graphdef, params, ids, mask, out.tokens, out.mask)
         tokens_np, lengths, truncated = jax.device_get((out.tokens, out.lengths, out.truncated))
+        t1 = time.perf_counter()
         texts = [self.tokenizer.decode(t[:n]) for t, n in zip(tokens_np, lengths)]
         rec_n = [r for r in records for _ in range(g)]
         fields = {k: [v for v in vals for _ in range(g)]
@@ -219,6 +232,10 @@ class Rollouts:
                                    penalty=rc.overlong_penalty)
         if rc.overlong_buffer > 0:
             comps = {**comps, "overlong": shaping}
+        t2 = time.perf_counter()
+        jax.block_until_ready((logp_ref, logp_old))
+        self.timers.update(generate_s=t1 - t0, score_s=t2 - t1,
+                           logprob_wait_s=time.perf_counter() - t2)
         return Rollout(g, ids, mask, out.tokens, loss_mask, out.logprobs, logp_old, logp_ref,
                        np.asarray(lengths), np.asarray(truncated), texts, list(records),
                        total + shaping, comps, infos)

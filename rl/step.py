@@ -100,9 +100,15 @@ def completion_logprobs(graphdef, params, prompt_ids, prompt_mask, tokens, mask,
 
 
 def make_grpo_step(graphdef, tx: optax.GradientTransformation, cfg: GRPOConfig, *,
-                   max_len: int, chunk: int = VOCAB_CHUNK):
-    """Build the jitted `grpo_step(state, batch, key) -> (state, metrics)`; state is donated."""
+                   max_len: int, chunk: int = VOCAB_CHUNK, out_shardings=None):
+    """Build the jitted `grpo_step(state, batch, key) -> (state, metrics)`; state is donated.
+
+    `cfg.micro_batches` = M > 1 accumulates the gradient over M row blocks in a `lax.scan`
+    (same update as one pass, up to float rounding). `out_shardings` (state, metrics) pins the
+    layout on a mesh.
+    """
     use_ref = cfg.beta > 0
+    micro = getattr(cfg, "micro_batches", 1)
 
     def loss_fn(params, batch):
         logp, ent = completion_logprobs(graphdef, params, batch["prompt_ids"], batch["prompt_mask"],
@@ -117,13 +123,45 @@ def make_grpo_step(graphdef, tx: optax.GradientTransformation, cfg: GRPOConfig, 
             kl_estimator=cfg.kl_estimator, aggregation=cfg.loss_agg, max_len=max_len,
             entropy_bt=ent, entropy_coef=cfg.entropy_coef)
 
+    def grads_of(params, batch):
+        if micro == 1:
+            (_, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, batch)
+            return grads, metrics
+        return accumulated_grads(loss_fn, params, batch, micro, cfg.loss_agg)
+
     def grpo_step(state, batch, key):
         del key  # no stochastic layers; kept so every step shares one signature
-        (_, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"], batch)
+        grads, metrics = grads_of(state["params"], batch)
         updates, opt_state = tx.update(grads, state["opt_state"], state["params"])
         params = optax.apply_updates(state["params"], updates)
         metrics = {**metrics, "grpo/grad_norm": optax.global_norm(grads),
                    "grpo/update_norm": optax.global_norm(updates)}
         return {"params": params, "opt_state": opt_state, "step": state["step"] + 1}, metrics
 
-    return jax.jit(grpo_step, donate_argnums=0)
+    kw = {} if out_shardings is None else {"out_shardings": out_shardings}
+    return jax.jit(grpo_step, donate_argnums=0, **kw)
+
+
+def accumulated_grads(loss_fn, params, batch, micro: int, loss_agg: str):
+    """Σ_m w_m ∇ℓ_m over M row blocks, with w_m = tokens_m / tokens (token aggregation) or 1/M
+    (sequence, dr_grpo: equal-size blocks), so the sum is the gradient of the full-batch loss.
+    Metrics: token-weighted means; ratio_min / ratio_max are the extremes; tokens summed."""
+    n = batch["tokens"].shape[0]
+    if n % micro:
+        raise ValueError(f"grpo.micro_batches={micro} must divide the batch's {n} rows")
+    split = lambda x: x.reshape(micro, n // micro, *x.shape[1:]) if x.ndim else jnp.broadcast_to(x, (micro,))
+    blocks = jax.tree.map(split, batch)
+    total = jnp.maximum(jnp.sum(batch["mask"]), 1).astype(jnp.float32)
+    grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
+
+    def body(g_acc, mb):
+        (_, m), g = grad_fn(params, mb)
+        w = jnp.sum(mb["mask"]).astype(jnp.float32) / total if loss_agg == "token" else 1.0 / micro
+        return jax.tree.map(lambda a, b: a + w * b, g_acc, g), m
+
+    g, ms = jax.lax.scan(body, jax.tree.map(jnp.zeros_like, params), blocks)
+    tok = ms["grpo/tokens"].astype(jnp.float32)
+    reduce = {"grpo/ratio_min": jnp.min, "grpo/ratio_max": jnp.max, "grpo/tokens": jnp.sum}
+    metrics = {k: reduce[k](v) if k in reduce else jnp.sum(v * tok) / jnp.maximum(jnp.sum(tok), 1.0)
+               for k, v in ms.items()}
+    return g, metrics

@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 
 import rl.config  # noqa: F401  (registers the schema nodes before Hydra composes)
 from models import ModelConfig, Tokenizer, Transformer, load_pretrained, save_checkpoint
+from models.mesh import initialize_distributed, is_primary
 from models.runtime import write_manifest
 from rl.config import GRPORunConfig, PolicyConfig, load_run_config
 from rl.learner import Learner
@@ -93,6 +94,7 @@ def prompt_sets(run: GRPORunConfig):
 def run(cfg: DictConfig) -> dict[str, float]:
     started = time.time()
     r = load_run_config(cfg)
+    initialize_distributed(r.mesh)  # multi-host runs join here, before any device is touched
     run_dir = Path(r.run_dir or hydra.core.hydra_config.HydraConfig.get().runtime.output_dir)
     resolved = OmegaConf.to_container(cfg, resolve=True)
     policy, tok = load_policy(r.policy)
@@ -109,10 +111,12 @@ def run(cfg: DictConfig) -> dict[str, float]:
         r.grpo, r.train, policy=policy, tokenizer=tok, reward_fn=reward_fn,
         encode=lambda rec: tok.chat(format_prompt(rec["question"])), fields=fields,
         train_prompts=train, heldout=heldout, run_dir=run_dir, seed=r.seed, reference=reference,
-        wandb=wandb, config_dict=resolved)
+        wandb=wandb, config_dict=resolved, mesh=r.mesh)
     del policy  # its buffers now belong to the learner's (donated) state
     last = learner.run()
     out = Path(r.output or run_dir / "policy")
+    if not is_primary():
+        return last
     save_checkpoint(learner.policy(), out, tokenizer=tok, overwrite=True)
     parent = r.policy.source if Path(r.policy.source).exists() else None
     write_manifest(run_dir, stage="grpo", cfg=resolved, parent=parent, seed=r.seed,

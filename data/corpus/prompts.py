@@ -21,6 +21,8 @@ FORMAL_ASK = [
     "How can I resolve this?", "What should I do?", "Could you explain how to fix it?",
     "What do you recommend?", "How do I correct this?", "Which settings should I check?",
 ]
+SAFETY_ASK = ["Is it safe to keep using it?", "What should I do?", "Should I be worried?",
+              "What do you recommend?", "Can I still charge it?"]
 FORMAL_CTX = ["", "", " since this morning", " even after a restart", " since the last update",
               ", although it worked correctly last week", " and I have already tried switching it off and on"]
 
@@ -75,16 +77,20 @@ def _cap(text: str) -> str:
 def _one(issue: Issue, style: str, rng) -> str:
     dev = rng.choice(device_phrases(issue))
     say = render_say(rng.choice(issue.says), dev)
+    if issue.safety:  # "even after a restart" makes no sense for a burn or a swollen battery
+        ctx_f, ctx_c, ctx_v, asks = [""], [""], [""], SAFETY_ASK
+    else:
+        ctx_f, ctx_c, ctx_v, asks = FORMAL_CTX, CASUAL_CTX, VOICE_CTX, FORMAL_ASK
     if style == "formal":
         tpl = rng.choice(FORMAL)
-        return tpl.format(Say=_cap(say), say=say, ctx=rng.choice(FORMAL_CTX), ask=rng.choice(FORMAL_ASK))
+        return tpl.format(Say=_cap(say), say=say, ctx=rng.choice(ctx_f), ask=rng.choice(asks))
     if style in ("casual", "misspelt"):
         tpl = rng.choice(CASUAL)
-        text = tpl.format(Say=_cap(say), say=say, ctx=rng.choice(CASUAL_CTX))
+        text = tpl.format(Say=_cap(say), say=say, ctx=rng.choice(ctx_c))
         return add_typos(text, rng) if style == "misspelt" else text
     if style == "voice":
         tpl = rng.choice(VOICE)
-        text = tpl.format(say=say, ctx=rng.choice(VOICE_CTX), filler=rng.choice(VOICE_FILLERS))
+        text = tpl.format(say=say, ctx=rng.choice(ctx_v), filler=rng.choice(VOICE_FILLERS))
         return to_voice(text, rng)
     raise ValueError(f"unknown prompt style {style!r}; expected one of {PROMPT_STYLES}")
 

@@ -124,8 +124,9 @@ def build_tokenizer(texts: list[str], out_dir: Path):
     return Tokenizer.from_pretrained(out_dir)
 
 
-@pytest.fixture
-def tiny_tokenizer_dir(tmp_path: Path) -> Path:
+@pytest.fixture(scope="session")
+def tiny_tokenizer_dir(tmp_path_factory) -> Path:
+    tmp_path = tmp_path_factory.mktemp("tokenizer")
     from data.prompts import format_prompt
 
     texts = [m["content"] for p in prompt_rows()

@@ -276,7 +276,7 @@ def test_padding_with_garbage_changes_nothing(teacher_kind):
             np.concatenate([np.asarray(x), np.full((B, pad, K), fill, x.dtype)], 1)
             for x, fill in zip(teacher, (10**6, np.nan))
         )
-    for name in DIVERGENCES:
+    for name in ("forward_kl", "jsd"):  # sanitising happens before any divergence
         kw = dict(divergence=name, temperature=2.0)
         loss, g = _value_and_grad(jnp.asarray(s), teacher, labels, mask,
                                             alpha=alpha, **kw)

@@ -48,6 +48,7 @@ def test_padding_changes_nothing(toy_examples):
     big = _garbage_in_padding(collate(exs, 40, 32, 0, micro=4), seed=0)
     assert big["prompt_mask"].sum() == small["prompt_mask"].sum()
 
+    @jax.jit  # one trace per shape; eager op-by-op would take minutes
     def loss_grads(batch):
         mb = jax.tree.map(lambda x: x[0], batch)
         (loss_sum, m), g = jax.value_and_grad(microbatch_loss, has_aux=True)(
@@ -90,7 +91,7 @@ def test_grad_accumulation_equals_one_big_batch(toy_examples):
     exs = _with_boost([e for e in toy_examples if len(e.completion_ids) < 16][:2]
                       + [e for e in toy_examples if len(e.completion_ids) == 16][:2])
     out = []
-    for micro in (4, 2, 1):  # M = 1, 2, 4 microbatches; token-weighted, so all equal
+    for micro in (4, 1):  # M = 1 vs 4 microbatches; token-weighted, so equal
         step = make_kd_step(graphdef, rest, tx, schedule, SPEC)
         state = init_state(jax.tree.map(jnp.copy, params), tx)
         state, m = step(state, collate(exs, 16, 16, 0, micro=micro), jax.random.key(0))

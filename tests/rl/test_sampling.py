@@ -93,13 +93,14 @@ def test_select_is_pure_bookkeeping():
     assert [(r, idx.tolist()) for r, idx in sel.parts] == [(0, [1]), (1, [0])]
 
 
-def test_learner_collect_drops_zero_variance_groups(tiny_policy, tokenizer, encode, prompts, tmp_path):
+def test_learner_collect_drops_zero_variance_groups(tiny_policy, tokenizer, encode, prompts, reward,
+                                                   tmp_path):
     """Real rollouts: prompts with an even id get a constant reward (zero variance); with
     dynamic sampling on, the batch holds only informative groups and keeps its size."""
     from rl.learner import Learner
 
-    def reward(ps, completions, **fields):
-        varied = np.array([len(c.split()) % 3 for c in completions], np.float64) + 0.1
+    def mixed(ps, completions, **fields):
+        varied = reward(ps, completions) + 0.1
         even = np.array([int(p.split()[0][1:]) % 2 == 0 for p in ps])
         return np.where(even, 1.0, varied)
 
@@ -110,7 +111,7 @@ def test_learner_collect_drops_zero_variance_groups(tiny_policy, tokenizer, enco
     cfg = GRPOConfig(num_generations=4, prompts_per_step=4, beta=0.0, dynamic_sampling=True,
                      ds_max_rounds=4, rollout=RolloutConfig(max_new_tokens=6))
     learner = Learner(cfg, TrainConfig(steps=1, progress=False), policy=tiny_policy,
-                      tokenizer=tokenizer, encode=encode, reward_fn=reward, train_prompts=recs,
+                      tokenizer=tokenizer, encode=encode, reward_fn=mixed, train_prompts=recs,
                       heldout=[], run_dir=tmp_path)
     ro, m = learner.collect(0)
     assert ro.num_groups == 4 and ro.tokens.shape[0] == 16 and len(ro.texts) == 16

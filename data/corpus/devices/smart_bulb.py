@@ -42,13 +42,13 @@ S {dev} flickers; {dev} keeps flashing; {dev} blinks randomly
 4 Update the bulb {firmware|update} in the app.
 
 == flickering_dimmed gu10 faq
-T GU10 spots flicker on a dimmer circuit
-C incompatible leading-edge dimmer; minimum load not met
-S {dev} spots flicker on my dimmer; {dev} buzz and flicker; the {dev} lights shimmer when dimmed
-1 Turn the wall {dimmer} to full and control dimming in the app.
-2 Replace the dimmer with a {trailing-edge|trailing edge|led-compatible} LED dimmer or a plain switch.
-3 Check the {minimum load|load} of the dimmer against your total LED wattage.
-4 Update the spot {firmware|update}.
+T GU10 spotlight flickers on a dimmer circuit
+C an old leading-edge dimmer meant for halogen; the dimmer's minimum load is above the LED wattage
+S {dev} flickers on the dimmer; {dev} buzzes and flickers; {dev} shimmers when it's dimmed
+1 Turn the wall {dimmer} to full and do the dimming in the app instead.
+2 Have the dimmer replaced with a {trailing-edge|trailing edge|led-compatible} LED dimmer or a plain switch.
+3 Compare the dimmer's {minimum load|load} with the total LED wattage on that circuit.
+4 Update the spotlight {firmware|update} in the app.
 
 == goes_offline_when_switched_off wifi faq
 T Bulb offline because the wall switch was turned off
@@ -96,13 +96,13 @@ S {dev} won't dim enough; {dev} is too bright at 1%; {dev} can't go dimmer
 4 Use a warm {colour|color}.
 
 == buzzing_bulb gu10 faq
-T Spots buzz
-C dimmer incompatibility
-S {dev} buzz; {dev} hum; {dev} are noisy
-1 Set the {dimmer} to full.
-2 Replace with a {trailing-edge|trailing edge} dimmer.
-3 Swap {spots|bulb} to test.
-4 Check {wiring|fitting}.
+T GU10 spotlight buzzes
+C a dimmer that chops the mains waveform harshly; a loose lamp holder
+S {dev} buzzes; {dev} hums all the time; {dev} makes a noise when it's on
+1 Set the wall {dimmer} to full, or bypass dimming with a plain switch.
+2 Replace an old dimmer with a {trailing-edge|trailing edge} LED type.
+3 Swap the spotlight with another {spotlight|spot} to see whether the noise follows it.
+4 With the power off, check the lamp {holder|fitting} grips the pins firmly.
 
 == burning_smell_socket wifi faq safety
 T Burning smell or scorch marks at the bulb socket
@@ -116,85 +116,86 @@ E any scorch, smell, sparks
 U keep using it; bypass the breaker; touch the socket contacts with the power on
 
 == overheating_enclosed_fixture gu10 guide safety
-T Spots overheating in enclosed fixtures
-C fixtures not rated
-S {dev} are too hot; {dev} keep turning off; {dev} fixture discoloured
-1 {Switch off|turn off} the spots.
-2 {Stop using|stop} them in enclosed fittings.
-3 Check the fitting's {rating}.
-4 {Contact support|support}.
+T GU10 spotlights overheating in an enclosed or insulated fitting
+C downlights covered by loft insulation; fittings not rated for the spotlight
+S {dev} is too hot to touch; {dev} keeps turning itself off; the fitting around {dev} is discoloured
+1 {Switch off|turn off} the lighting circuit and let the spotlights cool before touching them.
+2 {Stop using|stop} smart spotlights in that enclosed or insulation-covered fitting.
+3 Check the fitting's {rating} and ask an electrician to fit fire-rated, ventilated downlights if needed.
+4 {Contact support|support} if a spotlight is discoloured or deformed.
 E discolouration, melting, a burning smell
 U use it in a fixture rated for less wattage; cover the fixture with insulation
 
 == scenes_not_syncing_group zigbee faq
-T Bulbs in a group react one by one
-C group not set up on the bridge
-S {dev} turn on one by one; {dev} popcorn effect; {dev} group is slow
-1 Use {rooms|groups} on the bridge.
-2 Avoid controlling {individual|individually}.
-3 Update {firmware|update}.
-4 Improve {signal}.
+T Bulbs in a group switch one after another
+C lights controlled one by one instead of as a bridge group; weak Zigbee links
+S {dev} and the others turn on one by one; {dev} and the other lights do a popcorn effect; the group with {dev} is slow
+1 Create a {room|group} on the bridge and control that, not each bulb.
+2 Avoid apps that switch bulbs {individually} through the cloud.
+3 Update the bulb {firmware|update}.
+4 Add a mains-powered {repeater} between the bridge and distant bulbs.
 
 == voice_control_wrong_bulb wifi faq
 T Voice assistant switches the wrong bulb
-C duplicate names
-S {dev} turns on the wrong light; {dev} voice control mixes rooms; {dev} names confused
+C two bulbs share a name; rooms not set
+S my assistant turns on the wrong light instead of {dev}; voice control mixes up {dev} with another room; saying the name of {dev} switches the kitchen
 1 Give each bulb a {unique name|name}.
-2 Assign {rooms|room}.
-3 {Resync|discover} devices.
-4 Test with the {full name|name}.
+2 Assign each bulb to a {room}.
+3 Ask the assistant to {discover|resync} devices again.
+4 Test with the {full name|name}, e.g. "bedroom lamp".
 
 == wake_fade_not_working zigbee faq
 T Wake-up fade does not work
-C routine misconfigured
-S {dev} wake up light doesn't fade; {dev} routine fails; {dev} stays off in the morning
-1 Check the {routine}.
-2 Check the {time zone}.
-3 Keep the wall {switch} on.
-4 Update {firmware|update}.
+C routine set on the wrong days; wall switch off overnight
+S the wake up fade on {dev} doesn't work; {dev} routine fails; {dev} stays off in the morning
+1 Check the {routine} days and time.
+2 Check the bridge's {time zone}.
+3 Leave the wall {switch} on overnight.
+4 Update the {firmware|update}.
 
 == cant_add_after_moving wifi faq
-T Cannot add bulb after moving house
-C old account
-S {dev} won't add after I moved; {dev} belongs to old account; {dev} can't be added
-1 {Reset|factory reset} the bulb.
-2 Remove it from the old {account}.
+T Cannot add the bulb after moving house
+C the bulb is still linked to the previous owner's account
+S {dev} won't add after I moved; {dev} belongs to the old owner's account; the app says {dev} can't be added
+1 {Reset|factory reset} the bulb with 5 on/off cycles.
+2 Ask the previous owner to remove it from their {account}.
 3 {Pair|add} it again.
-4 Use {2.4 GHz|2.4ghz}.
+4 Use your {2.4 GHz|2.4ghz} network.
 
 == gu10_not_responding_in_ceiling gu10 faq
-T Ceiling spots drop off Wi-Fi
-C metal downlight housing blocks signal
-S {dev} in the ceiling go offline; {dev} lose wifi; {dev} not responding
-1 Check {signal}.
-2 Add an {extender|mesh}.
-3 Move the {router}.
-4 Use {plastic|non-metal} housings.
+T Ceiling spotlights drop off Wi-Fi
+C metal downlight housings block the signal; spotlights far from the router
+S {dev} in the ceiling goes offline; {dev} keeps losing wifi; the app says {dev} is not responding
+1 Check the Wi-Fi {signal} under the ceiling with your phone.
+2 Add a {mesh|extender} node on that floor.
+3 Move the {router} higher or more central.
+4 Use {plastic|non-metal} downlight housings where possible.
 
 == colour_mismatch zigbee faq
-T Bulbs show different whites
-C different generations; firmware
-S {dev} are different shades; {dev} don't match; {dev} whites vary
-1 Update all {firmware|update}.
+T Bulbs show slightly different whites
+C different bulb generations; firmware; set to different colour temperatures
+S {dev} is a different shade from the others; {dev} doesn't match the other lights; the whites on {dev} vary
+1 Update all bulbs' {firmware|update}.
 2 Set the same {colour temperature|kelvin}.
-3 Use the same {generation|model}.
-4 {Reset|factory reset}.
+3 Use bulbs from the same {generation|model} in one room.
+4 {Reset|factory reset} the odd one out and add it again.
 
 == firmware_update_stuck zigbee faq
 T Bulb firmware update stuck
-C weak signal
-S {dev} update is stuck; {dev} firmware won't install; update pending on {dev}
+C wall switch turned off during update; bulb far from the bridge
+S the update on {dev} is stuck; {dev} firmware won't install; {dev} shows update pending for days
 1 Keep the wall {switch} on.
-2 Move the {bridge} closer.
+2 Move the {bridge} closer or add a repeater.
 3 {Restart|power cycle} the bridge.
-4 Wait {hours|overnight}.
+4 Allow a few {hours|overnight}: Zigbee updates are slow.
 
 == ghosting_glow wifi faq
-T Bulb glows faintly when off
-C illuminated switch leakage
-S {dev} glows when off; {dev} faintly on; {dev} won't fully turn off
+T Bulb glows faintly when switched off
+C an illuminated wall switch leaks a small current
+S {dev} glows when it's off; {dev} is faintly on at night; {dev} won't fully turn off
 1 Check for an {illuminated switch|lit switch}.
-2 Replace it with a {standard switch|switch}.
-3 Use the {app} to turn off.
-4 Contact an {electrician}.
+2 Replace it with a {standard switch|plain switch}.
+3 Turn the bulb off from the {app} instead.
+4 Ask an {electrician} if it continues.
+
 """

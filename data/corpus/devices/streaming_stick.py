@@ -23,7 +23,7 @@ S my tv says no signal with {dev}; {dev} shows a black screen; nothing comes up 
 == remote_not_pairing k4 guide
 T Remote does not control the stick
 C remote lost its Bluetooth pairing; flat batteries; remote too far or blocked by the TV
-S the remote for {dev} doesn't do anything; {dev} ignores the remote; the {dev} remote stopped working after new batteries
+S the remote for {dev} doesn't do anything; {dev} ignores the remote; the remote for {dev} stopped working after new batteries
 1 Fit fresh {batteries|battery} the right way round.
 2 Hold the {Home|home button} button for 10 seconds to put the remote back into pairing.
 3 Stand within {3 m|close} of the TV with nothing between the remote and the stick.
@@ -163,7 +163,7 @@ S the sound on {dev} is out of sync; lips don't match the voices on {dev}; {dev}
 == voice_remote_mic k4 faq
 T Voice search does not hear me
 C the voice button released too early; flat batteries; remote not paired
-S voice search on {dev} doesn't work; the {dev} remote mic is dead; {dev} doesn't hear what I say
+S voice search on {dev} doesn't work; the mic on the remote for {dev} is dead; {dev} doesn't hear what I say
 1 Fit fresh {batteries|battery}.
 2 Hold the {voice button|mic button} for the whole phrase.
 3 {Re-pair|pair} the remote from Settings > Remotes.

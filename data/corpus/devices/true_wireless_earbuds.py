@@ -65,7 +65,7 @@ E the case gets hot, or still will not charge after 30 minutes with two cables
 == buds_out_of_sync sport forum
 T Buds do not connect to each other; only one plays
 C one bud was used alone and became primary; the pair link was lost after a reset of only one bud
-S {dev} won't talk to each other anymore, only one connects; my {dev} act like two separate devices; one of {dev} says connected and the other doesn't
+S {dev} won't talk to each other anymore, only one connects; {dev} act like two separate devices; one of {dev} says connected and the other doesn't
 1 {Forget|remove} every "PodPair Sport" entry on the phone.
 2 Put both buds in the case, close the lid, wait 10 seconds, then take {both|both buds} out at the same time.
 3 Touch and hold both panels for 15 seconds to {reset|factory reset} the pair; the LEDs flash to confirm.

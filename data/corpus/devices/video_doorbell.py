@@ -142,7 +142,7 @@ S my chime hums with {dev}; {dev} makes the chime buzz; chime buzzing constantly
 == hot_transformer wired faq safety
 T Doorbell transformer hot, buzzing loudly or smelling of burning
 C transformer overloaded by the video doorbell and chime; a short in the doorbell wiring; a failing transformer
-S the doorbell transformer for {dev} is hot; there's a burning smell from the transformer of {dev}; the {dev} transformer buzzes loudly
+S the doorbell transformer for {dev} is hot; there's a burning smell from the transformer of {dev}; the transformer for {dev} buzzes loudly
 1 {Switch off|turn off} the circuit that feeds the doorbell transformer at the breaker panel.
 2 {Stop using|stop} the doorbell and leave the chime disconnected until it is checked.
 3 Do not touch the transformer's mains side: have an {electrician} test it and fit a correctly rated 16-24 V AC, 30 VA unit.

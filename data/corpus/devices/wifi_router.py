@@ -109,7 +109,7 @@ S the app for {dev} warns about double nat; my console says strict nat with {dev
 == guest_network_no_internet ax3000 faq
 T Guest network connects but has no internet
 C guest DHCP off; guest access limited to local network
-S the guest wifi on {dev} has no internet; guests connect to {dev} but nothing loads; the {dev} guest network is broken
+S the guest wifi on {dev} has no internet; guests connect to {dev} but nothing loads; the guest network on {dev} is broken
 1 Check the guest network's {DHCP} option is on so guests get an address.
 2 Make sure {internet access} is allowed for guests.
 3 {Restart|reboot} the router.
@@ -175,7 +175,7 @@ S websites won't load on {dev} but apps work; {dev} shows dns errors; {dev} can'
 == parental_controls_not_blocking mesh faq
 T Parental controls do not block sites
 C encrypted DNS in browsers; private MAC addresses on phones
-S parental controls on {dev} don't work; my kid gets around the {dev} filters; {dev} doesn't block the sites I chose
+S parental controls on {dev} don't work; my kid gets around the filters on {dev}; {dev} doesn't block the sites I chose
 1 Turn off {private Wi-Fi address|random mac} on the children's devices.
 2 Block {DNS over HTTPS|doh} in the browsers.
 3 Assign each device to the right {profile}.

@@ -1,0 +1,79 @@
+"""Content-addressed pipeline stages.
+
+A stage's directory is `<store>/<stage>/<key>`, where `key` hashes the stage's own config
+slice together with the keys of its parents. Change `kd.temperature` and the kd, grpo and
+eval stages get new directories while data and label are reused; a sweep over
+`grpo.num_generations` shares one data/label/kd run. A stage whose directory holds a
+complete manifest is skipped; `force=true` reruns it.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from omegaconf import DictConfig, OmegaConf
+
+from models.runtime import config_hash
+
+DONE = "stage_done.json"
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    parents: tuple[str, ...]
+    slice: Callable[[DictConfig], Any]            # the config this stage's output depends on
+    run: Callable[[DictConfig, Path, Mapping[str, Path]], dict]  # -> stats for stage_done.json
+
+
+def plain(node: Any) -> Any:
+    return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
+
+
+def stage_key(stage: Stage, cfg: DictConfig, parent_keys: Mapping[str, str]) -> str:
+    payload = {"stage": stage.name, "config": plain(stage.slice(cfg)), "parents": dict(parent_keys)}
+    return config_hash(payload)[:16]
+
+
+def is_done(stage_dir: Path, key: str) -> bool:
+    marker = stage_dir / DONE
+    if not marker.exists():
+        return False
+    return json.loads(marker.read_text()).get("key") == key
+
+
+def run_stages(stages: list[Stage], cfg: DictConfig, store: Path, *, force: bool | list = False,
+               log: Callable[[str], None] = print) -> dict[str, dict]:
+    """Runs (or skips) each stage in order; returns {stage: {dir, key, skipped, seconds}}.
+
+    `force` is True (rerun every stage) or a list of stage names to rerun. Keys depend on
+    configs, not outputs, so forcing one stage reruns exactly that stage.
+    """
+    keys: dict[str, str] = {}
+    out: dict[str, dict] = {}
+    forced = set(s.name for s in stages) if force is True else set(force or [])
+    for stage in stages:
+        keys[stage.name] = stage_key(stage, cfg, {p: keys[p] for p in stage.parents})
+        stage_dir = store / stage.name / keys[stage.name]
+        inputs = {p: Path(out[p]["dir"]) for p in stage.parents}
+        if is_done(stage_dir, keys[stage.name]) and stage.name not in forced:
+            log(f"[{stage.name}] up to date: {stage_dir}")
+            out[stage.name] = {"dir": str(stage_dir), "key": keys[stage.name], "skipped": True, "seconds": 0.0}
+            continue
+        if stage_dir.exists() and stage.name in forced:
+            shutil.rmtree(stage_dir)  # a forced rerun starts clean (no resume from stale state)
+        stage_dir.mkdir(parents=True, exist_ok=True)
+        log(f"[{stage.name}] running -> {stage_dir}")
+        t0 = time.time()
+        stats = stage.run(cfg, stage_dir, inputs) or {}
+        seconds = round(time.time() - t0, 2)
+        marker = {"key": keys[stage.name], "stage": stage.name, "seconds": seconds,
+                  "parents": {p: out[p]["key"] for p in stage.parents}, "stats": stats}
+        (stage_dir / DONE).write_text(json.dumps(marker, indent=2, sort_keys=True, default=str))
+        out[stage.name] = {"dir": str(stage_dir), "key": keys[stage.name], "skipped": False, "seconds": seconds}
+    return out
+

@@ -1,0 +1,46 @@
+"""The π_ref log-prob pass for paper-scale runs: chunked over rows, weights optionally offloaded.
+
+Chunking (`grpo.ref_chunk` rows at a time, a `lax.map` inside one program) bounds the pass's
+activations to one chunk. Offloading (`grpo.ref_offload`) keeps π_ref's weights in pinned host
+memory (same sharding, memory kind `pinned_host`); the program copies them to the devices for
+the pass only, so they take no device memory while the sampler and the update run.
+"""
+from __future__ import annotations
+
+import jax
+
+from rl.step import completion_logprobs
+
+
+def offload(params):
+    """Move a params tree to pinned host memory, keeping each leaf's sharding."""
+    return jax.device_put(params, jax.tree.map(lambda x: x.sharding.with_memory_kind("pinned_host"), params))
+
+
+class ReferencePass:
+    """`ref(prompt_ids, prompt_mask, tokens, mask) -> log π_ref (N, L)` for fixed weights."""
+
+    def __init__(self, graphdef, params, *, chunk_rows: int = 0, offloaded: bool = False):
+        self.graphdef, self.chunk_rows, self.offloaded = graphdef, int(chunk_rows), offloaded
+        self.params = offload(params) if offloaded else params
+        self._fn = jax.jit(self._logprobs)
+
+    def _logprobs(self, params, prompt_ids, prompt_mask, tokens, mask):
+        if self.offloaded:  # host -> device inside the program, for this pass only
+            params = jax.device_put(params, jax.memory.Space.Device)
+
+        def one(xs):
+            return completion_logprobs(self.graphdef, params, *xs)[0]
+
+        n, c = tokens.shape[0], self.chunk_rows
+        if c <= 0 or c >= n:
+            return one((prompt_ids, prompt_mask, tokens, mask))
+        if n % c:
+            raise ValueError(f"grpo.ref_chunk={c} must divide the rollout batch's {n} rows")
+        blocks = jax.tree.map(lambda x: x.reshape(n // c, c, *x.shape[1:]),
+                              (prompt_ids, prompt_mask, tokens, mask))
+        return jax.lax.map(one, blocks).reshape(n, -1)  # (N, L)
+
+    def __call__(self, prompt_ids, prompt_mask, tokens, mask) -> jax.Array:
+        return self._fn(self.params, prompt_ids, prompt_mask, tokens, mask)
+

@@ -1,0 +1,57 @@
+"""conf/serve.yaml merges onto the ServeConfig schema; typos and bad values fail early."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from omegaconf.errors import ConfigKeyError, ValidationError
+
+from demo.config import DEFAULT_CONFIG, ServeConfig, load_config
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_shipped_config_loads():
+    cfg = load_config()
+    assert cfg.student == cfg.teacher == "smollm2-135m-instruct"
+    assert cfg.engine.temperature == 0.0 and cfg.limits.max_concurrency == 1
+    assert "swollen battery" in cfg.router.escalation_keywords
+    # every key in the yaml is one the schema knows, with the dataclass defaults elsewhere
+    assert load_config(None) == ServeConfig()
+
+
+def test_overrides_and_student_path():
+    cfg = load_config(DEFAULT_CONFIG, ["student=/ckpt/kd", "engine.max_new_tokens=32",
+                                       "limits.client_header=X-Client-Id", "engine.warmup_batches=[1,8]"])
+    assert cfg.student == "/ckpt/kd" and cfg.engine.max_new_tokens == 32
+    assert cfg.limits.client_header == "X-Client-Id" and cfg.engine.warmup_batches == [1, 8]
+
+
+def test_typo_fails():
+    with pytest.raises(ConfigKeyError, match="max_new_tokenz"):
+        load_config(DEFAULT_CONFIG, ["engine.max_new_tokenz=3"])
+
+
+def test_wrong_type_fails():
+    with pytest.raises(ValidationError):
+        load_config(DEFAULT_CONFIG, ["engine.max_new_tokens=lots"])
+
+
+@pytest.mark.parametrize("override,msg", [
+    ("engine.max_new_tokens=0", "max_new_tokens"),
+    ("router.min_confidence=1.5", "min_confidence"),
+    ("limits.burst=0", "burst"),
+    ("port=70000", "port"),
+])
+def test_bad_values_fail_in_post_init(override, msg):
+    with pytest.raises(ValueError, match=msg):
+        load_config(DEFAULT_CONFIG, [override])
+
+
+def test_cli_reports_bad_config_without_starting():
+    r = subprocess.run([sys.executable, "-m", "demo.server", "limits.burstt=3"], cwd=REPO,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and "bad config" in r.stderr and "burstt" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "demo.server", "--print-config", "student=/tmp/ckpt"],
+                       cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "student: /tmp/ckpt" in r.stdout

@@ -1,0 +1,79 @@
+"""`python -m rl.train experiment=grpo_tiny`: the real entry point end to end, and resume
+after a SIGKILL reproduces the uninterrupted run's metrics exactly (perf/* aside)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STEPS = 6
+
+
+@pytest.fixture(scope="module")
+def tokenizer_dir(tmp_path_factory):
+    """The packaged teacher's tokenizer saved once, so each subprocess loads it in ~1 s."""
+    from models import load_pretrained
+
+    out = tmp_path_factory.mktemp("tok")
+    load_pretrained("smollm2-135m-instruct")[1].save(out)
+    return out
+
+
+def _cmd(run_dir, tokenizer_dir, *extra):
+    return [sys.executable, "-m", "rl.train", "experiment=grpo_tiny", f"run_dir={run_dir}",
+            f"policy.tokenizer={tokenizer_dir}", f"train.steps={STEPS}", "train.ckpt_every=2",
+            f"hydra.run.dir={run_dir}/hydra", *extra]
+
+
+def _env():
+    return {**os.environ, "JAX_PLATFORMS": "cpu", "WANDB_MODE": "offline", "PYTHONPATH": str(ROOT)}
+
+
+def _rows(run_dir):
+    rows = [json.loads(line) for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines()]
+    return [{k: v for k, v in r.items() if not k.startswith("perf/")} for r in rows]
+
+
+@pytest.mark.slow
+def test_tiny_run_then_sigkill_resume_matches(tmp_path, tokenizer_dir):
+    full = tmp_path / "full"
+    subprocess.run(_cmd(full, tokenizer_dir), cwd=ROOT, env=_env(), check=True, timeout=900)
+    rows = _rows(full)
+    assert [r["step"] for r in rows] == list(range(STEPS + 1))
+    evals = [r for r in rows if "eval/reward/total/mean" in r]
+    assert [r["step"] for r in evals] == [0, 3, 6]
+    for r in evals:
+        assert r["eval/reward/total/ci95_lo"] <= r["eval/reward/total/mean"] <= r["eval/reward/total/ci95_hi"]
+    last = rows[-1]
+    for key in ("reward/tech/mean", "reward/lang/mean", "reward/total/std", "reward/overlong/mean",
+                "diag/corr/tech__lang", "diag/distinct_2", "diag/boilerplate_rate",
+                "diag/off_topic_rate", "grpo/kl", "grpo/ds/dropped", "grpo/ds/refilled"):
+        assert key in last, key
+    manifest = json.loads((full / "manifest.json").read_text())
+    assert manifest["stage"] == "grpo" and manifest["seed"] == 0 and manifest["tokens_processed"] > 0
+    from models import load_checkpoint
+
+    assert load_checkpoint(full / "policy").cfg.hidden_size == 32
+    assert (full / "samples.jsonl").exists()
+
+    # the same run, killed right after its first checkpoint, then resumed
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(_cmd(killed, tokenizer_dir), cwd=ROOT, env=_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 900
+    while not (killed / "ckpt" / "2").is_dir() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = _rows(killed)
+    assert partial[-1]["step"] < STEPS
+    subprocess.run(_cmd(killed, tokenizer_dir), cwd=ROOT, env=_env(), check=True, timeout=900)
+    assert _rows(killed) == rows
