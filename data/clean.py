@@ -16,28 +16,39 @@ try:
 except ImportError:  # optional; a cp1252 round-trip covers the common cases
     ftfy = None
 
-CHANGE_KINDS = ("mojibake", "unicode", "whitespace", "url", "email", "signature", "chatter")
+CHANGE_KINDS = ("mojibake", "unicode", "whitespace", "quote", "url", "email", "signature", "chatter")
 
 _MOJIBAKE_HINT = re.compile("[ÃÂâ][\u0080-\u00ff\u0152-\u0192\u02c6-\u02dc\u2013-\u203a\u20ac\u2122]")
 _ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
 _CONTROL = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
                          "\u2013": "-", "\u2014": " - ", "\u2026": "..."})
-_URL = re.compile(r"(?:\(\s*)?(?:https?://|www\.)[^\s<>\"')\]]+[)\]]?", re.I)
+_URL = re.compile(r"(?:\(\s*)?(?:\b(?:see|more at|details at|link|source|at)\s*:?\s*)?"
+                  r"(?:https?://|www\.)[^\s<>\"')\]]+(?:\s*\))?", re.I)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
 _NAME = r"(?-i:[A-Z])[\w.'-]*"
-_SIG_DELIM = re.compile(rf"^\s*(--|__+|-{{2,}}\s*{_NAME}( {_NAME})?)\s*$", re.I)
+# a line that starts a signature block; everything from it to the end is dropped
+_SIG_START = re.compile(
+    rf"^\s*(--\s*$|--\s+\S|__+\s*$|sent (from|via|using) my\b|sent from\b|get outlook for\b|"
+    rf"/\s*{_NAME}\b[^\n]*\(|(cheers|regards|best regards|kind regards|thanks|best|many thanks|ta)"
+    rf"\b[^|\n]{{0,40}}\|)", re.I)
 _SIG_LINE = re.compile(
     r"^\s*(sent from my [\w\s-]+|sent (via|using) [\w\s-]+|get outlook for \w+|"
     r"(thanks|thank you|thx|cheers|regards|best regards|kind regards|best|many thanks|ta)"
     rf"( in advance)?[,.!]*(\s+{_NAME}){{0,2}}|[-~]\s*{_NAME}( {_NAME})?)\s*$", re.I)
 _NAME_LINE = re.compile(rf"^\s*{_NAME}( {_NAME}){{0,2}}\s*$")
 _CHATTER = re.compile(
-    r"^\s*(bump+|\+1|lol+|lmao|rofl|ha(ha)+|same here[.!]*|me too[.!]*|any ?one\?*|any help\?*|"
-    r"help\W*|thanks in advance[.!]*|thx in advance[.!]*|tia[.!]*|(first|1st) post.*|"
-    r"long[- ]time lurker.*|sorry for (my )?(bad |poor )?english.*|edit:.*|update:? nvm.*|"
-    r"hope (this helps|everyone|you).*|(hi|hello|hey) (all|everyone|guys|folks)[.!,]*|"
-    r"(ok|okay|cool|great|nice)[.!]*|:\)|:\(|:d|xd|\*+|\.+)\s*$", re.I)
+    r"^\s*(bump+|\+1([,.!]? *(same|me too)[\w ]*[.!]*)?|lol+|lmao|rofl|ha(ha)+|same here[.!]*|me too[.!]*|any ?one\?*|any help\?*|"
+    r"edit:.*|update:? nvm.*|:\)|:\(|:d|xd|\*+|\.+)\s*$", re.I)
+# an aside that is off topic unless it mentions a device or symptom (see `_on_topic`)
+_ASIDE = re.compile(r"^\s*(btw|by the way|unrelated\b|p\.?s\.?\b|off[- ]?topic|anyway,|"
+                    r"also,?\s+(does\s+)?any ?one (know|selling|seen|recommend)\b|any ?one selling\b)", re.I)
+
+
+def _on_topic(sentence: str) -> bool:
+    from data.tagging import domain_pattern
+
+    return bool(domain_pattern().search(sentence))
 
 
 def fix_mojibake(text: str) -> str:
@@ -77,7 +88,7 @@ def strip_urls(text: str) -> tuple[str, int, int]:
 def strip_signature(text: str) -> tuple[str, bool]:
     """Drops a trailing signature: a `--` delimiter line onwards, or sign-off lines at the end."""
     lines = text.split("\n")
-    delim = next((i for i in range(1, len(lines)) if _SIG_DELIM.match(lines[i])), len(lines))
+    delim = next((i for i in range(1, len(lines)) if _SIG_START.match(lines[i])), len(lines))
     cut = delim
     while cut > 1:
         line = lines[cut - 1]
@@ -92,12 +103,19 @@ def strip_signature(text: str) -> tuple[str, bool]:
     return "\n".join(lines[:cut]).rstrip(), True
 
 
+def unwrap_quotes(text: str) -> tuple[str, int]:
+    """`> quoted` reply lines lose their marker (the quoted text then dedups against its source)."""
+    return re.subn(r"(?m)^\s*>+\s?", "", text)
+
+
 def drop_chatter(text: str) -> tuple[str, int]:
-    """Removes whole lines (or sentences on a one-line post) that carry no troubleshooting content."""
+    """Removes chatter lines/sentences (lol, bump, +1) and off-topic asides (btw/PS/unrelated …
+    that mention no device or symptom); returns (text, sentences removed)."""
     kept, n = [], 0
     for ln in text.split("\n"):
         parts = re.split(r"(?<=[.!?])\s+", ln) if ln.strip() else [ln]
-        good = [p for p in parts if not (p.strip() and _CHATTER.match(p))]
+        good = [p for p in parts if not (p.strip() and (_CHATTER.match(p) or
+                                                        (_ASIDE.match(p) and not _on_topic(p))))]
         n += len(parts) - len(good)
         if good or not ln.strip():
             kept.append(" ".join(good))
@@ -117,6 +135,8 @@ def clean_text(text: str, *, chatter: bool = True, signatures: bool = True,
     out = normalize_whitespace(uni)
     if out != uni:
         changes.add("whitespace")
+    out, n_quote = unwrap_quotes(out)
+    changes |= {"quote"} if n_quote else set()
     if urls:
         out, n_url, n_email = strip_urls(out)
         changes |= {"url"} if n_url else set()
@@ -125,8 +145,10 @@ def clean_text(text: str, *, chatter: bool = True, signatures: bool = True,
         out, had_sig = strip_signature(out)
         changes |= {"signature"} if had_sig else set()
     if chatter:
-        out, n_chat = drop_chatter(out)
-        changes |= {"chatter"} if n_chat else set()
+        dropped, n_chat = drop_chatter(out)
+        if n_chat and dropped.strip():  # never drop a text's only content
+            out = dropped
+            changes.add("chatter")
     return normalize_whitespace(out), sorted(changes)
 
 

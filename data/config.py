@@ -15,7 +15,7 @@ class CleanConfig:
 
 @dataclasses.dataclass
 class DedupConfig:
-    threshold: float = 0.8  # Jaccard of word shingles above which two texts are near-duplicates
+    threshold: float = 0.7  # Jaccard of word shingles at or above which two texts are near-duplicates
     ngram: int = 3
     num_perm: int = 128
 

@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
         except FrozenDataError as e:
             print(e, file=sys.stderr)
             return 1
-        print(f"ok: {n} eval files match {args.eval_dir}/MANIFEST.sha256")
+        print(f"ok: {n} eval files match {args.eval_dir}/manifest.json")
         return 0
     path = write_manifest(args.eval_dir)
     for name, digest in read_manifest(args.eval_dir).items():

@@ -14,8 +14,8 @@ from typing import Any, Iterable, Iterator
 STR, BOOL, INT = "str", "bool", "int"
 LIST_STR, LIST_LIST_STR = "list[str]", "list[list[str]]"
 
-# field -> (type, nullable, allowed values or None). Extra fields are allowed.
-SCHEMAS: dict[str, dict[str, tuple[str, bool, tuple[str, ...] | None]]] = {
+# field -> (type, nullable, allowed values or None[, required=True]). Extra fields are allowed.
+SCHEMAS: dict[str, dict[str, tuple]] = {
     "kb": {
         "issue_id": (STR, False, None),
         "device_type": (STR, False, None),
@@ -46,10 +46,15 @@ SCHEMAS: dict[str, dict[str, tuple[str, bool, tuple[str, ...] | None]]] = {
         "expected": (STR, False, ("answer", "clarify", "decline", "escalate")),
         "device_type": (STR, True, None),
     },
-    "forum": {
+    "forum": {  # noisy forum Q&A (data/corpus/forum_raw.jsonl); issue/tags optional for user data
         "post_id": (STR, False, None),
-        "text": (STR, False, None),
-        "noise": (LIST_STR, False, None),
+        "question": (STR, False, None),
+        "answer": (STR, False, None),
+        "issue_id": (STR, True, None, False),
+        "device_type": (STR, True, None, False),
+        "symptom": (STR, True, None, False),
+        "noise": (LIST_STR, False, None, False),
+        "duplicate_of": (STR, True, None, False),
     },
 }
 ID_FIELD = {"kb": "issue_id", "prompt": "prompt_id", "eval": "case_id", "forum": "post_id"}
@@ -99,10 +104,12 @@ def validate_record(record: Any, kind: str) -> list[tuple[str, str]]:
     if not isinstance(record, dict):
         return [("not_an_object", f"expected a JSON object, got {type(record).__name__}")]
     problems = []
-    for name, (type_name, nullable, allowed) in SCHEMAS[kind].items():
+    for name, (type_name, nullable, allowed, *req) in SCHEMAS[kind].items():
+        if name not in record and req and not req[0]:
+            continue
         if name not in record:
             problems.append(("missing_field", f"missing field {name!r} (add it; {kind} records "
-                                              f"need {', '.join(SCHEMAS[kind])})"))
+                                              f"need {', '.join(_required(kind))})"))
             continue
         value = record[name]
         if value is None and nullable:
@@ -116,6 +123,10 @@ def validate_record(record: Any, kind: str) -> list[tuple[str, str]]:
     if kind == "kb" and not problems and len(record["required_keywords"]) > len(record["steps"]):
         problems.append(("bad_value", "required_keywords has more groups than there are steps"))
     return problems
+
+
+def _required(kind: str) -> list[str]:
+    return [n for n, spec in SCHEMAS[kind].items() if len(spec) < 4 or spec[3]]
 
 
 def _iter_jsonl(path: Path) -> Iterator[tuple[int, Any, str | None]]:

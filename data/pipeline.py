@@ -103,40 +103,74 @@ def clean_stage(corpus: Corpus, cfg: DataConfig) -> tuple[Corpus, dict[str, Any]
     kb, r_kb = clean_mod.clean_records(corpus.kb, [], id_field="issue_id",
                                        light_fields=["title", "causes", "steps", "escalation"], **opts)
     prompts, r_p = clean_mod.clean_records(corpus.prompts, ["question"], id_field="prompt_id", **opts)
-    forum, r_f = clean_mod.clean_records(corpus.forum, ["text"], id_field="post_id", **opts)
+    forum, r_f = clean_mod.clean_records(corpus.forum, ["question", "answer"], id_field="post_id", **opts)
     report = {"kb": r_kb.as_dict(), "prompts": r_p.as_dict(), "forum": r_f.as_dict()}
-    if corpus.forum:
-        report["forum"]["noise_recovery"] = noise_recovery(corpus.forum, r_f.changed_ids)
+    if any("planted" in p for p in corpus.forum):
+        report["forum"]["noise_recovery"] = noise_recovery(corpus.forum, forum)
     return dataclasses.replace(corpus, kb=kb, prompts=prompts, forum=forum), report
 
 
-def noise_recovery(raw_posts: list[dict], changed: dict[str, list[str]]) -> dict[str, Any]:
-    """Per planted noise kind: how many posts carrying it the cleaner changed accordingly."""
-    out: dict[str, dict[str, int]] = {}
-    for post in raw_posts:
-        for kind in post.get("noise", []):
-            kind = kind.split(":")[0]
-            st = out.setdefault(kind, {"planted": 0, "detected": 0})
+def _planted_strings(kind: str, planted: list[str]) -> list[str]:
+    if kind == "unicode_whitespace":  # recorded as code points, e.g. "U+00A0"
+        return [chr(int(p[2:], 16)) for p in planted if p.startswith("U+")]
+    return planted
+
+
+def noise_recovery(raw: list[dict], cleaned: list[dict]) -> dict[str, Any]:
+    """Per planted noise kind: posts carrying it and posts where every planted string is gone;
+    plus how much of the pre-noise text (`clean_question`/`clean_answer`) survived cleaning."""
+    by_id = {c["post_id"]: c for c in cleaned}
+    kinds: dict[str, dict[str, int]] = {}
+    kept_words = total_words = 0
+    for post in raw:
+        out = by_id.get(post["post_id"])
+        text = f"{out['question']}\n{out['answer']}" if out else ""
+        for kind, strings in (post.get("planted") or {}).items():
+            st = kinds.setdefault(kind, {"planted": 0, "removed": 0})
             st["planted"] += 1
-            st["detected"] += kind in changed.get(str(post["post_id"]), [])
-    return out
+            st["removed"] += all(s not in text for s in _planted_strings(kind, strings))
+        if out and "clean_question" in post:
+            ref, _ = clean_mod.clean_text(f"{post['clean_question']}\n{post['clean_answer']}",
+                                          chatter=False, signatures=False, urls=False)
+            have = set(dedup_mod.shingles(text, 1))
+            words = dedup_mod.shingles(ref, 1)
+            kept_words += len(words & have)
+            total_words += len(words)
+    return {"kinds": kinds, "clean_word_retention": round(kept_words / max(1, total_words), 4)}
 
 
 def dedup_stage(corpus: Corpus, cfg: DataConfig) -> tuple[Corpus, dict[str, Any]]:
     kw = dict(threshold=cfg.dedup.threshold, ngram=cfg.dedup.ngram, num_perm=cfg.dedup.num_perm,
               seed=cfg.seed + 1)
     p = dedup_mod.dedup(corpus.prompts, text=lambda r: r["question"], id_field="prompt_id", **kw)
-    f = dedup_mod.dedup(corpus.forum, text=lambda r: r["text"], id_field="post_id", **kw)
+    # forum posts on one issue share the KB's steps in their answers: dedup on the question
+    # and keep the earliest post (lowest id) of each cluster, whatever the file order
+    forum = sorted(corpus.forum, key=lambda r: r["post_id"])
+    f = dedup_mod.dedup(forum, text=lambda r: r["question"], id_field="post_id", **kw)
     report = {"prompts": p.as_dict(), "forum": f.as_dict(),
               "clusters": {"prompts": p.clusters, "forum": f.clusters}}
+    if any("duplicate_of" in r for r in corpus.forum):
+        report["forum"]["vs_planted"] = dedup_agreement(corpus.forum, f.kept)
     return dataclasses.replace(corpus, prompts=p.kept, forum=f.kept), report
+
+
+def dedup_agreement(posts: list[dict], kept: list[dict]) -> dict[str, Any]:
+    """Removed posts vs the planted `duplicate_of` labels: precision and recall."""
+    kept_ids = {r["post_id"] for r in kept}
+    removed = {r["post_id"] for r in posts} - kept_ids
+    planted = {r["post_id"] for r in posts if r.get("duplicate_of")}
+    hit = len(removed & planted)
+    return {"planted": len(planted), "removed": len(removed), "true_positive": hit,
+            "precision": round(hit / len(removed), 4) if removed else None,
+            "recall": round(hit / len(planted), 4) if planted else None,
+            "missed": sorted(planted - removed)[:20], "extra": sorted(removed - planted)[:20]}
 
 
 def tag_stage(corpus: Corpus, cfg: DataConfig) -> tuple[Corpus, dict[str, Any]]:
     if cfg.tag_lexicon == "none":
         return corpus, {"skipped": "tag_lexicon=none"}
     prompts, r_p = tagging.tag_records(corpus.prompts, text_field="question", lexicons=PROMPT_TAGS)
-    forum, r_f = tagging.tag_records(corpus.forum, text_field="text", lexicons=PROMPT_TAGS)
+    forum, r_f = tagging.tag_records(corpus.forum, text_field="question", lexicons=PROMPT_TAGS)
     return dataclasses.replace(corpus, prompts=prompts, forum=forum), {"prompts": r_p, "forum": r_f}
 
 
@@ -164,11 +198,29 @@ def build(cfg: DataConfig) -> BuildResult:
     guard_kw = dict(threshold=cfg.contamination.threshold, embedding=cfg.contamination.embedding)
     g_train = contamination.guard(parts.train, corpus.eval_cases, **guard_kw)
     g_val = contamination.guard(parts.val, corpus.eval_cases, **guard_kw)
-    report["contamination"] = {"train": g_train.as_dict(), "val": g_val.as_dict()}
+    forum, report["forum_split"] = split_forum(corpus.forum, parts)
+    g_forum = contamination.guard(forum, corpus.eval_cases, id_field="post_id", **guard_kw)
+    report["contamination"] = {"train": g_train.as_dict(), "val": g_val.as_dict(),
+                               "forum": g_forum.as_dict()}
     report["final"] = {"train": len(g_train.kept), "val": len(g_val.kept),
                        "eval": len(corpus.eval_cases), "heldout_prompts": len(parts.heldout),
-                       "forum": len(corpus.forum), "kb": len(corpus.kb)}
-    return BuildResult(g_train.kept, g_val.kept, corpus.eval_cases, parts.heldout, corpus.forum, report)
+                       "forum": len(g_forum.kept), "kb": len(corpus.kb)}
+    return BuildResult(g_train.kept, g_val.kept, corpus.eval_cases, parts.heldout, g_forum.kept, report)
+
+
+def split_forum(posts: list[dict], parts: split_mod.SplitResult) -> tuple[list[dict], dict[str, int]]:
+    """Tags each post with the split of its issue; posts of eval issues are dropped (counted)."""
+    where = {**{i: "train" for i in parts.train_issues}, **{i: "val" for i in parts.val_issues},
+             **{i: "eval" for i in parts.eval_issues}}
+    out, counts = [], {"train": 0, "val": 0, "eval_dropped": 0, "no_issue": 0}
+    for post in posts:
+        split = where.get(post.get("issue_id"), "no_issue" if not post.get("issue_id") else "train")
+        if split == "eval":
+            counts["eval_dropped"] += 1
+            continue
+        counts[split] += 1
+        out.append({**post, "split": split})
+    return out, counts
 
 
 def config_hash(cfg: DataConfig) -> str:

@@ -6,6 +6,7 @@ are compared with the lexicon's guesses and the agreement is reported.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from typing import Any, Mapping, Sequence
@@ -25,6 +26,19 @@ DEVICE_LEXICON: dict[str, list[str]] = {
                       r"touch ?screen", r"photo frame|photos?", r"camera", r"video calls?"],
     "smart_speaker": [r"smart speakers?", r"homeecho (mini|studio)", r"voice assistant",
                       r"wake word", r"assistant", r"routines?", r"alarms?|timers?", r"smart home"],
+    "wifi_router": [r"routers?", r"wi-?fi router", r"home wi-?fi", r"netwave", r"mesh", r"gateway",
+                    r"modem", r"ax3000", r"5g", r"ethernet", r"internet", r"isp"],
+    "smart_plug": [r"smart plugs?", r"plugs?", r"plugmate", r"outlets?", r"sockets?", r"breaker"],
+    "smart_bulb": [r"smart (bulbs?|lights?)", r"(light )?bulbs?", r"lumina", r"lamps?", r"gu10", r"zigbee",
+                   r"dimm\w*", r"flicker\w*|shimmer\w*"],
+    "smart_thermostat": [r"thermostats?", r"thermahome", r"heat(ing|er)?", r"furnace", r"hvac",
+                         r"baseboard", r"temperature", r"c-?wire", r"boiler"],
+    "smartwatch": [r"smart ?watch(es)?", r"watch", r"pulsewatch", r"pulsefit", r"fitness (watch|band|tracker)",
+                   r"band", r"wrist", r"strap", r"steps?|heart rate|gps"],
+    "streaming_stick": [r"streaming sticks?", r"(tv )?sticks?", r"streamdot", r"4k", r"netflix|streaming",
+                        r"tv remote", r"buffer\w*"],
+    "video_doorbell": [r"(video )?doorbells?", r"doorbell cameras?", r"gateview", r"chime", r"door",
+                       r"motion", r"night vision", r"porch"],
     "bluetooth_speaker": [r"(bluetooth|portable|party|outdoor) speakers?", r"speakers?", r"boomcube",
                           r"partytower", r"party ?mode", r"stereo pair"],
 }
@@ -54,6 +68,13 @@ SYMPTOM_LEXICON: dict[str, list[str]] = {
 
 # Tag fields whose reference is derived from another field of a tagged record.
 REFERENCE_FROM = {"symptom_category": "symptom"}
+
+
+@functools.lru_cache(maxsize=1)
+def domain_pattern() -> re.Pattern:
+    """Matches any device or symptom term of the default lexicons (is a sentence on topic?)."""
+    frags = [p for lex in (DEVICE_LEXICON, SYMPTOM_LEXICON) for pats in lex.values() for p in pats]
+    return re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in frags) + r")\b", re.I)
 
 
 def compile_lexicon(lexicon: Mapping[str, Sequence[str]]) -> list[tuple[str, list[re.Pattern]]]:

@@ -53,6 +53,9 @@ class EngineConfig:
     max_batch: int = 8  # concurrent requests decoded together in one batch
     batch_window_ms: float = 15.0  # how long the batcher waits to fill a batch
     max_prompt_tokens: int = 1024  # longer prompts are rejected with 413
+    # Start the assistant turn with "1." when the question asks for troubleshooting (and is not
+    # an escalation): a 135M model then answers as a numbered list instead of rambling. "" = off.
+    step_prefix: str = "1."
     # Batch sizes decoded once at startup (student and grounded prompt shapes, full length) so
     # the first users do not pay the sampler's compile time. [] skips warmup.
     warmup_batches: list[int] = field(default_factory=lambda: [1])

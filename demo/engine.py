@@ -29,6 +29,7 @@ class GenRequest:
     logprobs: bool = False  # return the logprob of every generated token
     top_logprobs: int = 0  # with logprobs: also the top-k next-token distribution per position
     on_delta: Callable[[str], None] | None = None  # called from the decoding thread
+    prefix: str = ""  # the assistant turn starts with this text (e.g. "1." to prime a list)
 
 
 @dataclasses.dataclass
@@ -113,7 +114,8 @@ def _bucket(n: int, buckets: Sequence[int]) -> int:
 
 # Static shapes for the jitted sampler: every distinct (batch, prompt length, new tokens) compiles
 # once, so requests are padded up to these buckets.
-NEW_TOKEN_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)  # waste < 2x
+NEW_TOKEN_BUCKETS = (1, 16, 32, 64, 128, 256, 512, 1024)  # 1: judges reading one token
+MIN_PROMPT_BUCKET = 256  # chat prompts with our system prompt are 150-450 tokens
 # Every decode returns this many top logprobs (the OpenAI maximum), so asking for logprobs
 # never compiles a second program.
 TOPK = 20
@@ -170,17 +172,23 @@ class ModelEngine(Engine):
             raise ValueError(f"one batch needs one temperature, got {sorted(temps)}")
         t0 = time.perf_counter()
         prompts = [self.tokenizer.chat(list(r.messages), add_generation_prompt=True)
-                   for r in requests]
+                   + (self.tokenizer.encode(r.prefix) if r.prefix else []) for r in requests]
         n = len(prompts)
         b = _bucket(n, self.batch_buckets)
         rows = prompts + [prompts[0]] * (b - n)  # padding rows are decoded and dropped
         ids, mask = self.tokenizer.batch(rows, padding_side="left", bucket="pow2")
+        if ids.shape[1] < MIN_PROMPT_BUCKET:  # (B, T) left-padded up to the smallest bucket
+            pad = ((0, 0), (MIN_PROMPT_BUCKET - ids.shape[1], 0))
+            ids, mask = np.pad(ids, pad, constant_values=self.pad_id), np.pad(mask, pad)
         want = max(r.max_new_tokens for r in requests)
         new = min(_bucket(want, NEW_TOKEN_BUCKETS), max(1, self.max_context - ids.shape[1]))
         if max(r.top_logprobs for r in requests) > TOPK:
             raise ValueError(f"top_logprobs must be <= {TOPK}")
         detoks = [_Detok(self.tokenizer) for _ in range(n)]
         finished = [False] * n
+        for r in requests:
+            if r.prefix and r.on_delta is not None:
+                r.on_delta(r.prefix)
 
         def on_step(step: int, tokens_b, valid_b) -> None:
             # tokens_b, valid_b: (B,) token sampled at `step` per row; valid is 0 after EOS
@@ -224,7 +232,7 @@ class ModelEngine(Engine):
                     top=[(self._piece(int(top_ids[i, j, m])), float(top_lps[i, j, m]))
                          for m in range(r.top_logprobs)] if r.top_logprobs else [])
                     for j in range(n_lp)]
-            results.append(GenResult(text=text, finish_reason="stop" if stop else "length",
+            results.append(GenResult(text=r.prefix + text, finish_reason="stop" if stop else "length",
                                      prompt_tokens=len(prompts[i]), completion_tokens=len(gen),
                                      logprobs=logprobs, elapsed_s=elapsed))
         return results

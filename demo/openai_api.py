@@ -68,11 +68,12 @@ def _apply_stop(text: str, stops: list[str]) -> tuple[str, bool]:
 
 
 def _check(st, body: ChatBody):
-    runner = st.model_for(body.model)
-    if runner is None:
+    found = st.model_for(body.model)
+    if found is None:
         names = sorted({r.name for r in st.runners.values()} | {"student", "teacher"})
         raise ApiError(404, "model_not_found", f"model {body.model!r} is not served here; "
                        f"use one of {names}")
+    route, runner = found
     if body.n != 1:
         raise ApiError(400, "unsupported_n", "only n=1 is supported")
     if len(body.messages) > st.cfg.limits.max_messages:
@@ -94,7 +95,7 @@ def _check(st, body: ChatBody):
     runner.admit()  # 503 now, before a stream's 200 headers go out
     k = (body.top_logprobs or 0) if body.logprobs else 0
     req = GenRequest(msgs, want, body.temperature, body.top_p, logprobs=body.logprobs, top_logprobs=k)
-    return runner, req
+    return f"{route}:{runner.name}", runner, req
 
 
 @router.get("/v1/models")
@@ -116,11 +117,10 @@ async def chat_completions(request: Request):
     st = request.app.state.mighty
     check_rate(st, request)
     body = await read_model(request, ChatBody, st.cfg.limits.max_body_bytes)
-    runner, req = _check(st, body)
+    served, runner, req = _check(st, body)
     cid = f"chatcmpl-{new_trace_id()}"
     created = int(time.time())
     stops = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
-    served = next(k for k, r in st.runners.items() if r is runner) + ":" + runner.name
     headers = {"X-Served-By": served}
     if body.stream:
         return StreamingResponse(_sse(runner, req, cid, created, stops, body.logprobs, served),

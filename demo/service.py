@@ -18,7 +18,7 @@ from demo.engine import GenRequest, GenResult
 from demo.metrics import Metrics
 from demo.router import RouteFacts, decide
 from demo.runner import ModelRunner
-from demo.validator import Validation, validate
+from demo.validator import Validation, expects_steps, validate
 
 log = logging.getLogger("demo.service")
 Emit = Callable[[dict], Awaitable[None]]
@@ -91,6 +91,7 @@ class Assistant:
         top = p["top"]
         unsafe = list(self.cfg.validator.unsafe_phrases) + list((top or {}).get("unsafe_phrases", []))
         escalation = reason.startswith("escalation") or bool(top and top.get("safety"))
+        prefix = self.cfg.engine.step_prefix if expects_steps(question) and not escalation else ""
 
         async def run(which: str) -> tuple[GenResult, Validation, str]:
             runner = self.runners[which]
@@ -99,7 +100,8 @@ class Assistant:
                 await emit({"type": "route", "route": which, "reason": reason, "served_by": served,
                             "retrieval_confidence": round(p["confidence"], 4)})
             msgs = p["student_messages"] if which == "student" else p["teacher_messages"]
-            req = GenRequest(msgs, max_new, self.cfg.engine.temperature, self.cfg.engine.top_p)
+            req = GenRequest(msgs, max_new, self.cfg.engine.temperature, self.cfg.engine.top_p,
+                             prefix=prefix)
             result = None
             async for item in runner.stream(req):
                 if isinstance(item, str):

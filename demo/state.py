@@ -29,15 +29,15 @@ class ServerState:
     started: float
     stt_lock: asyncio.Semaphore
 
-    def model_for(self, name: str | None) -> ModelRunner | None:
-        """An OpenAI `model` field -> runner: None/"teacher"/"student" or an engine name."""
-        if name in (None, "", "teacher"):
-            return self.runners["teacher"]
-        if name == "student":
-            return self.runners["student"]
-        for key in ("teacher", "student"):
-            if self.runners[key].name == name:
-                return self.runners[key]
+    def model_for(self, name: str | None) -> tuple[str, ModelRunner] | None:
+        """An OpenAI `model` field -> (route, runner): None/"teacher"/"student" or an engine
+        name (the teacher's when both routes serve the same model)."""
+        if name in (None, "", "teacher", "student"):
+            route = name or "teacher"
+            return route, self.runners[route]
+        for route in ("teacher", "student"):
+            if self.runners[route].name == name:
+                return route, self.runners[route]
         return None
 
 

@@ -59,8 +59,8 @@ def reverse_kl(logp, logq):
 
 
 def _log_mix(logx, logy, w):
-    """log(w·x + (1 − w)·y) for a Python weight w in (0, 1)."""
-    return jnp.logaddexp(math.log(w) + logx, math.log1p(-w) + logy)
+    """log(w·x + (1 − w)·y) for a weight w in [0, 1) (Python number or traced)."""
+    return jnp.logaddexp(jnp.log(w) + logx, jnp.log1p(-w) + logy)
 
 
 def generalized_jsd(logp, logq, beta):
@@ -78,14 +78,14 @@ def generalized_jsd(logp, logq, beta):
 
 def skew_forward_kl(logp, logq, skew):
     """DistiLLM skew KL: KL(p ‖ s·p + (1 − s)·q), skew s ∈ [0, 1); s = 0 is forward KL."""
-    if skew == 0:
+    if isinstance(skew, (int, float)) and skew == 0:
         return forward_kl(logp, logq)
     return forward_kl(logp, _log_mix(logp, logq, skew))
 
 
 def skew_reverse_kl(logp, logq, skew):
     """DistiLLM skew reverse KL: KL(q ‖ s·q + (1 − s)·p); s = 0 is reverse KL."""
-    if skew == 0:
+    if isinstance(skew, (int, float)) and skew == 0:
         return reverse_kl(logp, logq)
     return forward_kl(logq, _log_mix(logq, logp, skew))
 
@@ -226,6 +226,7 @@ def kd_loss(
     ce_bt, logp, logq, teacher_top1_bt, (tail_p_bt, tail_q_bt) = parts
     div_bt = soft_divergence(logp, logq, divergence, beta=beta, skew=skew)
     alpha_bt = jnp.broadcast_to(jnp.asarray(alpha, ce_bt.dtype), ce_bt.shape)
+    alpha_bt = jnp.where(mask_bt, alpha_bt, 0.0)  # garbage α on padding must not reach grads
     loss_bt = alpha_bt * ce_bt + (1.0 - alpha_bt) * temperature**2 * div_bt
     agree_bt = jnp.argmax(logits_btv, axis=-1) == teacher_top1_bt
     loss = masked_mean(loss_bt, mask_bt)

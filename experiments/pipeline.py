@@ -140,7 +140,14 @@ STAGES = [
 ]
 
 
-def run_pipeline(cfg: DictConfig, run_dir: Path) -> Path:
+def objective(results: dict, system: str = "grpo_student", metric: str = "accuracy") -> float:
+    """What a sweeper optimises: the final student's held-out accuracy."""
+    systems = results["systems"]
+    name = system if system in systems else next(s for s in ("kd_student", "base_student") if s in systems)
+    return float(systems[name]["summary"][metric]["value"])
+
+
+def run_pipeline(cfg: DictConfig, run_dir: Path) -> tuple[Path, float | None]:
     from experiments.report import read_metrics, write_report
 
     store = Path(cfg.store).expanduser().absolute()
@@ -150,23 +157,24 @@ def run_pipeline(cfg: DictConfig, run_dir: Path) -> Path:
     atomic_write_json(run_dir / "pipeline.json", {"name": cfg.name, "store": str(store), "stages": done,
                                                   "config": plain(cfg)})
     if "eval" not in done:
-        return run_dir / "pipeline.json"
+        return run_dir / "pipeline.json", None
     results = json.loads((Path(done["eval"]["dir"]) / "results.json").read_text())
     grpo_metrics = read_metrics(Path(done["grpo"]["dir"]) / "metrics.jsonl") if "grpo" in done else []
     kd_metrics = read_metrics(Path(done["kd"]["dir"]) / "metrics.jsonl") if "kd" in done else []
     report = write_report(results, run_dir / "report", gate=plain(cfg.gate), grpo_metrics=grpo_metrics,
                           kd_metrics=kd_metrics, title=f"Mighty pipeline report: {cfg.name}")
-    return report
+    return report, objective(results)
 
 
 @hydra.main(config_path="../conf", config_name="pipeline", version_base="1.3")
-def main(cfg: DictConfig) -> None:
+def main(cfg: DictConfig) -> float | None:
     from hydra.core.hydra_config import HydraConfig
 
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     t0 = time.time()
-    out = run_pipeline(cfg, run_dir)
+    out, value = run_pipeline(cfg, run_dir)
     print(f"\npipeline '{cfg.name}' finished in {time.time() - t0:.0f} s; report: {out}")
+    return value
 
 
 if __name__ == "__main__":

@@ -27,8 +27,15 @@ def param(rngs: nnx.Rngs | None, shape, axes, dtype, init="normal", scale=0.02) 
     elif init == "zeros":
         value = jnp.zeros(shape, dtype)
     else:
-        value = (scale * jax.random.normal(rngs.params(), shape, jnp.float32)).astype(dtype)
+        value = _scaled_normal(rngs.params(), tuple(shape), jnp.dtype(dtype), scale)
     return nnx.Param(value, out_sharding=tuple(axes), eager_sharding=False)
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2))
+def _scaled_normal(key, shape, dtype, scale):
+    # One compiled program per shape: eager jax.random dispatches ~20 primitives, each
+    # compiled separately, which made a tiny model take seconds to build.
+    return (scale * jax.random.normal(key, shape, jnp.float32)).astype(dtype)
 
 
 class KVCache(NamedTuple):

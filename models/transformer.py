@@ -28,12 +28,11 @@ class Transformer(nnx.Module):
             self.lm_head = param(rngs, (cfg.hidden_size, cfg.vocab_size), ("embed", "vocab"), pd)
 
     def __call__(self, input_ids, *, positions=None, attention_mask=None):
-        return self.unembed(self.hidden(input_ids, positions=positions, attention_mask=attention_mask))
+        return _logits_jit(self, input_ids, positions, attention_mask)
 
     def hidden(self, input_ids, *, positions=None, attention_mask=None):
         """Final-normed hidden states `[B, T, D]` in the compute dtype."""
-        h, _ = self.forward(input_ids, positions=positions, attention_mask=attention_mask)
-        return h
+        return _hidden_jit(self, input_ids, positions, attention_mask)
 
     def forward(self, input_ids, *, positions=None, attention_mask=None, cache: KVCache | None = None):
         """Run the stack; with `cache`, write this chunk's K/V at `cache.index` and attend over it.
@@ -100,6 +99,19 @@ def _layer_call(policy: str):
     return nnx.remat(call, policy=REMAT_POLICIES[policy])
 
 
+# Jitted entry points: eager op-by-op dispatch of a 30-layer stack costs seconds per call.
+# Inside an outer jit/grad these simply inline.
+@nnx.jit
+def _hidden_jit(model: Transformer, input_ids, positions, attention_mask):
+    return model.forward(input_ids, positions=positions, attention_mask=attention_mask)[0]
+
+
+@nnx.jit
+def _logits_jit(model: Transformer, input_ids, positions, attention_mask):
+    h, _ = model.forward(input_ids, positions=positions, attention_mask=attention_mask)
+    return model.unembed(h)
+
+
 def _check_ids(input_ids, cfg: ModelConfig):
     if input_ids.ndim != 2:
         raise ValueError(f"Transformer: input_ids must be [batch, time], got shape {input_ids.shape}")
@@ -114,6 +126,11 @@ def token_logprobs(model: Transformer, input_ids, mask, targets, *, chunk: int =
     memory is `[B, T, chunk]` rather than `[B, T, V]`; each chunk is rematerialised in the
     backward pass for the same reason. Gradients flow to the model as usual.
     """
+    return _token_logprobs_jit(model, input_ids, mask, targets, chunk=chunk)
+
+
+@nnx.jit(static_argnames="chunk")
+def _token_logprobs_jit(model: Transformer, input_ids, mask, targets, *, chunk: int):
     h = model.hidden(input_ids, attention_mask=mask)  # (B, T, D)
     return chunked_logprobs(h, model.unembed_matrix(), targets, mask, chunk=chunk)
 

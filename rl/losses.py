@@ -98,6 +98,10 @@ def _metrics(ratio_bt, adv_bt, kl_bt, entropy_bt, mask_bt, eps_low, eps_high):
     }
 
 
+def _is_zero(x):
+    return isinstance(x, (int, float)) and x == 0
+
+
 def grpo_loss(
     logp_new_bt,
     logp_old_bt,
@@ -134,9 +138,9 @@ def grpo_loss(
       ρ > 1 + ε_high with A > 0), ratio mean/min/max, KL mean, entropy mean, token count
       (all token means over the mask, whatever the aggregation).
     """
-    if beta != 0 and logp_ref_bt is None:
+    if logp_ref_bt is None and not _is_zero(beta):
         raise ValueError("grpo_loss: beta != 0 needs logp_ref_bt (reference log-probs).")
-    if entropy_coef != 0 and entropy_bt is None:
+    if entropy_bt is None and not _is_zero(entropy_coef):
         raise ValueError("grpo_loss: entropy_coef != 0 needs entropy_bt (see token_entropy).")
     if kl_estimator not in KL_ESTIMATORS:
         raise ValueError(f"grpo_loss: unknown kl_estimator {kl_estimator!r}; "
@@ -144,6 +148,7 @@ def grpo_loss(
     mask_bt = mask_bt.astype(bool)
     adv_bt = jnp.broadcast_to(adv_b if adv_b.ndim == 2 else adv_b[:, None], mask_bt.shape)
     # padding may hold garbage: keep it finite so zero cotangents stay zero
+    adv_bt = jnp.where(mask_bt, adv_bt, 0.0)
     logp_new_bt = jnp.where(mask_bt, logp_new_bt, 0.0)
     logp_old_bt = jax.lax.stop_gradient(jnp.where(mask_bt, logp_old_bt, 0.0))
     ratio_bt = jnp.exp(logp_new_bt - logp_old_bt)

@@ -60,14 +60,18 @@ EVAL = [
      "issue_id": None, "expected": "decline", "device_type": None},
 ]
 
+ANSWER = "1. Turn Bluetooth off and on.\n2. Forget the speaker.\n3. Hold the pairing button."
 FORUM = [
-    {"post_id": "f1", "noise": ["signature", "url"],
-     "text": "My speaker won't pair. Tried everything at https://help.example.com/pair\nThanks,\nDave"},
-    {"post_id": "f2", "noise": ["mojibake"], "text": "The earbudsâ€™ case doesnâ€™t charge anymore."},
-    {"post_id": "f3", "noise": ["chatter"], "text": "First post here lol\nBulb won't join the wifi.\nbump"},
-    {"post_id": "f4", "noise": ["near_dup:f1"],
-     "text": "My speaker won't pair. Tried everything at https://help.example.com/pair\nCheers,\nDave"},
-    {"post_id": "f5", "noise": [], "text": "Headphones hiss when noise cancelling is on."},
+    {"post_id": "f1", "issue_id": "speaker.pairing", "noise": ["signature", "url"], "answer": ANSWER,
+     "question": "My speaker won't pair with my phone. Tried everything at https://help.example.com/pair\n-- sent from my phone"},
+    {"post_id": "f2", "issue_id": "earbuds.charging", "noise": ["mojibake"], "answer": "Clean the contacts.",
+     "question": "The earbudsâ€™ case doesnâ€™t charge anymore."},
+    {"post_id": "f3", "issue_id": None, "noise": ["off_topic"], "answer": "Use 2.4 GHz.",
+     "question": "Bulb won't join the wifi. btw my cat just knocked my coffee over.\nbump"},
+    {"post_id": "f4", "issue_id": "speaker.pairing", "noise": ["near_duplicate"], "duplicate_of": "f1", "answer": ANSWER,
+     "question": "Reposting: my speaker won't pair with my phone!! Tried everything at https://help.example.com/pair\nSent from my tablet"},
+    {"post_id": "f5", "issue_id": "headphones.anc", "noise": [], "answer": "Update the firmware.",
+     "question": "Headphones hiss when noise cancelling is on."},
 ]
 
 

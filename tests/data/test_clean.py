@@ -1,3 +1,5 @@
+import pytest
+
 from data.clean import clean_records, clean_text, fix_mojibake, strip_signature
 
 
@@ -5,8 +7,24 @@ def test_strips_planted_url_signature_and_chatter():
     raw = ("Hi all! My speaker won't pair.  Any help?\nTried a reset, see https://ex.com/a?b=1 "
            "or mail me at bob@ex.com\nThanks,\nBob\n--\nSent from my iPhone")
     out, kinds = clean_text(raw)
-    assert out == "My speaker won't pair.\nTried a reset, see or mail me at"
+    assert out == "Hi all! My speaker won't pair.\nTried a reset, or mail me at"
     assert kinds == ["chatter", "email", "signature", "url", "whitespace"]
+
+
+@pytest.mark.parametrize("sig", ["Sent from my tablet", "-- sent from my phone", "-- \nMarta | tinkerer",
+                                 "/ Tom (forum moderator, volunteer)", 'Regards, K. | "It worked"',
+                                 "Cheers, Dave | My rig: 5800X, 32 GB"])
+def test_forum_signatures_and_what_follows_them(sig):
+    body = "1. Hold the power button.\n2. Pair again.\nGood luck!"
+    out, kinds = clean_text(f"{body}\n\n{sig} Unrelated but the baking show is great.\nMore at http://x.example.com/a")
+    assert out == body and "signature" in kinds
+
+
+def test_off_topic_asides_go_but_on_topic_ones_stay():
+    text = ("My soundbar hums. btw my cat just knocked my coffee over. PS: the subwoofer hums too. "
+            "Also, does anyone know a good pizza place near the station? lol")
+    out, kinds = clean_text(text)
+    assert out == "My soundbar hums. PS: the subwoofer hums too." and kinds == ["chatter"]
 
 
 def test_fixes_mojibake_and_normalises_unicode():

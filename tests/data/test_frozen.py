@@ -43,4 +43,4 @@ def test_missing_manifest_says_how(tmp_path):
     with pytest.raises(FrozenDataError, match="python -m data.freeze"):
         verify_manifest(tmp_path)
     write_manifest(tmp_path)
-    assert list(verify_manifest(tmp_path)) == ["eval.jsonl"]
+    assert list(verify_manifest(tmp_path)) == [f"{tmp_path.name}/eval.jsonl"]

@@ -17,12 +17,14 @@ GOOD = "1. Turn Bluetooth off and on.\n2. Hold power for 7 seconds.\n3. Pair aga
 
 
 class ScriptedEngine(Engine):
-    """Answers from a fixed script, word by word (deltas like a real decoder)."""
+    """Answers from a fixed script, word by word (deltas like a real decoder). A request's
+    `prefix` is honoured like a model would: the script continues it when it starts with it."""
 
     def __init__(self, name: str, answer: str, gate: threading.Event | None = None):
         self.name, self.answer, self.gate = name, answer, gate
         self.batches: list[int] = []
         self.seen: list[list[dict]] = []
+        self.prefixes: list[str] = []
 
     def count_tokens(self, messages):
         return sum(len(m["content"].split()) for m in messages)
@@ -34,11 +36,15 @@ class ScriptedEngine(Engine):
         out = []
         for r in requests:
             self.seen.append(r.messages)
-            words = self.answer.split(" ")[: r.max_new_tokens]
+            self.prefixes.append(r.prefix)
+            text = self.answer if self.answer.startswith(r.prefix) else r.prefix + " " + self.answer
+            words = text[len(r.prefix):].split(" ")[: r.max_new_tokens]
+            if r.on_delta and r.prefix:
+                r.on_delta(r.prefix)
             for i, w in enumerate(words):
                 if r.on_delta:
                     r.on_delta(w if i == 0 else " " + w)
-            out.append(GenResult(" ".join(words), "stop", 10, len(words)))
+            out.append(GenResult(r.prefix + " ".join(words), "stop", 10, len(words)))
         return out
 
 
@@ -85,6 +91,7 @@ def test_student_answer_passes():
     assert ans.fallback is None and t.batches == [] and not ans.refused
     assert "".join(e["text"] for e in events if e["type"] == "token") == GOOD
     assert s.seen[0][0]["content"].count("Reference entry") == 0  # student prompt is not grounded
+    assert s.prefixes == ["1."]  # troubleshooting answers are primed as a numbered list
 
 
 def test_failed_validation_falls_back_to_teacher():
@@ -107,6 +114,7 @@ def test_escalation_and_low_confidence_route_to_teacher_first():
     ans, _, s, t, _ = run(make(GOOD, teacher_answer="Stop using it and contact support now."),
                           "smoke is coming out of my speaker")
     assert ans.reason == "escalation:smoke" and s.batches == [] and ans.validation == []
+    assert t.prefixes == [""]  # an escalation is not forced into steps
     ans, _, s, t, _ = run(make(GOOD, conf=0.05), "what is the capital of france")
     assert ans.reason.startswith("low_confidence") and s.batches == []
     assert "Reference entry" not in t.seen[0][0]["content"]  # not grounded on a poor match

@@ -267,7 +267,7 @@ def test_padding_with_garbage_changes_nothing(teacher_kind):
     t_pad = np.concatenate([t, -garbage], 1)
     labels_pad = np.concatenate([labels, np.full((B, pad), -100, np.int32)], 1)
     mask_pad = np.concatenate([mask, np.zeros((B, pad), np.int32)], 1)
-    alpha_pad = np.concatenate([alpha, np.full((B, pad), 7.0, np.float32)], 1)
+    alpha_pad = np.concatenate([alpha, np.full((B, pad), np.nan, np.float32)], 1)
     if teacher_kind == "full":
         teacher, teacher_pad = t, t_pad
     else:
@@ -381,3 +381,14 @@ def test_jits_once_per_static_configuration():
     assert len(traces) == 1
     np.testing.assert_allclose(first, _loss(s, t, labels, mask, alpha=alpha,
                                             divergence="jsd"), rtol=1e-6)
+
+
+def test_beta_and_skew_may_be_traced():
+    s, t, labels, mask, alpha = _inputs(16)
+    teacher = _topk(t, K)
+    for name, kw in (("jsd", "beta"), ("skew_forward_kl", "skew"), ("skew_reverse_kl", "skew")):
+        for value in (0.0, 0.3) if kw == "skew" else (0.3,):
+            traced = jax.jit(lambda v: kd_loss(s, teacher, labels, mask, divergence=name,
+                                               **{kw: v})[0])(value)
+            static = _loss(s, teacher, labels, mask, divergence=name, **{kw: value})
+            np.testing.assert_allclose(traced, static, rtol=1e-5, err_msg=f"{name} {value}")

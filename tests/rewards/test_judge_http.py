@@ -190,21 +190,29 @@ def test_real_teacher_server_end_to_end(tmp_path):
 @pytest.mark.slow
 @pytest.mark.skipif(not (ROOT / "demo" / "server.py").exists(), reason="awaits demo/server.py")
 def test_demo_server_as_judge(tmp_path):
-    """The project's own /v1/chat/completions server as a judge backend."""
+    """The project's own /v1/chat/completions server (teacher engine) as the judge backend."""
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "demo.server:app", "--host",
-                             "127.0.0.1", "--port", str(port)], cwd=ROOT)
+    proc = subprocess.Popen([sys.executable, "-m", "demo.server", "host=127.0.0.1",
+                             f"port={port}"], cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
     try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(600):
+        deadline = time.time() + 600
+        while True:
+            assert proc.poll() is None, f"demo server exited with {proc.returncode}"
+            assert time.time() < deadline, "demo server did not become healthy in 600 s"
             try:
-                httpx.get(url + "/", timeout=1.0)
-                break
+                if httpx.get(url + "/healthz", timeout=2.0).status_code == 200:
+                    break
             except httpx.HTTPError:
-                time.sleep(0.5)
-        judge = HttpJudge(url + "/v1", timeout_s=120, max_retries=1, cache=JudgeCache(tmp_path))
-        s = judge.score_batch([Q], [GOOD], kb_entries=[KB])
-        assert 0.0 <= s[0] <= 10.0
+                pass
+            time.sleep(1.0)
+        judge = HttpJudge(url + "/v1", model="teacher", timeout_s=120, max_retries=1,
+                          cache=JudgeCache(tmp_path))
+        s = judge.score_batch([Q, Q], [GOOD, "Bananas are yellow."], kb_entries=[KB, KB])
+        assert s.shape == (2,) and np.all((s >= 0) & (s <= 10))
+        calls = judge.stats.http_calls
+        judge.score_batch([Q], [GOOD], kb_entries=[KB])
+        assert judge.stats.http_calls == calls and judge.stats.cache_hits == 1
     finally:
         proc.terminate()
-        proc.wait(10)
+        proc.wait(30)

@@ -47,6 +47,7 @@ def naive_score(model, tok, item):
     return sum(s * q for s, q in probs.items()) / sum(probs.values())
 
 
+@pytest.mark.slow  # ~1 min alone; several minutes on a loaded 2-core box
 def test_expected_score_matches_naive_reference_with_padding(tiny):
     model, tok = tiny
     judge = JaxJudge(model, tok, judge_id="jax:tiny", batch_size=2)

@@ -271,3 +271,18 @@ def test_traces_once_per_configuration():
     f(new, adv, "token")
     f(new * 1.1, adv * 2, "token")
     assert len(traces) == 1
+
+
+def test_per_token_advantages_and_traced_coefficients():
+    new, old, ref, adv, mask, ent = _random_batch(12)
+    garbage = np.where(mask > 0, 0.0, np.nan).astype(np.float32)
+    adv_bt = adv[:, None] * np.ones_like(new) + garbage  # NaN on padding
+    kw = dict(entropy_bt=ent)
+    want = loss_fn(new, old, ref, adv, mask, beta=0.1, entropy_coef=0.01, **kw)[0]
+    got = loss_fn(new, old, ref, adv_bt, mask, beta=0.1, entropy_coef=0.01, **kw)[0]
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    traced = jax.jit(lambda b, c: grpo_loss(new, old, ref, adv_bt, mask, beta=b,
+                                            entropy_coef=c, **kw)[0])(0.1, 0.01)
+    np.testing.assert_allclose(traced, want, rtol=1e-6)
+    g = grad_fn(jnp.asarray(new), old, ref, adv_bt, mask, beta=0.1)
+    assert np.all(np.isfinite(np.asarray(g)))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-STEPS = 6
+STEPS = 4
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +29,7 @@ def tokenizer_dir(tmp_path_factory):
 def _cmd(run_dir, tokenizer_dir, *extra):
     return [sys.executable, "-m", "rl.train", "experiment=grpo_tiny", f"run_dir={run_dir}",
             f"policy.tokenizer={tokenizer_dir}", f"train.steps={STEPS}", "train.ckpt_every=2",
+            "train.eval_every=2",
             f"hydra.run.dir={run_dir}/hydra", *extra]
 
 
@@ -43,12 +44,28 @@ def _rows(run_dir):
 
 @pytest.mark.slow
 def test_tiny_run_then_sigkill_resume_matches(tmp_path, tokenizer_dir):
-    full = tmp_path / "full"
-    subprocess.run(_cmd(full, tokenizer_dir), cwd=ROOT, env=_env(), check=True, timeout=900)
+    full, killed = tmp_path / "full", tmp_path / "killed"
+    # the uninterrupted run and the one to kill go side by side (wall time of one run)
+    log = open(tmp_path / "full.log", "w")
+    full_proc = subprocess.Popen(_cmd(full, tokenizer_dir), cwd=ROOT, env=_env(),
+                                 stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(_cmd(killed, tokenizer_dir), cwd=ROOT, env=_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 900
+    while not (killed / "ckpt" / "2").is_dir() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = _rows(killed)
+    assert partial[-1]["step"] < STEPS
+    full_proc.wait(timeout=900)
+    log.close()
+    assert full_proc.returncode == 0, (tmp_path / "full.log").read_text()[-3000:]
     rows = _rows(full)
     assert [r["step"] for r in rows] == list(range(STEPS + 1))
     evals = [r for r in rows if "eval/reward/total/mean" in r]
-    assert [r["step"] for r in evals] == [0, 3, 6]
+    assert [r["step"] for r in evals] == [0, 2, 4]
     for r in evals:
         assert r["eval/reward/total/ci95_lo"] <= r["eval/reward/total/mean"] <= r["eval/reward/total/ci95_hi"]
     last = rows[-1]
@@ -63,17 +80,6 @@ def test_tiny_run_then_sigkill_resume_matches(tmp_path, tokenizer_dir):
     assert load_checkpoint(full / "policy").cfg.hidden_size == 32
     assert (full / "samples.jsonl").exists()
 
-    # the same run, killed right after its first checkpoint, then resumed
-    killed = tmp_path / "killed"
-    proc = subprocess.Popen(_cmd(killed, tokenizer_dir), cwd=ROOT, env=_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 900
-    while not (killed / "ckpt" / "2").is_dir() and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.2)
-    assert proc.poll() is None, "the run finished before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    partial = _rows(killed)
-    assert partial[-1]["step"] < STEPS
+    # resume the killed run: it continues from step 2 and ends with the same metrics
     subprocess.run(_cmd(killed, tokenizer_dir), cwd=ROOT, env=_env(), check=True, timeout=900)
     assert _rows(killed) == rows
