@@ -29,8 +29,12 @@ def summary_table(report: dict) -> Table:
     table = Table(title="data build")
     table.add_column("stage")
     table.add_column("counts")
-    table.add_row("dedup (prompts)", str({k: v for k, v in report["dedup"]["prompts"].items()}))
-    table.add_row("dedup (forum)", str(report["dedup"]["forum"]))
+    for part in ("prompts", "forum"):
+        d = {k: v for k, v in report["dedup"][part].items() if k != "vs_planted"}
+        planted = report["dedup"][part].get("vs_planted")
+        if planted:
+            d |= {"precision": planted["precision"], "recall": planted["recall"]}
+        table.add_row(f"dedup ({part})", str(d))
     table.add_row("split", str(report["split"]))
     for part in ("train", "val"):
         c = report["contamination"][part]

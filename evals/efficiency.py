@@ -33,17 +33,19 @@ def forward_peak_mb(model, batch: int = 8, length: int = 256) -> float:
 
 
 def decode_throughput(model, tokenizer, *, batch: int = 8, new_tokens: int = 64,
-                      repeats: int = 2, seed: int = 0) -> float:
-    """Generated tokens per second (sampling at T=1 so no row stops early by greedy EOS loops),
-    median of `repeats` timed runs after a warm-up that compiles."""
+                      repeats: int = 2, seed: int = 0, temperature: float = 0.0) -> float:
+    """Generated tokens per second through the eval prompt, median of `repeats` timed runs
+    after a warm-up. With the eval's batch size and length this reuses the eval's compiled
+    sampler, so the warm-up costs one generation, not a compile."""
+    from data import format_prompt
     from models import generate
 
-    prompt = tokenizer.chat([{"role": "user", "content": "My wireless earbuds keep disconnecting."}])
+    prompt = tokenizer.chat(format_prompt("My wireless earbuds keep disconnecting from my phone."))
     ids, mask = tokenizer.batch([prompt] * batch, padding_side="left")
     key = jax.random.key(seed)
 
     def run(k):
-        out = generate(model, ids, mask, k, max_new_tokens=new_tokens, temperature=1.0,
+        out = generate(model, ids, mask, k, max_new_tokens=new_tokens, temperature=temperature,
                        eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id)
         return int(np.asarray(jax.block_until_ready(out.lengths)).sum())
 

@@ -29,7 +29,7 @@ class SuiteConfig:
     limit: int | None = None          # first N eval cases per bucket (smoke runs); None = all
     generic_docs: int = 128           # generic-corpus documents for perplexity
     generic_max_len: int = 128
-    general_qa: bool = True
+    general_qa: int = 50              # general-QA sanity items (0: off)
     judge: bool = True                # tech judge score + pairwise win rates
     w_judge: float = 0.5              # accuracy = (1 − w) · rubric + w · judge / 10
     n_boot: int = 1000
@@ -143,7 +143,8 @@ def evaluate_system(name: str, model, tokenizer, cases: Sequence[dict], kb: Mapp
         qa, _ = retention.general_qa_scores(model, tokenizer, general_qa, batch_size=cfg.batch_size)
         result.summary["general_qa"] = bootstrap(qa, n_boot=cfg.n_boot, seed=cfg.seed)
     result.scalars = {**efficiency.param_stats(model),
-                      "tokens_per_s": efficiency.decode_throughput(model, tokenizer),
+                      "tokens_per_s": efficiency.decode_throughput(
+                          model, tokenizer, batch=cfg.batch_size, new_tokens=cfg.max_new_tokens),
                       "forward_peak_mb": efficiency.forward_peak_mb(model)}
     return result
 

@@ -47,7 +47,7 @@ def evaluate_pipeline(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], *,
         judge = JaxJudge(t_model, tok, judge_id=f"jax:{teacher}", cache=out / "judge_cache")
     cases, kb = data.load_eval(), data.kb_by_id()
     docs = load_generic(ecfg.generic_docs, seed=ecfg.seed) if ecfg.generic_docs else []
-    qa = load_general_qa() if ecfg.general_qa else []
+    qa = load_general_qa()[:ecfg.general_qa]
     results = {}
     for name, (model, tok) in systems.items():
         results[name] = evaluate_system(name, model, tok, cases, kb, ecfg, judge=judge,

@@ -27,15 +27,18 @@ def param(rngs: nnx.Rngs | None, shape, axes, dtype, init="normal", scale=0.02) 
     elif init == "zeros":
         value = jnp.zeros(shape, dtype)
     else:
-        value = _scaled_normal(rngs.params(), tuple(shape), jnp.dtype(dtype), scale)
+        value = _scaled_normal(rngs.params(), tuple(shape), dtype, scale)
     return nnx.Param(value, out_sharding=tuple(axes), eager_sharding=False)
 
 
-@functools.partial(jax.jit, static_argnums=(1, 2))
 def _scaled_normal(key, shape, dtype, scale):
-    # One compiled program per shape: eager jax.random dispatches ~20 primitives, each
-    # compiled separately, which made a tiny model take seconds to build.
-    return (scale * jax.random.normal(key, shape, jnp.float32)).astype(dtype)
+    if isinstance(key, jax.core.Tracer):  # under jit / eval_shape: stay symbolic
+        return (scale * jax.random.normal(key, shape, jnp.float32)).astype(dtype)
+    # Eagerly, jax.random compiles one XLA program per shape (seconds each on a busy CPU);
+    # numpy seeded from the JAX key is deterministic in the key and compiles nothing.
+    seed = np.asarray(jax.random.key_data(key)).ravel().astype(np.uint32)
+    values = np.random.default_rng(seed).standard_normal(shape, dtype=np.float32) * scale
+    return jnp.asarray(values, dtype=dtype)
 
 
 class KVCache(NamedTuple):

@@ -137,11 +137,20 @@ def load_gguf(path: Path, *, dtype="float32", compute_dtype=None, use_cache=True
         return _load_gguf_cache(cache, dtype, compute_dtype)
     cfg, tensors = read_gguf(path, param_dtype=dtype, dtype=compute_dtype)
     model = model_from_hf_tensors(cfg, tensors, source=str(path))
-    # Building the tokenizer from GGUF metadata takes ~12 s; save_pretrained makes reloads instant.
-    tokenizer = Tokenizer.from_pretrained(path.parent, gguf_file=path.name, eos_id=cfg.eos_id, pad_id=cfg.pad_id)
-    if use_cache:
+    tokenizer = _gguf_tokenizer(path, cfg)
+    if use_cache and tokenizer is not None:
         _write_gguf_cache(cache, cfg, tensors, tokenizer)
     return model, tokenizer
+
+
+def _gguf_tokenizer(path: Path, cfg: ModelConfig) -> Tokenizer | None:
+    import gguf
+
+    if "tokenizer.ggml.tokens" not in gguf.GGUFReader(path).fields:
+        log.warning("%s has no tokenizer metadata; load_pretrained returns tokenizer=None", path)
+        return None
+    # Building it from GGUF metadata takes ~12 s; the cache's save_pretrained copy loads at once.
+    return Tokenizer.from_pretrained(path.parent, gguf_file=path.name, eos_id=cfg.eos_id, pad_id=cfg.pad_id)
 
 
 def _gguf_cache_dir(path: Path) -> Path:

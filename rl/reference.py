@@ -13,8 +13,16 @@ from rl.step import completion_logprobs
 
 
 def offload(params):
-    """Move a params tree to pinned host memory, keeping each leaf's sharding."""
-    return jax.device_put(params, jax.tree.map(lambda x: x.sharding.with_memory_kind("pinned_host"), params))
+    """Move a params tree to pinned host memory, keeping each leaf's sharding (abstract
+    `ShapeDtypeStruct` leaves, as the memory planner passes, get the host memory kind)."""
+    def one(x):
+        sh = x.sharding.with_memory_kind("pinned_host")
+        return jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sh) if isinstance(x, jax.ShapeDtypeStruct) else sh
+
+    host = jax.tree.map(one, params)
+    if all(isinstance(x, jax.ShapeDtypeStruct) for x in jax.tree.leaves(params)):
+        return host
+    return jax.device_put(params, host)
 
 
 class ReferencePass:
@@ -43,4 +51,8 @@ class ReferencePass:
 
     def __call__(self, prompt_ids, prompt_mask, tokens, mask) -> jax.Array:
         return self._fn(self.params, prompt_ids, prompt_mask, tokens, mask)
+
+    def lower(self, prompt_ids, prompt_mask, tokens, mask):
+        """AOT lowering on (abstract) inputs, for the memory planner."""
+        return self._fn.lower(self.params, prompt_ids, prompt_mask, tokens, mask)
 

@@ -149,7 +149,10 @@ def accumulated_grads(loss_fn, params, batch, micro: int, loss_agg: str):
     n = batch["tokens"].shape[0]
     if n % micro:
         raise ValueError(f"grpo.micro_batches={micro} must divide the batch's {n} rows")
-    split = lambda x: x.reshape(micro, n // micro, *x.shape[1:]) if x.ndim else jnp.broadcast_to(x, (micro,))
+    # strided blocks (rows m, m+M, m+2M, ...): a batch sharded in contiguous row blocks keeps
+    # every microbatch spread over all devices (a contiguous split would put each on one shard)
+    split = lambda x: (x.reshape(n // micro, micro, *x.shape[1:]).swapaxes(0, 1) if x.ndim
+                       else jnp.broadcast_to(x, (micro,)))
     blocks = jax.tree.map(split, batch)
     total = jnp.maximum(jnp.sum(batch["mask"]), 1).astype(jnp.float32)
     grad_fn = jax.value_and_grad(loss_fn, has_aux=True)

@@ -86,7 +86,7 @@ class MetricsLogger:
 
     def close(self) -> None:
         if self._wandb is not None:
-            self._wandb.finish(quiet=True)
+            self._wandb.finish()
             self._wandb = None
 
 

@@ -45,9 +45,10 @@ def test_sign_off_mid_text_is_kept():
 
 
 def test_clean_records_reports_and_keeps_inputs():
-    recs = [{"id": "a", "text": "lol"}, {"id": "b", "text": "No sound http://x.io"},
-            {"id": "c", "text": "Fine."}]
+    recs = [{"id": "a", "text": "https://x.io/only-a-link"}, {"id": "b", "text": "No sound. lol\nhttp://x.io"},
+            {"id": "c", "text": "lol"}]
     out, rep = clean_records(recs, ["text"], id_field="id")
-    assert [r["id"] for r in out] == ["b", "c"] and out[0]["text"] == "No sound"
-    assert rep.n_emptied == 1 and rep.changes["url"] == 1 and rep.changes["chatter"] == 1
-    assert recs[1]["text"] == "No sound http://x.io"  # inputs untouched
+    assert [r["id"] for r in out] == ["b", "c"] and out[0]["text"] == "No sound."
+    assert out[1]["text"] == "lol"  # chatter removal never empties a text
+    assert rep.n_emptied == 1 and rep.changes["url"] == 2 and rep.changes["chatter"] == 1
+    assert recs[1]["text"] == "No sound. lol\nhttp://x.io"  # inputs untouched

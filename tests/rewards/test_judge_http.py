@@ -47,12 +47,20 @@ def _start(args: list[str], wait_s: float) -> tuple[subprocess.Popen, str]:
     raise RuntimeError(f"server {args} did not come up in {wait_s}s")
 
 
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @pytest.fixture(scope="module")
 def server():
     proc, url = _start([str(SERVER)], 60)
     yield url
-    proc.terminate()
-    proc.wait(10)
+    _stop(proc)
 
 
 @pytest.fixture
@@ -183,8 +191,7 @@ def test_real_teacher_server_end_to_end(tmp_path):
         judge.score_batch([Q], [GOOD], kb_entries=[KB])
         assert requests_seen(url) == 1
     finally:
-        proc.terminate()
-        proc.wait(10)
+        _stop(proc)
 
 
 @pytest.mark.slow
@@ -214,5 +221,4 @@ def test_demo_server_as_judge(tmp_path):
         judge.score_batch([Q], [GOOD], kb_entries=[KB])
         assert judge.stats.http_calls == calls and judge.stats.cache_hits == 1
     finally:
-        proc.terminate()
-        proc.wait(30)
+        _stop(proc)

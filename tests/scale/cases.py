@@ -19,7 +19,7 @@ from rl.config import GRPOConfig, OptimConfig as RLOptim, RolloutConfig
 from rl.reference import ReferencePass
 from rl.step import init_state as rl_init_state, make_grpo_step, make_optimizer as rl_optimizer
 
-CFG = ModelConfig.tiny(tie_embeddings=False)  # V=128, D=32, 4 heads / 2 kv heads, 2 blocks
+CFG = ModelConfig.tiny(tie_embeddings=False, num_layers=1)  # V=128, D=32, 4 heads / 2 kv heads
 ROWS, P, N, K = 8, 16, 12, 4
 
 
@@ -77,7 +77,7 @@ def grpo_inputs(seed=0):
     return dict(prompt_ids=p_ids, prompt_mask=p_mask, tokens=tokens, mask=mask), rewards
 
 
-def run_grpo(layout: Layout, steps: int = 2, micro_batches: int = 2) -> dict:
+def run_grpo(layout: Layout, steps: int = 2, micro_batches: int = 2, return_state: bool = False):
     """G=4 completions per prompt; with ROWS=8 on 8 devices each group spans 4 devices."""
     cfg = GRPOConfig(num_generations=4, prompts_per_step=2, beta=0.04, micro_batches=micro_batches,
                      ref_chunk=4, ref_offload=True, rollout=RolloutConfig(max_new_tokens=8),
@@ -98,18 +98,19 @@ def run_grpo(layout: Layout, steps: int = 2, micro_batches: int = 2) -> dict:
     for s in range(steps):
         state, m = step(state, {**full, "first": np.asarray(s == 0)}, jax.random.key(s))
         metrics.append(to_host(m))
-    return {"params": to_host(state["params"]), "metrics": metrics, "adv": to_host(adv),
-            "logp_ref": to_host(logp_ref)}
+    out = {"params": to_host(state["params"]), "metrics": metrics, "adv": to_host(adv),
+           "logp_ref": to_host(logp_ref)}
+    return (out, state) if return_state else out
 
 
-def run_sampler(layout: Layout) -> dict:
+def run_sampler(layout: Layout, greedy_only: bool = False) -> dict:
     """Greedy and sampled decoding from sharded weights with a batch-sharded prompt."""
     graphdef, params, rest, _ = init_sharded(_model(0), layout.mesh, layout.rules)
     model = nnx.merge(graphdef, params, rest)
     host, _ = grpo_inputs()
     b = layout.batch({k: host[k] for k in ("prompt_ids", "prompt_mask")}, global_rows=ROWS)
     out = {}
-    for name, temp in (("greedy", 0.0), ("sampled", 1.0)):
+    for name, temp in (("greedy", 0.0), ("sampled", 1.0))[:1 if greedy_only else 2]:
         o = generate(model, b["prompt_ids"], b["prompt_mask"], jax.random.key(7), max_new_tokens=10,
                      temperature=temp, eos_id=CFG.eos_id, pad_id=CFG.pad_id)
         out[name] = {"tokens": to_host(o.tokens), "logprobs": to_host(o.logprobs), "mask": to_host(o.mask)}

@@ -34,8 +34,7 @@ def flatten(prefix, tree, out):
 def main(out_path):
     assert jax.device_count() == 8, jax.devices()
     out = {}
-    layouts = {"one_device": Layout(None)}
-    layouts.update({name: Layout(mesh_config(name)) for name in MESHES})
+    layouts = {name: Layout(mesh_config(name)) for name in MESHES}  # `single`: the 1-device reference
     for name, layout in layouts.items():
         out[f"{name}/mesh_size"] = np.asarray(layout.mesh.size)
         flatten(f"{name}/kd", cases.run_kd(layout), out)
