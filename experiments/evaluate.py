@@ -44,7 +44,8 @@ def evaluate_pipeline(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], *,
         from rewards.judge_jax import JaxJudge
 
         t_model, tok = systems["teacher"]
-        judge = JaxJudge(t_model, tok, judge_id=f"jax:{teacher}", cache=out / "judge_cache")
+        judge = JaxJudge(t_model, tok, judge_id=f"jax:{teacher}", cache=out / "judge_cache",
+                         max_prompt_tokens=ecfg.judge_max_prompt_tokens)
     cases, kb = data.load_eval(), data.kb_by_id()
     docs = load_generic(ecfg.generic_docs, seed=ecfg.seed) if ecfg.generic_docs else []
     qa = load_general_qa()[:ecfg.general_qa]

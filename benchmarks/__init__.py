@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks (not tests): see benchmarks/README.md."""
