@@ -57,7 +57,7 @@ def main():
     ref = reference_model(model)
     n = args.new_tokens
     print(f"{args.model}: {sum(x.size for x in jax.tree.leaves(model)) / 1e6:.1f}M params, fp32, "
-          f"{n} new tokens, {os.cpu_count()} CPUs, jax {jax.__version__}, torch {torch.__version__}")
+          f"{n} new tokens, {os.cpu_count()} CPUs, jax {jax.__version__}, torch {torch.__version__}", flush=True)
     for b in args.batches:
         seqs = [tok.chat([{"role": "user", "content": QUESTIONS[i % len(QUESTIONS)]}]) for i in range(b)]
         ids, mask = tok.batch(seqs)

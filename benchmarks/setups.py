@@ -21,7 +21,7 @@ import numpy as np
 CONFIG_A = dict(vocab_size=2048, hidden_size=256, intermediate_size=688, num_hidden_layers=4,
                 num_attention_heads=4, num_key_value_heads=4, head_dim=64,
                 max_position_embeddings=512, rms_norm_eps=1e-6, rope_theta=10000.0,
-                tie_word_embeddings=False, bos_token_id=0, eos_token_id=2048, pad_token_id=0)
+                tie_word_embeddings=False, bos_token_id=0, eos_token_id=1, pad_token_id=0)
 
 
 @dataclasses.dataclass
@@ -40,17 +40,19 @@ class Setup:
 
 
 def word_tokenizer(vocab: int = 2048):
-    """A fast HF tokenizer with one word per id (`t{i}`), EOS `</s>` = id `vocab`."""
+    """A fast HF tokenizer with one word per id (`t{i}`); the specials sit past the model's
+    vocabulary (`</s>` = `vocab`, `<pad>`, `<unk>`) so no special string is a prefix of a word
+    and the model never emits EOS. Prompts are all the same length, so nothing is padded."""
     from tokenizers import Tokenizer, models, pre_tokenizers, decoders
     from transformers import PreTrainedTokenizerFast
 
     words = {f"t{i}": i for i in range(vocab)}
-    words["</s>"] = vocab
-    tok = Tokenizer(models.WordLevel(words, unk_token="t1"))
+    words.update({"</s>": vocab, "<pad>": vocab + 1, "<unk>": vocab + 2})
+    tok = Tokenizer(models.WordLevel(words, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     tok.decoder = decoders.WordPiece(prefix="##", cleanup=False)  # joins words with spaces
-    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="</s>", pad_token="t0",
-                                   bos_token="t0", unk_token="t1")
+    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="</s>", pad_token="<pad>",
+                                   unk_token="<unk>")
 
 
 def config_a(workdir: str | os.PathLike, *, prompts: int = 8, prompt_len: int = 32,
@@ -63,10 +65,12 @@ def config_a(workdir: str | os.PathLike, *, prompts: int = 8, prompt_len: int = 
     vocab = hf["vocab_size"]
     out = Path(workdir) / ("config_a" if not shape else "config_a_" + "_".join(f"{v}" for v in shape.values()))
     tok = word_tokenizer(vocab)
-    hf["eos_token_id"] = vocab
     if not (out / "config.json").exists():
         torch.manual_seed(seed)
         model = LlamaForCausalLM(LlamaConfig(**hf)).float()
+        # generation stops only at the tokenizer's EOS (id `vocab`), which the model never emits;
+        # config.json keeps an in-vocabulary id so every loader accepts the checkpoint
+        model.generation_config.eos_token_id = vocab
         model.save_pretrained(out)
         tok.save_pretrained(out)
     rng = np.random.default_rng(seed)

@@ -205,9 +205,16 @@ async def read_audio(st: ServerState, request: Request) -> bytes:
     ctype = request.headers.get("content-type", "").lower()
     limit = st.cfg.limits.max_audio_bytes
     if ctype.startswith("multipart/form-data"):
-        raw_limit = limit + 64_000  # multipart headers and boundaries
-        await read_body(request, raw_limit, "audio upload")  # cached by starlette for .form()
-        form = await request.form()
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit + 64_000:  # + part headers
+            raise ApiError(413, "audio_too_large", f"upload is {declared} bytes; the audio limit "
+                           f"is {limit} bytes")
+        from starlette.formparsers import MultiPartException
+
+        try:  # max_part_size bounds memory for chunked uploads without Content-Length
+            form = await request.form(max_files=1, max_fields=8, max_part_size=limit + 1)
+        except MultiPartException as e:
+            raise ApiError(413 if "size" in str(e).lower() else 400, "bad_multipart", str(e)) from None
         f = form.get("audio") or form.get("file")
         if f is None or isinstance(f, str):
             raise ApiError(422, "missing_audio", "multipart upload needs a file field named 'audio'")

@@ -127,6 +127,9 @@ class SttConfig:
     cpu_threads: int = 2
     beam_size: int = 1
     language: str = "en"
+    # While a recording streams in over /ws, re-transcribe it at most this often and send
+    # interim transcripts (final: false). 0 turns live transcripts off.
+    interim_interval_s: float = 1.5
     lexicon: list[str] = field(default_factory=lambda: list(DEFAULT_LEXICON))
 
 

@@ -115,7 +115,9 @@ def _bucket(n: int, buckets: Sequence[int]) -> int:
 # Static shapes for the jitted sampler: every distinct (batch, prompt length, new tokens) compiles
 # once, so requests are padded up to these buckets.
 NEW_TOKEN_BUCKETS = (1, 16, 32, 64, 128, 256, 512, 1024)  # 1: judges reading one token
-MIN_PROMPT_BUCKET = 256  # chat prompts with our system prompt are 150-450 tokens
+# models.generate pads prompts to a power of two itself; short prompts (judges) are padded up
+# to the student prompt's bucket (~160 tokens -> 256) so they share its compiled program.
+MIN_PROMPT_BUCKET = 256
 # Every decode returns this many top logprobs (the OpenAI maximum), so asking for logprobs
 # never compiles a second program.
 TOPK = 20
@@ -176,8 +178,8 @@ class ModelEngine(Engine):
         n = len(prompts)
         b = _bucket(n, self.batch_buckets)
         rows = prompts + [prompts[0]] * (b - n)  # padding rows are decoded and dropped
-        ids, mask = self.tokenizer.batch(rows, padding_side="left", bucket="pow2")
-        if ids.shape[1] < MIN_PROMPT_BUCKET:  # (B, T) left-padded up to the smallest bucket
+        ids, mask = self.tokenizer.batch(rows, padding_side="left", bucket="pow2")  # (B, T)
+        if ids.shape[1] < MIN_PROMPT_BUCKET:
             pad = ((0, 0), (MIN_PROMPT_BUCKET - ids.shape[1], 0))
             ids, mask = np.pad(ids, pad, constant_values=self.pad_id), np.pad(mask, pad)
         want = max(r.max_new_tokens for r in requests)

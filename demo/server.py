@@ -2,7 +2,8 @@
 
 Overrides use dotted keys of `demo.config.ServeConfig`, e.g. `port=9000 student=<ckpt dir>
 engine.max_new_tokens=96`. SIGTERM/SIGINT stop accepting connections, let in-flight requests
-finish (up to `shutdown_grace_s`), then drain the model queue and exit 0.
+finish (up to `shutdown_grace_s`), then drain the model queue and exit (uvicorn re-raises the
+signal afterwards, so a supervisor sees it).
 """
 from __future__ import annotations
 

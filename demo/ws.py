@@ -11,10 +11,12 @@ Server -> client: ready, transcript, route, token, fallback, done, error, pong.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
 import logging
+import time
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -30,6 +32,8 @@ class _Session:
     def __init__(self, ws: WebSocket, st):
         self.ws, self.st = ws, st
         self.audio: bytearray | None = None  # collecting between audio_start and audio_end
+        self.interim_at = 0.0  # when the last interim transcript was made
+        self.interim_len = 0  # buffer size it covered
         self.client = client_key(ws, st.cfg.limits.client_header)
 
     async def send(self, msg: dict) -> None:
@@ -61,6 +65,7 @@ class _Session:
             return await self.answer(text, msg.get("max_new_tokens"), charge=True)
         if kind == "audio_start":
             self.audio = bytearray()
+            self.interim_at, self.interim_len = time.monotonic(), 0
             return None
         if kind == "audio_end":
             if self.audio is None:
@@ -83,7 +88,25 @@ class _Session:
         limit = self.st.cfg.limits.max_audio_bytes
         if len(self.audio) > limit:
             self.audio = None
-            await self.error("audio_too_large", f"recording exceeds {limit} bytes", status=413)
+            return await self.error("audio_too_large", f"recording exceeds {limit} bytes", status=413)
+        await self.interim()
+
+    async def interim(self) -> None:
+        """Live transcript of the recording so far (webm/ogg prefixes decode fine)."""
+        every = self.st.cfg.stt.interim_interval_s
+        if (not every or self.st.transcriber is None or self.st.stt_lock.locked()
+                or time.monotonic() - self.interim_at < every or len(self.audio) <= self.interim_len):
+            return
+        self.interim_at, self.interim_len = time.monotonic(), len(self.audio)
+        data = bytes(self.audio)
+        try:
+            async with self.st.stt_lock:
+                t = await asyncio.to_thread(self.st.transcriber.transcribe, data)
+        except Exception:  # a partial container may not decode yet; the final pass decides
+            return
+        if t.text:
+            await self.send({"type": "transcript", "text": t.text, "final": False,
+                             "duration_s": t.duration_s, "elapsed_ms": t.elapsed_ms})
 
     async def voice(self, data: bytes) -> None:
         from demo.app import run_stt

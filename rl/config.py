@@ -5,8 +5,8 @@ coefficient, ε_low / ε_high the asymmetric clip range (DAPO clip-higher, Yu et
 μ inner iterations per batch (GRPO), L_max / L_cache the overlong window (DAPO §3.4).
 
 The schema nodes are `grpo/schema` (`GRPOConfig`) and `grpo_schema` (`GRPORunConfig`, the
-whole `python -m rl.train` config); `conf/grpo.yaml` lists `grpo_schema` first, so a misspelt key or a
-wrong type fails at compose time and `__post_init__` catches bad values when the entry point
+whole `python -m rl.train` config); `conf/grpo.yaml` lists `grpo_schema` first, so a misspelt
+key or a wrong type fails at compose time and `__post_init__` catches bad values when the entry point
 converts the config to objects.
 """
 from __future__ import annotations
@@ -157,14 +157,14 @@ class TrainConfig:
     table_rows: int = 8
     eval_every: int = 25  # held-out composite reward every N steps (and at 0 and the end); 0 = never
     eval_prompts: int = 32  # size of the fixed held-out prompt set
-    eval_split: str = "val"  # data split of the held-out prompts
+    eval_split: str = "heldout"  # data split of the held-out prompts (data.load_prompts)
     eval_greedy: bool = True  # greedy decoding; else one fixed-key sample per prompt
     eval_bootstrap: int = 1000  # bootstrap resamples for the 95% CI
     ckpt_every: int = 25  # 0 = only the final checkpoint
     ckpt_keep: int = 2
     resume: bool = True  # continue from the latest checkpoint in run_dir if there is one
     progress: bool = True  # tqdm progress bar
-    train_split: str = "train"
+    train_split: str = "train"  # data split of the training prompts
 
     def __post_init__(self):
         _positive("train", steps=self.steps, eval_prompts=self.eval_prompts,

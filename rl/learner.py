@@ -12,6 +12,7 @@ updates, so its `metrics.jsonl` matches an uninterrupted run except for `perf/*`
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -100,6 +101,17 @@ def _reduce_inner(per_iter: list[dict]) -> dict[str, float]:
     return out
 
 
+def params_digest(params: Any) -> str:
+    """sha256 of a params tree (paths, dtypes, shapes and bytes), to tie a checkpoint to the
+    initial policy and the reference it was trained against."""
+    h = hashlib.sha256()
+    for path, x in jax.tree_util.tree_leaves_with_path(params):
+        x = np.asarray(jax.device_get(x))
+        h.update(f"{jax.tree_util.keystr(path)}|{x.dtype}|{x.shape}".encode())
+        h.update(x.tobytes())
+    return h.hexdigest()
+
+
 def judge_metrics(reward_fn: Any) -> dict[str, float]:
     """`judge/<id>/...` counters of every judge inside the reward's components."""
     out: dict[str, float] = {}
@@ -154,9 +166,20 @@ class Learner:
         self.ckpt = Checkpointer(self.run_dir / "ckpt", max_to_keep=train.ckpt_keep,
                                  every=train.ckpt_every)
         self.start = 0
+        # a resumed run must continue from the same π_θ(step 0) and π_ref: both are rebuilt
+        # from their sources, which may have changed since (a re-trained KD student, new init)
+        self.lineage = {"policy_init": params_digest(self.state["params"]),
+                        "reference": params_digest(reference[1]) if reference is not None else None}
         if train.resume and self.ckpt.latest_step() is not None:
             self.state, extra = self.ckpt.restore(None, self.state)
             self.start, self.prompts.cursor = int(extra["step"]), int(extra["cursor"])
+            saved = extra.get("lineage", self.lineage)
+            changed = [k for k in self.lineage if saved.get(k) != self.lineage[k]]
+            if changed:
+                raise RuntimeError(
+                    f"cannot resume {self.run_dir / 'ckpt'}: {changed} differ from the run that "
+                    f"wrote the checkpoint (policy.source / grpo.reference changed?). Use a new "
+                    f"run_dir or train.resume=false.")
         resume = self.start if self.start > 0 else None
         self.logger = MetricsLogger(self.run_dir, config=config_dict, wandb=wandb, resume_step=resume,
                                     enabled=is_primary())
@@ -293,7 +316,8 @@ class Learner:
                 self.logger.log(step, m)
             last = m
             if self.ckpt.should_save(step) or step == t.steps:
-                self.ckpt.save(step, self.state, {"step": step, "cursor": self.prompts.cursor})
+                self.ckpt.save(step, self.state, {"step": step, "cursor": self.prompts.cursor,
+                                                  "lineage": self.lineage})
             bar.set_postfix(reward=f"{m['reward/total/mean']:.3f}", kl=f"{m['grpo/kl']:.4f}")
         bar.close()
         self.ckpt.close()

@@ -102,10 +102,11 @@ function onMessage(msg) {
       { const q = new URLSearchParams(location.search).get("q");
         if (q && !lastQuestion) { ui.question.value = q; askText(q); } }
       break;
-    case "transcript":
+    case "transcript":  // interim (final: false) while recording, then the final one
       ui.transcript.textContent = msg.text || "(no speech recognised)";
-      ui.transcript.classList.remove("muted");
-      lastQuestion = msg.text;
+      ui.transcript.classList.toggle("muted", !msg.final);
+      ui.transcript.dataset.final = msg.final ? "1" : "0";
+      if (msg.final) lastQuestion = msg.text;
       break;
     case "route":
       ui.servedBy.textContent = msg.served_by;
@@ -172,26 +173,30 @@ async function startRecording() {
     return;
   }
   const mime = pickMime();
-  const chunks = [];
+  let sent = 0;
+  let queue = Promise.resolve();  // keeps chunks in order (arrayBuffer() is async)
   recorder = new MediaRecorder(stream, mime ? { mimeType: mime } : {});
-  recorder.ondataavailable = (ev) => { if (ev.data && ev.data.size) chunks.push(ev.data); };
-  recorder.onstop = async () => {
+  // Chunks stream to the server as they are recorded, so it can send live transcripts.
+  ws.send(JSON.stringify({ type: "audio_start", mime: recorder.mimeType || mime }));
+  recorder.ondataavailable = (ev) => {
+    if (!ev.data || !ev.data.size) return;
+    queue = queue.then(async () => {
+      sent += ev.data.size;
+      if (server && sent > server.max_audio_bytes) { stopRecording(); return; }
+      ws.send(await ev.data.arrayBuffer());
+    });
+  };
+  recorder.onstop = () => {
     stream.getTracks().forEach((t) => t.stop());
     clearTimeout(recordTimer);
     recorder = null;
     ui.mic.setAttribute("aria-pressed", "false");
     ui.micLabel.textContent = "Speak";
-    const blob = new Blob(chunks, { type: mime || "audio/webm" });
-    if (!blob.size) { setBusy(false); return; }
-    if (server && blob.size > server.max_audio_bytes) {
-      showError({ code: "audio_too_large", message: "recording is too large" });
-      setBusy(false);
-      return;
-    }
-    ws.send(JSON.stringify({ type: "audio_start", mime: blob.type }));
-    ws.send(await blob.arrayBuffer());
-    ws.send(JSON.stringify({ type: "audio_end" }));
-    ui.transcript.textContent = "transcribing…";
+    queue = queue.then(() => {
+      ws.send(JSON.stringify({ type: "audio_end" }));
+      ui.transcript.classList.add("muted");
+      if (!sent) setBusy(false);
+    });
   };
   resetAnswer();
   setBusy(true);

@@ -52,7 +52,7 @@ def test_fifty_concurrent_clients(server):
     batches = after["batches_total"] - before["batches_total"]
     rows = after["batched_rows_total"] - before["batched_rows_total"]
     # requests really were decoded together (a fallback adds a second row per request)
-    assert rows >= N_CLIENTS and batches < rows, (batches, rows)
+    assert rows >= N_CLIENTS and batches <= rows / 2, (batches, rows)
     report = {"clients": N_CLIENTS, "errors": 0, "wall_s": round(wall, 2),
               "p50_s": round(statistics.median(lat), 2), "p95_s": round(percentile(lat, 95), 2),
               "max_s": round(max(lat), 2), "decode_batches": batches, "decoded_rows": rows,

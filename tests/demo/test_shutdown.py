@@ -1,6 +1,7 @@
-"""SIGTERM with a request in flight: the request completes, the process exits 0.
+"""SIGTERM with a request in flight: the request completes, then the server shuts down.
 
 Stops the shared server, so conftest orders it last."""
+import signal
 import threading
 import time
 
@@ -31,8 +32,10 @@ def test_graceful_shutdown_finishes_in_flight_request(server):
     t.join(timeout=300)
     assert "r" in result, "in-flight request did not return"
     assert result["r"].status_code == 200 and result["r"].json()["answer"], result["r"].text
-    assert code == 0, server.log_tail()
+    # uvicorn re-raises the signal after its graceful shutdown, so supervisors see SIGTERM
+    assert code in (0, -signal.SIGTERM), server.log_tail()
     log = server.log_path.read_text()
-    assert "shut down cleanly" in log
+    assert "Waiting for connections to close" in log or "Shutting down" in log
+    assert "shut down cleanly" in log and "Traceback" not in log
     with pytest.raises(httpx.ConnectError):  # and it is really gone
         httpx.get(server.url + "/healthz", timeout=2)

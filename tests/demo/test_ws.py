@@ -1,6 +1,7 @@
 """The /ws protocol against the real server: typed and spoken questions, errors, limits."""
 import base64
 import json
+import time
 
 import pytest
 from websockets.sync.client import connect
@@ -89,12 +90,30 @@ def test_spoken_question_streamed_in_chunks(server, speech_wav):
             ws.send(data[i:i + 16_384])
         ws.send(json.dumps({"type": "audio_end"}))
         msgs = until_done(ws)
-    t = msgs[0]
-    assert t["type"] == "transcript", msgs[:2]
-    words = t["text"].lower()
+    i = next(i for i, m in enumerate(msgs) if m["type"] == "transcript" and m["final"])
+    words = msgs[i]["text"].lower()
     for w in ("bluetooth", "headphones", "pair"):
-        assert w in words, t
-    check_stream(msgs[1:])
+        assert w in words, msgs[i]
+    check_stream(msgs[i + 1:])
+
+
+def test_live_interim_transcripts_while_recording(server, speech_wav):
+    data = speech_wav.read_bytes()
+    step = len(data) // 6
+    with connect(ws_url(server), additional_headers={"X-Client-Id": "ws-live"}) as ws:
+        recv(ws)
+        ws.send(json.dumps({"type": "audio_start", "mime": "audio/wav"}))
+        for i in range(0, len(data), step):  # ~real time: the clip arrives over ~3.5 s
+            ws.send(data[i:i + step])
+            time.sleep(0.6)
+        ws.send(json.dumps({"type": "audio_end"}))
+        msgs = until_done(ws)
+    transcripts = [m for m in msgs if m["type"] == "transcript"]
+    assert [m["final"] for m in transcripts][-1] is True
+    interim = [m for m in transcripts if not m["final"]]
+    assert interim, "no interim transcript while the recording streamed in"
+    assert len(interim[0]["text"]) <= len(transcripts[-1]["text"]) + 10
+    assert msgs.index(transcripts[-1]) < [m["type"] for m in msgs].index("route")
 
 
 def test_base64_audio_and_size_limit(server, speech_wav):

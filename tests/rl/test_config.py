@@ -5,9 +5,8 @@ from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
-from omegaconf import OmegaConf
 
-import rl.config
+import rl.config  # noqa: F401  (registers the schema nodes)
 from rl.config import GRPOConfig, OptimConfig, RolloutConfig, load_run_config
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
@@ -63,8 +62,6 @@ def test_group_size_override(g):
 
 
 def test_typo_fails_at_compose_time():
-    from omegaconf.errors import ConfigKeyError
-
     with pytest.raises(Exception, match="num_generation"):
         _compose("grpo.num_generation=4")
     with pytest.raises(Exception):

@@ -86,7 +86,6 @@ def test_step_is_pure_and_compiles_once(setup, prompts, tiny_policy):
 
     cfg, graphdef, params, ro = setup(beta=0.0)
     tx = make_optimizer(cfg.optim, 4)
-    traced = []
     step = make_grpo_step(graphdef, tx, cfg, max_len=8)
     batches = []
     for k in range(2):
@@ -99,7 +98,6 @@ def test_step_is_pure_and_compiles_once(setup, prompts, tiny_policy):
     n = step._cache_size()
     step(s1, batches[1], jax.random.key(1))
     assert step._cache_size() == n
-    del traced
 
 
 def test_zero_advantage_gives_zero_update(setup, prompts, tiny_policy):

@@ -163,7 +163,7 @@ def test_grpo_microbatches_give_the_full_batch_update(agg):
         out[m] = step(init_state(jax.tree.map(jnp.copy, params), tx), b, jax.random.key(0))
     (s1, m1), (s4, m4) = out[1], out[4]
     for a, c in zip(jax.tree.leaves(s1["params"]), jax.tree.leaves(s4["params"])):
-        np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(a, c, rtol=1e-5, atol=5e-5)  # Adam steps are ~lr = 1e-2
     np.testing.assert_allclose(m1["grpo/grad_norm"], m4["grpo/grad_norm"], rtol=1e-5)
     assert float(m1["grpo/tokens"]) == float(m4["grpo/tokens"])
     with pytest.raises(ValueError, match="micro_batches=3 must be ≥ 1 and divide"):

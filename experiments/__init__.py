@@ -1,0 +1,1 @@
+"""Entry points (Hydra apps), reproduction scripts and report generation."""
