@@ -151,3 +151,53 @@ def llama_forward_flops(*, hidden: int, layers: int, heads: int, kv_heads: int, 
     attn = 2 * 2 * heads * head_dim * seq / 2  # per token: QK^T and PV over ~seq/2 keys
     per_token = layers * (proj + mlp + attn)
     return rows * (seq * per_token + scored * 2 * hidden * vocab)
+
+
+class GatedTrainer:
+    """Run a `transformers.Trainer` (TRL's trainers included) in a thread, one optimizer step
+    per call: a callback parks the loop at every `on_step_begin`, so a call covers a full loop
+    iteration (data, forward, backward, optimizer, logging) and nothing overlaps the other side.
+
+        gate = GatedTrainer(lambda callbacks: GRPOTrainer(..., callbacks=callbacks))
+        gate()  # one step
+    """
+
+    def __init__(self, build: Callable[[list], Any]):
+        import threading
+
+        from transformers import TrainerCallback
+
+        self.go, self.ready = threading.Semaphore(0), threading.Semaphore(0)
+        gate = self
+
+        class Gate(TrainerCallback):
+            def on_step_begin(self, args, state, control, **kw):
+                gate.ready.release()  # the previous step (and its logging) is over
+                gate.go.acquire()
+
+            def on_train_end(self, args, state, control, **kw):
+                gate.ready.release()
+
+        self.trainer = build([Gate()])
+        self.error = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        self.ready.acquire()  # parked before the first step
+
+    def _run(self):
+        try:
+            self.trainer.train()
+        except BaseException as e:  # re-raised in the caller's thread
+            self.error = e
+            self.ready.release()
+
+    def __call__(self) -> None:
+        self.go.release()
+        self.ready.acquire()
+        if self.error is not None:
+            raise RuntimeError("the trainer thread failed") from self.error
+
+    def close(self):
+        while self.thread.is_alive():
+            self.go.release()
+            self.thread.join(timeout=0.5)

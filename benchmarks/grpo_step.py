@@ -19,7 +19,6 @@ import argparse
 import os
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -83,7 +82,7 @@ class TRLSide:
     def __init__(self, setup: Setup, group: int, workdir: str, steps: int):
         import torch
         from datasets import Dataset
-        from transformers import AutoTokenizer, TrainerCallback
+        from transformers import AutoTokenizer
         from trl import GRPOConfig, GRPOTrainer
 
         torch.set_num_threads(os.cpu_count() or 1)
@@ -99,47 +98,22 @@ class TRLSide:
             max_steps=steps, logging_steps=10_000, save_strategy="no", report_to=[],
             disable_tqdm=True, dataloader_num_workers=0, seed=0, shuffle_dataset=False)
         data = Dataset.from_dict({"prompt": list(setup.prompts) * steps})
-        self.go, self.ready = threading.Semaphore(0), threading.Semaphore(0)
-        self.last = {}
-        side = self
-
-        class Gate(TrainerCallback):
-            def on_step_begin(self, args, state, control, **kw):
-                side.ready.release()  # the previous step (and its logging) is over
-                side.go.acquire()
-
-            def on_train_end(self, args, state, control, **kw):
-                side.ready.release()
 
         def reward(prompts, completions, **_):
-            side.last["tokens"] = sum(len(tok(c, add_special_tokens=False).input_ids) for c in completions)
             return even_token_reward(prompts, completions)
 
-        self.trainer = GRPOTrainer(model=setup.model_dir, reward_funcs=reward, args=args,
-                                   train_dataset=data, processing_class=tok, callbacks=[Gate()])
-        self.error = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-        self.ready.acquire()  # parked at the first step
-
-    def _run(self):
-        try:
-            self.trainer.train()
-        except BaseException as e:  # surface in the main thread
-            self.error = e
-            self.ready.release()
+        self.gate = common.GatedTrainer(lambda callbacks: GRPOTrainer(
+            model=setup.model_dir, reward_funcs=reward, args=args, train_dataset=data,
+            processing_class=tok, callbacks=callbacks))
+        self.rows = len(setup.prompts) * group
 
     def __call__(self) -> dict:
-        self.go.release()
-        self.ready.acquire()
-        if self.error is not None:
-            raise RuntimeError("TRL side failed") from self.error
-        return dict(self.last)
+        self.gate()
+        lengths = self.gate.trainer._metrics["train"].get("completions/mean_length") or [float("nan")]
+        return {"tokens": lengths[-1] * self.rows}
 
     def close(self):
-        while self.thread.is_alive():
-            self.go.release()
-            self.thread.join(timeout=0.5)
+        self.gate.close()
 
 
 # -- tunix (own venv, worker process) -----------------------------------------------------------

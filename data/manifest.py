@@ -1,26 +1,15 @@
-"""The `manifest.json` every stage writes next to its artefacts."""
+"""The data build's `manifest.json`: exactly the given fields plus the git commit (no
+timestamps, so two builds of the same corpus and config write the same file)."""
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
-
-def git_commit(cwd: str | Path | None = None) -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True,
-                             timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+from models.runtime.manifest import atomic_write_json, git_commit
 
 
 def write_manifest(out_dir: str | Path, **fields: Any) -> Path:
     path = Path(out_dir) / "manifest.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
     fields.setdefault("git_commit", git_commit(Path(__file__).parent))
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(fields, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_json(path, fields)
     return path

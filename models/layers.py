@@ -156,18 +156,13 @@ class Attention(nnx.Module):
 def _attend(q, k, v, allowed):
     """q `[B,K,G,T,Dh]`, k/v `[B,K,S,Dh]`, allowed `[B,1,1,T,S]` -> `[B,K,G,T,Dh]`.
 
-    One query (decode) uses broadcast-multiply-reduce: XLA:CPU fuses it and reads the cache
-    in place, whereas a batched dot makes it transpose K and V (the whole cache) every step.
+    Batched dots over (B, K) for prefill and decode alike: XLA:CPU (jax 0.10, YNNPACK) runs
+    them on the cache in place, whereas a broadcast-multiply-reduce decode step was 10-25x
+    slower (benchmarks/README.md, "decode attention").
     """
     scale = 1.0 / math.sqrt(q.shape[-1])
-    if q.shape[3] == 1:
-        scores = jnp.sum(q[:, :, :, :, None, :].astype(jnp.float32)
-                         * k[:, :, None, None, :, :].astype(jnp.float32), axis=-1) * scale  # (B,K,G,1,S)
-    else:
-        scores = jnp.einsum("bkgtd,bksd->bkgts", q, k, preferred_element_type=jnp.float32) * scale
+    scores = jnp.einsum("bkgtd,bksd->bkgts", q, k, preferred_element_type=jnp.float32) * scale
     probs = jax.nn.softmax(jnp.where(allowed, scores, NEG_INF), axis=-1)
-    if q.shape[3] == 1:
-        return jnp.sum(probs[..., None] * v[:, :, None, None, :, :].astype(jnp.float32), axis=-2).astype(q.dtype)
     return jnp.einsum("bkgts,bksd->bkgtd", probs.astype(q.dtype), v)
 
 

@@ -87,10 +87,18 @@ def _left_pad_to_bucket(ids, mask):
     return jnp.asarray(np.pad(ids, pad), jnp.int32), jnp.asarray(np.pad(mask, pad), jnp.int32)
 
 
+def first_argmax(x):
+    """`jnp.argmax(x, -1)` (first index of the maximum) as two plain reductions: XLA:CPU runs
+    the (value, index) pair-reduce of `argmax` several times slower (see benchmarks/README.md)."""
+    iota = jax.lax.broadcasted_iota(jnp.int32, x.shape, x.ndim - 1)
+    top = jnp.max(x, axis=-1, keepdims=True)
+    return jnp.min(jnp.where(x == top, iota, x.shape[-1]), axis=-1)
+
+
 def sample_logits(logits, keys, temperature, top_p, *, greedy: bool, top_k: int, use_top_p: bool):
     """logits `[B, V]` f32, keys `[B]` -> token ids `[B]`: temperature, then top-k, then top-p."""
     if greedy:
-        return jnp.argmax(logits, axis=-1).astype(jnp.int32)
+        return first_argmax(logits).astype(jnp.int32)
     x = logits / temperature
     ids = None
     if top_k > 0:
@@ -102,7 +110,9 @@ def sample_logits(logits, keys, temperature, top_p, *, greedy: bool, top_k: int,
         probs = jax.nn.softmax(x, axis=-1)
         mass_before = jnp.cumsum(probs, axis=-1) - probs  # keep while the mass ahead < top_p
         x = jnp.where(mass_before < top_p, x, -jnp.inf)
-    choice = jax.vmap(jax.random.categorical)(keys, x)
+    # Gumbel-max, exactly `jax.random.categorical` per row, with the faster argmax
+    gumbel = jax.vmap(lambda k: jax.random.gumbel(k, x.shape[-1:], x.dtype))(keys)
+    choice = first_argmax(x + gumbel)
     return (choice if ids is None else jnp.take_along_axis(ids, choice[:, None], axis=-1)[:, 0]).astype(jnp.int32)
 
 

@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from evals.ci import bootstrap
 from models.mesh import Layout, batch_shardings, is_primary
 from models.runtime import Checkpointer, MetricsLogger, RngStreams
 from models.runtime.metrics import truncate_after
@@ -64,13 +65,8 @@ class PromptStream:
 def bootstrap_ci(x: np.ndarray, *, n_boot: int = 1000, seed: int = 0, level: float = 0.95
                  ) -> tuple[float, float]:
     """Percentile bootstrap CI of the mean of `x` (a fixed seed: the same data, the same CI)."""
-    x = np.asarray(x, np.float64)
-    if x.size < 2:
-        return float(x.mean()), float(x.mean())
-    idx = np.random.default_rng(seed).integers(0, x.size, size=(n_boot, x.size))
-    means = x[idx].mean(axis=1)
-    a = (1 - level) / 2
-    return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
+    est = bootstrap(np.asarray(x, np.float64), n_boot=n_boot, seed=seed, level=level)
+    return est.low, est.high
 
 
 def advantages(rewards_n: np.ndarray, cfg: GRPOConfig) -> jax.Array:

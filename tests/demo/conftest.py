@@ -131,25 +131,36 @@ def require_debian(binary: str, package: str) -> str:
     return path
 
 
-@pytest.fixture(scope="session")
-def speech_wav(tmp_path_factory) -> Path:
-    """espeak-ng WAV of the canonical question (22.05 kHz 16-bit mono), with 0.5 s of silence
-    either side so Chromium's looping fake microphone does not cut the first word."""
+def _espeak_wav(out: Path, text: str, pad_before_s: float, pad_after_s: float) -> Path:
     import wave
 
     espeak = require_debian("espeak-ng", "espeak-ng")
-    d = tmp_path_factory.mktemp("speech")
-    raw = d / "raw.wav"
-    subprocess.run([espeak, "-v", "en-us", "-s", "150", "-w", str(raw),
-                    "my bluetooth headphones will not pair"], check=True)
+    raw = out.with_suffix(".raw.wav")
+    subprocess.run([espeak, "-v", "en-us", "-s", "150", "-w", str(raw), text], check=True)
     with wave.open(str(raw)) as w:
         params, frames = w.getparams(), w.readframes(w.getnframes())
-    pad = b"\x00" * (params.sampwidth * params.nchannels * params.framerate // 2)
-    out = d / "question.wav"
+    frame = params.sampwidth * params.nchannels
     with wave.open(str(out), "wb") as w:
         w.setparams(params)
-        w.writeframes(pad + frames + pad)
+        w.writeframes(b"\x00" * frame * int(params.framerate * pad_before_s) + frames
+                      + b"\x00" * frame * int(params.framerate * pad_after_s))
     return out
+
+
+QUESTION = "my bluetooth headphones will not pair"
+
+
+@pytest.fixture(scope="session")
+def speech_wav(tmp_path_factory) -> Path:
+    """espeak-ng WAV of the canonical question (22.05 kHz 16-bit mono, ~3.6 s)."""
+    return _espeak_wav(tmp_path_factory.mktemp("speech") / "question.wav", QUESTION, 0.5, 0.5)
+
+
+@pytest.fixture(scope="session")
+def mic_wav(tmp_path_factory) -> Path:
+    """The question for Chromium's fake microphone, which loops the file from when capture
+    starts: short lead-in, long tail, so a ~3.5 s recording holds the question once, whole."""
+    return _espeak_wav(tmp_path_factory.mktemp("speech") / "mic.wav", QUESTION, 0.3, 2.0)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -71,11 +71,11 @@ def test_typed_question_streams_numbered_steps(server, launch):
     assert not errors, errors
 
 
-def test_fake_microphone_question(server, launch, speech_wav):
+def test_fake_microphone_question(server, launch, mic_wav):
     from playwright.sync_api import expect
 
     browser = launch(["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                      f"--use-file-for-fake-audio-capture={speech_wav}"])
+                      f"--use-file-for-fake-audio-capture={mic_wav}"])
     ctx = browser.new_context(permissions=["microphone"])
     page = ctx.new_page()
     errors = []
@@ -85,7 +85,7 @@ def test_fake_microphone_question(server, launch, speech_wav):
     expect(page.locator("#mic")).to_be_enabled()
     page.click("#mic")
     expect(page.locator("#mic")).to_have_attribute("aria-pressed", "true")
-    page.wait_for_timeout(4_500)  # the clip is ~3.6 s with padding; Chromium loops it
+    page.wait_for_timeout(3_500)  # the question ends ~2.9 s into the clip
     page.click("#mic")
     expect(page.locator("#transcript")).to_contain_text("headphones", ignore_case=True, timeout=120_000)
     # (test_speech checks every word on the clean WAV; through Chromium's fake capture and

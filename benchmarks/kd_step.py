@@ -1,0 +1,232 @@
+"""One KD update on cached top-K teacher log-probs: ours (`distill.step.make_kd_step`) vs TRL.
+
+    python benchmarks/kd_step.py --config B            # the default student, vocab 49,152
+    python benchmarks/kd_step.py --config A
+
+The closest TRL equivalent of our offline KD step is `trl.SFTTrainer` with a KD loss:
+TRL's `GKDTrainer` runs a live teacher forward pass every step (our λ > 0 on-policy mode),
+whereas the default Mighty recipe reads the teacher's top-K log-probs from the label cache.
+So the TRL side subclasses `SFTTrainer.compute_loss` with the same loss in torch:
+α·CE(teacher token) + (1 − α)·KL(p ‖ q) over the K + 1 outcomes (top-K + tail), T = 1,
+masked mean over completion tokens, logits only at completion positions (`logits_to_keep`).
+
+Identical work on both sides: the same checkpoint, the same padded batches (left-padded
+prompts of P tokens, right-padded completions of N tokens with a realistic length spread,
+K = 20 teacher log-probs per token), batch 8 as 2 microbatches of 4 (gradient accumulation),
+AdamW with clipping at 1.0, float32.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks import common  # noqa: E402
+from benchmarks.setups import Setup, config_a, config_b  # noqa: E402
+
+ALPHA, LR, CLIP, K = 0.3, 3e-4, 1.0, 20
+
+
+def make_batches(setup: Setup, *, steps: int, micro: int, per_micro: int, completion: int,
+                 seed: int = 0) -> list[dict]:
+    """`steps` batches of numpy arrays shaped (M, b, ...) (see distill/step.py)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    vocab = setup.shape["vocab"]
+    p_len = max(len(p) for p in setup.prompt_ids)
+    out = []
+    for _ in range(steps):
+        shape = (micro, per_micro)
+        rows = [setup.prompt_ids[i % len(setup.prompt_ids)] for i in range(micro * per_micro)]
+        p_ids = np.full((*shape, p_len), setup.pad_id, np.int32)
+        p_mask = np.zeros((*shape, p_len), np.int32)
+        for i, r in enumerate(rows):
+            p_ids.reshape(-1, p_len)[i, p_len - len(r):] = r
+            p_mask.reshape(-1, p_len)[i, p_len - len(r):] = 1
+        lengths = rng.integers(completion // 4, completion + 1, size=shape)
+        c_mask = (np.arange(completion) < lengths[..., None]).astype(np.int32)
+        c_ids = rng.integers(3, vocab, size=(*shape, completion)).astype(np.int32)
+        topk_ids = rng.integers(3, vocab, size=(*shape, completion, K)).astype(np.int32)
+        topk_ids[..., 0] = c_ids
+        raw = -np.sort(rng.exponential(1.0, size=(*shape, completion, K + 1)), axis=-1)[..., ::-1]
+        logp = raw - np.log(np.exp(raw).sum(-1, keepdims=True))  # K + 1 outcomes sum to 1
+        out.append({"prompt_ids": p_ids, "prompt_mask": p_mask, "completion_ids": c_ids,
+                    "completion_mask": c_mask, "boost": np.zeros((*shape, completion), bool),
+                    "topk_ids": topk_ids, "topk_logprobs": logp[..., :K].astype(np.float32)})
+    return out
+
+
+class OurSide:
+    def __init__(self, setup: Setup, batches: list[dict]):
+        import jax
+        from flax import nnx
+
+        from distill.config import OptimConfig
+        from distill.step import LossSpec, init_state, make_kd_step, make_optimizer
+        from models import load_pretrained
+
+        model, _ = load_pretrained(setup.model_dir)
+        graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+        tx, schedule = make_optimizer(OptimConfig(lr=LR, warmup_steps=0, clip_norm=CLIP,
+                                                  weight_decay=0.0, b2=0.95), 1000)
+        self.step_fn = make_kd_step(graphdef, rest, tx, schedule,
+                                    LossSpec(temperature=1.0, alpha=ALPHA, divergence="forward_kl"))
+        self.state = init_state(nnx.to_pure_dict(params), tx)
+        self.batches, self.i, self.key = batches, 0, jax.random.key(0)
+
+    def __call__(self) -> dict:
+        import jax
+
+        batch = self.batches[self.i % len(self.batches)]
+        self.i += 1
+        self.state, m = self.step_fn(self.state, batch, self.key)
+        m = jax.device_get(m)
+        return {"tokens": int(m["kd/tokens"])}
+
+
+def kd_loss_torch(logits, ids, logp_k, labels, mask, alpha):
+    """The same K + 1-outcome loss as distill.losses.kd_loss (forward KL, T = 1)."""
+    import torch
+
+    logq_v = torch.log_softmax(logits.float(), dim=-1)  # (b, N, V)
+    ce = -logq_v.gather(-1, labels[..., None])[..., 0]
+
+    def with_tail(lp):
+        tail = torch.log(torch.clamp(1.0 - lp.exp().sum(-1), min=1e-12))
+        return torch.cat([lp, tail[..., None]], dim=-1)
+
+    logq = with_tail(logq_v.gather(-1, ids))
+    logp = with_tail(torch.clamp(logp_k, min=-1e3))
+    kl = (logp.exp() * (logp - logq)).sum(-1)
+    m = mask.float()
+    return ((alpha * ce + (1 - alpha) * kl) * m).sum() / m.sum().clamp(min=1)
+
+
+class TRLSide:
+    """`trl.SFTTrainer` with `compute_loss` replaced by the KD loss above."""
+
+    def __init__(self, setup: Setup, batches: list[dict], workdir: str):
+        import numpy as np
+        import torch
+        from datasets import Dataset
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from trl import SFTConfig, SFTTrainer
+
+        torch.set_num_threads(os.cpu_count() or 1)
+        micro, per = batches[0]["prompt_ids"].shape[:2]
+        rows = {k: [] for k in batches[0]}
+        for b in batches:  # the same rows, in the same order, micro-batch by micro-batch
+            for k, v in b.items():
+                rows[k].extend(v.reshape(-1, *v.shape[2:]).tolist())
+        data = Dataset.from_dict(rows)
+        P, N = batches[0]["prompt_ids"].shape[-1], batches[0]["completion_ids"].shape[-1]
+
+        def collate(examples):
+            t = {k: torch.tensor(np.asarray([e[k] for e in examples])) for k in examples[0]}
+            return {"input_ids": torch.cat([t["prompt_ids"], t["completion_ids"]], 1).long(),
+                    "attention_mask": torch.cat([t["prompt_mask"], t["completion_mask"]], 1).long(),
+                    "labels": t["completion_ids"].long(), "completion_mask": t["completion_mask"],
+                    "topk_ids": t["topk_ids"].long(), "topk_logprobs": t["topk_logprobs"].float()}
+
+        class KDSFTTrainer(SFTTrainer):
+            def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+                out = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"],
+                            logits_to_keep=N + 1)
+                logits = out.logits[:, :-1]  # position P-1+t predicts completion token t
+                loss = kd_loss_torch(logits, inputs["topk_ids"], inputs["topk_logprobs"],
+                                     inputs["labels"], inputs["completion_mask"], ALPHA)
+                return (loss, out) if return_outputs else loss
+
+        args = SFTConfig(
+            output_dir=os.path.join(workdir, "trl_kd"), use_cpu=True, bf16=False, fp16=False,
+            per_device_train_batch_size=per, gradient_accumulation_steps=micro,
+            learning_rate=LR, lr_scheduler_type="constant", warmup_steps=0, weight_decay=0.0,
+            adam_beta2=0.95, max_grad_norm=CLIP, max_steps=len(batches), logging_steps=10_000,
+            save_strategy="no", report_to=[], disable_tqdm=True, dataloader_num_workers=0,
+            remove_unused_columns=False, dataset_kwargs={"skip_prepare_dataset": True}, seed=0)
+        model = AutoModelForCausalLM.from_pretrained(setup.model_dir, dtype=torch.float32)
+        tok = AutoTokenizer.from_pretrained(setup.model_dir)
+        self.gate = common.GatedTrainer(lambda callbacks: KDSFTTrainer(
+            model=model, args=args, train_dataset=data, processing_class=tok,
+            data_collator=collate, callbacks=callbacks))
+        self.tokens = [int(b["completion_mask"].sum()) for b in batches]
+        self.i = 0
+        del P
+
+    def __call__(self) -> dict:
+        self.gate()
+        self.i += 1
+        return {"tokens": self.tokens[(self.i - 1) % len(self.tokens)]}
+
+    def close(self):
+        self.gate.close()
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--config", choices=["A", "B"], default="B")
+    p.add_argument("--sides", default="ours,trl")
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--micro", type=int, default=2, help="microbatches (gradient accumulation)")
+    p.add_argument("--per-micro", type=int, default=4, help="sequences per microbatch")
+    p.add_argument("--completion", type=int, default=128, help="N completion columns")
+    p.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "mighty_bench"))
+    p.add_argument("--json", default=None)
+    a = p.parse_args(argv)
+    os.makedirs(a.workdir, exist_ok=True)
+    setup = config_a(a.workdir) if a.config == "A" else config_b(a.workdir)
+    return run(setup, a.sides.split(","), repeats=a.repeats, warmup=a.warmup, micro=a.micro,
+               per_micro=a.per_micro, completion=a.completion, workdir=a.workdir, json_path=a.json)
+
+
+def run(setup: Setup, sides, *, repeats, warmup, micro, per_micro, completion, workdir, json_path=None):
+    steps = repeats + warmup
+    batches = make_batches(setup, steps=steps, micro=micro, per_micro=per_micro, completion=completion)
+    p_len = batches[0]["prompt_ids"].shape[-1]
+    print(f"KD config {setup.name}: {micro}x{per_micro} sequences of {p_len} prompt + {completion} "
+          f"completion tokens, K={K}, shape {setup.shape}; load {common.load_average():.1f}")
+    runners = {}
+    for side in sides:
+        if side == "ours":
+            runners[side] = OurSide(setup, batches)
+        elif side == "trl":
+            runners[side] = TRLSide(setup, batches, tempfile.mkdtemp(dir=workdir))
+        else:
+            raise SystemExit(f"unknown side {side!r}; choose from ours,trl")
+    peak = common.matmul_peak()
+    try:
+        t = common.alternate(runners, repeats=repeats, warmup=warmup)
+    finally:
+        for r in runners.values():
+            getattr(r, "close", lambda: None)()
+    peak = (peak + common.matmul_peak()) / 2
+    s = setup.shape
+    rows_n = micro * per_micro
+    fwd = common.llama_forward_flops(hidden=s["hidden"], layers=s["layers"], heads=s["heads"],
+                                     kv_heads=s["kv_heads"], head_dim=s["head_dim"], ffn=s["ffn"],
+                                     vocab=s["vocab"], rows=rows_n, seq=p_len + completion,
+                                     scored=completion)
+    rows = []
+    base = t.median("ours") if "ours" in t.times else None
+    for side in t.times:
+        med = t.median(side)
+        row = {"side": side, "step_s": med, "tokens/s": t.extra_median(side, "tokens") / med,
+               "MFU": 3 * fwd / med / peak}
+        if side != "ours" and base:
+            row["ours_speedup"] = med / base
+        rows.append(row)
+    print(f"\nKD step, config {setup.name}; matmul peak {peak / 1e9:.1f} GFLOP/s; load "
+          f"{min(t.loads):.1f}-{max(t.loads):.1f}; median of {repeats}")
+    print(common.table(rows, ["side", "step_s", "ours_speedup", "tokens/s", "MFU"]))
+    common.save_json(json_path, {"config": setup.name, "machine": common.machine(), "peak_flops": peak,
+                                 "rows": rows, "times": t.times, "loads": t.loads})
+    return rows
+
+
+if __name__ == "__main__":
+    main()
