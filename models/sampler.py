@@ -31,12 +31,14 @@ class SampleOutput(NamedTuple):
 
 
 # The jitted program calls back into whatever stream function is current, so a new callback
-# (e.g. a fresh lambda per request) never forces a recompile.
-_STREAM = threading.local()
+# (e.g. a fresh lambda per request) never forces a recompile. XLA runs host callbacks on its
+# own threads, so this is a process-wide slot, held under a lock by one streaming call at a time.
+_STREAM_LOCK = threading.Lock()
+_STREAM_FN: list = [None]
 
 
 def _stream_dispatch(step, tokens, valid):
-    fn = getattr(_STREAM, "fn", None)
+    fn = _STREAM_FN[0]
     if fn is not None:
         fn(int(step), np.asarray(tokens), np.asarray(valid))
 
@@ -65,14 +67,14 @@ def generate(model: Transformer, prompt_ids, prompt_mask, key, *, max_new_tokens
                   use_top_p=top_p < 1.0, streaming=stream is not None)
     args = (graphdef, params, ids, mask, key, jnp.float32(max(temperature, 1e-6)),
             jnp.float32(top_p), jnp.int32(eos_id), jnp.int32(pad_id))
-    _STREAM.fn = stream
-    try:
-        out = _generate_jit(*args, **kwargs)
-        if stream is not None:
-            jax.block_until_ready(out)  # the callbacks must finish while _STREAM.fn is set
-    finally:
-        _STREAM.fn = None
-    return out
+    if stream is None:
+        return _generate_jit(*args, **kwargs)
+    with _STREAM_LOCK:
+        _STREAM_FN[0] = stream
+        try:
+            return jax.block_until_ready(_generate_jit(*args, **kwargs))  # callbacks finish in here
+        finally:
+            _STREAM_FN[0] = None
 
 
 def _left_pad_to_bucket(ids, mask):
@@ -95,6 +97,42 @@ def first_argmax(x):
     return jnp.min(jnp.where(x == top, iota, x.shape[-1]), axis=-1)
 
 
+def _last_nonzero(p):
+    """Index of the last positive entry along the last axis (0 if none)."""
+    iota = jax.lax.broadcasted_iota(jnp.int32, p.shape, p.ndim - 1)
+    return jnp.max(jnp.where(p > 0, iota, 0), axis=-1)
+
+
+def _count_le(cum, r):
+    """#{i: cum[..., i] <= r}: the index whose cumulative interval holds r."""
+    return jnp.sum((cum <= r[..., None]).astype(jnp.int32), axis=-1)
+
+
+def inverse_cdf_sample(x, keys, block: int = 256):
+    """One draw per row from softmax(x) (`[B, V]`, -inf allowed) with one uniform per row.
+
+    Gumbel-max (`jax.random.categorical`) draws V random numbers per row, which dominated
+    the decode step at a 49k vocabulary on CPU. Here r = u·Σp picks a block of `block`
+    tokens by its cumulative mass and then the token inside it; both cumulative sums are
+    small triangular matmuls. Zero-probability tokens are never picked (rounding at the top
+    end falls back to the last positive entry).
+    """
+    b, v = x.shape
+    nb = -(-v // block)
+    p = jnp.exp(x - jnp.max(x, axis=-1, keepdims=True))  # (B, V) unnormalised, 0 at -inf
+    p = jnp.pad(p, ((0, 0), (0, nb * block - v))).reshape(b, nb, block)
+    mass = jnp.sum(p, axis=-1)  # (B, nb)
+    cum = mass @ jnp.triu(jnp.ones((nb, nb), p.dtype))  # (B, nb) inclusive cumulative sums
+    u = jax.vmap(lambda k: jax.random.uniform(k, (), p.dtype))(keys)  # (B,)
+    r = u * cum[:, -1]
+    j = jnp.minimum(_count_le(cum, r), _last_nonzero(mass))  # (B,) block index
+    before = jnp.take_along_axis(cum, j[:, None], axis=-1)[:, 0] - jnp.take_along_axis(mass, j[:, None], axis=-1)[:, 0]
+    inner = jnp.take_along_axis(p, j[:, None, None], axis=1)[:, 0]  # (B, block)
+    cum_in = inner @ jnp.triu(jnp.ones((block, block), p.dtype))
+    i = jnp.minimum(_count_le(cum_in, r - before), _last_nonzero(inner))
+    return j * block + i
+
+
 def sample_logits(logits, keys, temperature, top_p, *, greedy: bool, top_k: int, use_top_p: bool):
     """logits `[B, V]` f32, keys `[B]` -> token ids `[B]`: temperature, then top-k, then top-p."""
     if greedy:
@@ -110,9 +148,7 @@ def sample_logits(logits, keys, temperature, top_p, *, greedy: bool, top_k: int,
         probs = jax.nn.softmax(x, axis=-1)
         mass_before = jnp.cumsum(probs, axis=-1) - probs  # keep while the mass ahead < top_p
         x = jnp.where(mass_before < top_p, x, -jnp.inf)
-    # Gumbel-max, exactly `jax.random.categorical` per row, with the faster argmax
-    gumbel = jax.vmap(lambda k: jax.random.gumbel(k, x.shape[-1:], x.dtype))(keys)
-    choice = first_argmax(x + gumbel)
+    choice = inverse_cdf_sample(x, keys)
     return (choice if ids is None else jnp.take_along_axis(ids, choice[:, None], axis=-1)[:, 0]).astype(jnp.int32)
 
 

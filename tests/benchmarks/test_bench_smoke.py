@@ -21,6 +21,7 @@ def setup(tmp_path_factory):
                     shape=TINY)
 
 
+@pytest.mark.slow  # ~20 s of compiles on a quiet 2-core machine, minutes under load
 def test_grpo_our_side_runs_full_length_completions(setup, tmp_path):
     side = grpo_step.OurSide(setup, group=2, workdir=str(tmp_path / "run"))
     timings = common.alternate({"ours": side}, repeats=2, warmup=1, log=None)
