@@ -127,25 +127,11 @@ TOPK = 20
 _GENERATE_LOCK = threading.Lock()
 
 
-class _SharedSlot:
-    fn = None
-
-
-def _stream_slot_workaround(sampler) -> None:
-    """models.sampler keeps the stream callback in a threading.local that is set on the
-    calling thread but read on XLA's host-callback thread, so it is never called. A plain
-    shared slot works; _GENERATE_LOCK keeps it single-writer."""
-    if isinstance(getattr(sampler, "_STREAM", None), threading.local):
-        sampler._STREAM = _SharedSlot()
-
-
 class ModelEngine(Engine):
     def __init__(self, source: str, *, seed: int = 0, teacher_source: str | None = None,
                  dtype: str = "float32", batch_buckets: Sequence[int] = (1, 8)):
         import models
-        import models.sampler
 
-        _stream_slot_workaround(models.sampler)
         self.batch_buckets = tuple(sorted(batch_buckets))
 
         self.source = source
