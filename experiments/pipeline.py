@@ -92,7 +92,7 @@ def run_kd(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
 
     node = stage_config("kd", cfg, {
         "seed": cfg.seed, "teacher": {"source": teacher_source(cfg, inputs["teacher"]), "dtype": cfg.teacher.dtype},
-        "student": plain(cfg.student), "kd": plain(cfg.kd), "logger": _logger(cfg, "kd"),
+        "student": plain(cfg.student), "kd": plain(cfg.kd), "logger": _logger(cfg, "kd"), "mesh": plain(cfg.mesh),
         "label_cache": str(inputs["label"]), "run_dir": str(out), "output": str(out / "student"),
         "progress": cfg.progress})
     final = run_training(load_run_config(node), out, plain(node))
@@ -106,7 +106,7 @@ def run_grpo(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
         "seed": cfg.seed, "name": cfg.name, "grpo": plain(cfg.grpo), "reward": plain(cfg.reward),
         "judge": plain(cfg.judge), "student": plain(cfg.student),
         "teacher": {"source": teacher_source(cfg, inputs["teacher"]), "dtype": cfg.teacher.dtype},
-        "logger": _logger(cfg, "grpo"), "train": plain(cfg.grpo_train),
+        "logger": _logger(cfg, "grpo"), "train": plain(cfg.grpo_train), "mesh": plain(cfg.mesh),
         "policy": {"source": str(inputs["kd"] / "student")}, "data_dir": str(inputs["data"]),
         "run_dir": str(out), "output": str(out / "policy")})
     last = rl_train.run(node)
@@ -131,10 +131,10 @@ STAGES = [
     Stage("data", (), lambda c: {"data": c.data, "seed": c.seed}, run_data),
     Stage("label", ("teacher", "data"), lambda c: {"label": c.label, "seed": c.seed}, run_label),
     Stage("kd", ("teacher", "label"),
-          lambda c: {"kd": c.kd, "student": c.student, "seed": c.seed}, run_kd),
+          lambda c: {"kd": c.kd, "student": c.student, "mesh": c.mesh, "seed": c.seed}, run_kd),
     Stage("grpo", ("teacher", "data", "kd"),
           lambda c: {"grpo": c.grpo, "reward": c.reward, "judge": c.judge, "train": c.grpo_train,
-                     "seed": c.seed}, run_grpo),
+                     "mesh": c.mesh, "seed": c.seed}, run_grpo),
     Stage("eval", ("teacher", "data", "kd", "grpo"), lambda c: {"eval": c.eval, "student": c.student,
                                                                   "seed": c.seed}, run_eval),
 ]
