@@ -86,6 +86,11 @@ class Timings:
     def median(self, side: str) -> float:
         return statistics.median(self.times[side])
 
+    def ratio(self, side: str, other: str) -> float:
+        """Median over rounds of side/other: each round ran both back to back, so a load
+        change between rounds cancels (more robust than a ratio of medians)."""
+        return statistics.median(a / b for a, b in zip(self.times[side], self.times[other]))
+
     def extra_median(self, side: str, key: str) -> float:
         vals = [e[key] for e in self.extras[side] if key in e]
         return statistics.median(vals) if vals else float("nan")

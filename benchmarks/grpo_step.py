@@ -230,7 +230,7 @@ def report(setup: Setup, group: int, timings: common.Timings, peak: float, json_
         row = {"side": side, "step_s": med, "completion_tok/s": toks / med if toks == toks else "",
                "mean_completion": comp, "step_MFU": 5 * fwd / med / peak}  # gen + ref + 3 (fwd+bwd)
         if side != "ours" and base:
-            row["ours/this"] = base / med
+            row["ours/this"] = timings.ratio("ours", side)
         for k in ("gen_s", "update_s", "score_s", "ref_wait_s"):
             v = timings.extra_median(side, k)
             if v == v:

@@ -218,7 +218,7 @@ def run(setup: Setup, sides, *, repeats, warmup, micro, per_micro, completion, w
         row = {"side": side, "step_s": med, "tokens/s": t.extra_median(side, "tokens") / med,
                "MFU": 3 * fwd / med / peak}
         if side != "ours" and base:
-            row["ours_speedup"] = med / base
+            row["ours_speedup"] = t.ratio(side, "ours")
         rows.append(row)
     print(f"\nKD step, config {setup.name}; matmul peak {peak / 1e9:.1f} GFLOP/s; load "
           f"{min(t.loads):.1f}-{max(t.loads):.1f}; median of {repeats}")

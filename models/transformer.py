@@ -145,12 +145,14 @@ def chunked_logprobs(h, w, targets, mask, *, chunk: int = 8192):
     w_chunks = jnp.pad(w, ((0, 0), (0, pad))).reshape(d, n_chunks, chunk).transpose(1, 0, 2)  # (C, D, chunk)
     valid = (jnp.arange(n_chunks * chunk) < vocab).reshape(n_chunks, chunk)
 
-    @jax.checkpoint
     def chunk_lse(carry, xs):
         w_c, valid_c = xs
         logits = jnp.matmul(h, w_c, preferred_element_type=jnp.float32)  # (B, T, chunk)
         logits = jnp.where(valid_c, logits, -jnp.inf)
         return jnp.logaddexp(carry, jax.nn.logsumexp(logits, axis=-1)), None
+
+    if n_chunks > 1:  # with one chunk the forward holds all of [B, T, V] anyway: keep it, skip the recompute
+        chunk_lse = jax.checkpoint(chunk_lse)
 
     init = jnp.full(h.shape[:2], -jnp.inf, jnp.float32)
     lse, _ = jax.lax.scan(chunk_lse, init, (w_chunks, valid))  # (B, T)

@@ -73,6 +73,8 @@ def test_alternation_order_and_tables():
     t = common.alternate(sides, repeats=2, warmup=1, log=None)
     assert order == ["a", "b", "a", "b", "a", "b"]  # warm-up each, then A B A B
     assert t.extra_median("b", "tokens") == 3 and np.isnan(t.extra_median("a", "tokens"))
+    t.times = {"a": [1.0, 2.0, 9.0], "b": [2.0, 4.0, 3.0]}
+    assert t.ratio("a", "b") == 0.5  # per-round ratios 0.5, 0.5, 3
     md = common.table([{"side": "a", "x": 1.23456}], ["side", "x"])
     assert md.splitlines()[2] == "| a | 1.23 |"
     assert common.matmul_peak(n=64, repeats=1) > 0
