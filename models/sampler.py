@@ -84,7 +84,8 @@ def _left_pad_to_bucket(ids, mask):
         rows = np.nonzero(mask[:, -1] == 0)[0].tolist()
         raise ValueError(f"generate: prompts must be left-padded and non-empty; rows {rows} end "
                          f"in padding. Use Tokenizer.batch(..., padding_side='left').")
-    t = bucket_length(ids.shape[1], "pow2", minimum=16)
+    # a width that is already a multiple of 16 was bucketed by the caller (e.g. rl.rollout)
+    t = ids.shape[1] if ids.shape[1] % 16 == 0 else bucket_length(ids.shape[1], "pow2", minimum=16)
     pad = ((0, 0), (t - ids.shape[1], 0))
     return jnp.asarray(np.pad(ids, pad), jnp.int32), jnp.asarray(np.pad(mask, pad), jnp.int32)
 

@@ -172,7 +172,8 @@ class Rollouts:
         self.timers: Counter = Counter()
 
     def prompt_batch(self, records: Sequence[dict]) -> tuple[np.ndarray, np.ndarray]:
-        """Left-padded prompt ids/mask (num_prompts, P), P a power-of-two bucket ≤ max_prompt_len."""
+        """Left-padded prompt ids/mask (num_prompts, P): P a power of two up to 64, then a
+        multiple of 64; the sampler keeps that width."""
         rc = self.cfg.rollout
         seqs = []
         for r in records:
@@ -180,7 +181,10 @@ class Rollouts:
             if key not in self._cache:
                 self._cache[key] = list(self.encode(r))[-rc.max_prompt_len:]
             seqs.append(self._cache[key])
-        width = bucket_length(max(len(s) for s in seqs), "pow2", minimum=16)
+        longest = max(len(s) for s in seqs)
+        # powers of two up to 64, then multiples of 64: few shapes, and a 183-token prompt
+        # costs 192 columns rather than 256 in the sampler, the π_ref pass and the update
+        width = bucket_length(longest, "pow2", minimum=16) if longest <= 64 else bucket_length(longest, 64)
         ids = np.full((len(seqs), width), self.tokenizer.pad_id, np.int32)
         mask = np.zeros((len(seqs), width), np.int32)
         for i, s in enumerate(seqs):

@@ -50,11 +50,13 @@ def init_state(params: Any, tx: optax.GradientTransformation) -> dict:
     return {"params": params, "opt_state": tx.init(params), "step": jnp.zeros((), jnp.int32)}
 
 
-def chunked_entropy(h_btd, w_dv, *, chunk: int = VOCAB_CHUNK):
-    """H(π(·|s_t)) (B, T) from hidden states, streaming over vocab chunks.
+def chunked_lse_entropy(h_btd, w_dv, *, chunk: int = VOCAB_CHUNK):
+    """log Σ_v e^{z_v} and H(π(·|s_t)), both (B, T), from hidden states in one pass over vocab
+    chunks (the log-probs and the entropy share every chunk's matmul).
 
-    Carries (m, s0, s1) = (running max, Σ e^{z−m}, Σ e^{z−m}·z) so H = m + log s0 − s1/s0
-    without a (B, T, V) tensor.
+    Carries (m, s0, s1) = (running max, Σ e^{z−m}, Σ e^{z−m}·z), so lse = m + log s0 and
+    H = lse − s1/s0, without a (B, T, V) tensor. m is a stop-gradient shift (the result does
+    not depend on it), so gradients are exact.
     """
     d, vocab = w_dv.shape
     chunk = min(chunk, vocab)
@@ -63,23 +65,30 @@ def chunked_entropy(h_btd, w_dv, *, chunk: int = VOCAB_CHUNK):
     w_cdk = w.reshape(d, n, chunk).transpose(1, 0, 2)  # (C, D, chunk)
     valid_ck = (jnp.arange(n * chunk) < vocab).reshape(n, chunk)
 
-    @jax.checkpoint
     def body(carry, xs):
         m, s0, s1 = carry
         w_c, valid_c = xs
         z = jnp.matmul(h_btd, w_c, preferred_element_type=jnp.float32)  # (B, T, chunk)
         z = jnp.where(valid_c, z, -jnp.inf)
-        m_new = jnp.maximum(m, jnp.max(z, -1))
+        m_new = jax.lax.stop_gradient(jnp.maximum(m, jnp.max(z, -1)))
         scale = jnp.exp(m - m_new)
         e = jnp.exp(z - m_new[..., None])
         s1_c = jnp.sum(jnp.where(valid_c, e * z, 0.0), -1)
         return (m_new, s0 * scale + jnp.sum(e, -1), s1 * scale + s1_c), None
 
+    if n > 1:  # with one chunk the forward holds all of (B, T, V) anyway: skip the recompute
+        body = jax.checkpoint(body)
     shape = h_btd.shape[:2]
     init = (jnp.full(shape, -jnp.inf, jnp.float32), jnp.zeros(shape, jnp.float32),
             jnp.zeros(shape, jnp.float32))
     (m, s0, s1), _ = jax.lax.scan(body, init, (w_cdk, valid_ck))
-    return m + jnp.log(s0) - s1 / s0
+    lse = m + jnp.log(s0)
+    return lse, lse - s1 / s0
+
+
+def chunked_entropy(h_btd, w_dv, *, chunk: int = VOCAB_CHUNK):
+    """H(π(·|s_t)) (B, T) from hidden states, streaming over vocab chunks."""
+    return chunked_lse_entropy(h_btd, w_dv, chunk=chunk)[1]
 
 
 def completion_logprobs(graphdef, params, prompt_ids, prompt_mask, tokens, mask, *,
@@ -94,9 +103,12 @@ def completion_logprobs(graphdef, params, prompt_ids, prompt_mask, tokens, mask,
     attn = jnp.concatenate([prompt_mask, mask], axis=1)[:, :-1]
     h = model.hidden(ids, attention_mask=attn)[:, prompt_ids.shape[1] - 1:]  # (N, L, D)
     w = model.unembed_matrix()
-    logp = chunked_logprobs(h, w, tokens, mask, chunk=chunk)
-    ent = chunked_entropy(h, w, chunk=chunk) if entropy else None
-    return logp, ent
+    if not entropy:
+        return chunked_logprobs(h, w, tokens, mask, chunk=chunk), None
+    lse, ent = chunked_lse_entropy(h, w, chunk=chunk)  # one pass over the vocab for both
+    w_t = jnp.take(w.astype(h.dtype).T, tokens, axis=0)  # (N, L, D) target columns
+    target = jnp.einsum("bld,bld->bl", h, w_t, preferred_element_type=jnp.float32)
+    return jnp.where(mask > 0, target - lse, 0.0), ent
 
 
 def make_grpo_step(graphdef, tx: optax.GradientTransformation, cfg: GRPOConfig, *,
