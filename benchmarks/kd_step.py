@@ -13,7 +13,12 @@ masked mean over completion tokens, logits only at completion positions (`logits
 Identical work on both sides: the same checkpoint, the same padded batches (left-padded
 prompts of P tokens, right-padded completions of N tokens with a realistic length spread,
 K = 20 teacher log-probs per token), batch 8 as 2 microbatches of 4 (gradient accumulation),
-AdamW with clipping at 1.0, float32.
+AdamW with clipping at 1.0, float32 master weights; `--dtype bfloat16` runs both sides'
+matmuls in bfloat16 (ours: compute dtype; TRL: `bf16=True`, CPU autocast).
+
+Ours scores only the real completion tokens (`token_index` from `distill.batching.token_rows`,
+as the trainer's batcher builds it); TRL unembeds all N completion positions per row. MFU
+counts the useful model FLOPs (unembedding at real completion tokens) for both sides.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import common  # noqa: E402
 from benchmarks.setups import Setup, config_a, config_b  # noqa: E402
+from distill.batching import TOKEN_ROW_KEYS, token_rows  # noqa: E402
 
 ALPHA, LR, CLIP, K = 0.3, 3e-4, 1.0, 20
 
@@ -56,12 +62,13 @@ def make_batches(setup: Setup, *, steps: int, micro: int, per_micro: int, comple
         logp = raw - np.log(np.exp(raw).sum(-1, keepdims=True))  # K + 1 outcomes sum to 1
         out.append({"prompt_ids": p_ids, "prompt_mask": p_mask, "completion_ids": c_ids,
                     "completion_mask": c_mask, "boost": np.zeros((*shape, completion), bool),
-                    "topk_ids": topk_ids, "topk_logprobs": logp[..., :K].astype(np.float32)})
+                    "topk_ids": topk_ids, "topk_logprobs": logp[..., :K].astype(np.float32),
+                    **token_rows(c_mask)})
     return out
 
 
 class OurSide:
-    def __init__(self, setup: Setup, batches: list[dict]):
+    def __init__(self, setup: Setup, batches: list[dict], dtype: str = "float32"):
         import jax
         from flax import nnx
 
@@ -69,7 +76,7 @@ class OurSide:
         from distill.step import LossSpec, init_state, make_kd_step, make_optimizer
         from models import load_pretrained
 
-        model, _ = load_pretrained(setup.model_dir)
+        model, _ = load_pretrained(setup.model_dir, compute_dtype=dtype)  # float32 master params
         graphdef, params, rest = nnx.split(model, nnx.Param, ...)
         tx, schedule = make_optimizer(OptimConfig(lr=LR, warmup_steps=0, clip_norm=CLIP,
                                                   weight_decay=0.0, b2=0.95), 1000)
@@ -77,6 +84,11 @@ class OurSide:
                                     LossSpec(temperature=1.0, alpha=ALPHA, divergence="forward_kl"))
         self.state = init_state(nnx.to_pure_dict(params), tx)
         self.batches, self.i, self.key = batches, 0, jax.random.key(0)
+        # one program per row bucket R (distill.batching.token_rows): a long run compiles each
+        # once, so compile them all here and no timed step includes a compile
+        for b in {tuple(v.shape for v in b.values()): b for b in batches}.values():
+            self.state, m = self.step_fn(self.state, b, self.key)
+        jax.block_until_ready(m)
 
     def __call__(self) -> dict:
         import jax
@@ -109,7 +121,7 @@ def kd_loss_torch(logits, ids, logp_k, labels, mask, alpha):
 class TRLSide:
     """`trl.SFTTrainer` with `compute_loss` replaced by the KD loss above."""
 
-    def __init__(self, setup: Setup, batches: list[dict], workdir: str):
+    def __init__(self, setup: Setup, batches: list[dict], workdir: str, dtype: str = "float32"):
         import numpy as np
         import torch
         from datasets import Dataset
@@ -118,9 +130,10 @@ class TRLSide:
 
         torch.set_num_threads(os.cpu_count() or 1)
         micro, per = batches[0]["prompt_ids"].shape[:2]
-        rows = {k: [] for k in batches[0]}
+        rows = {k: [] for k in batches[0] if k not in TOKEN_ROW_KEYS}
         for b in batches:  # the same rows, in the same order, micro-batch by micro-batch
-            for k, v in b.items():
+            for k in rows:
+                v = b[k]
                 rows[k].extend(v.reshape(-1, *v.shape[2:]).tolist())
         data = Dataset.from_dict(rows)
         P, N = batches[0]["prompt_ids"].shape[-1], batches[0]["completion_ids"].shape[-1]
@@ -142,7 +155,7 @@ class TRLSide:
                 return (loss, out) if return_outputs else loss
 
         args = SFTConfig(
-            output_dir=os.path.join(workdir, "trl_kd"), use_cpu=True, bf16=False, fp16=False,
+            output_dir=os.path.join(workdir, "trl_kd"), use_cpu=True, bf16=dtype == "bfloat16", fp16=False,
             per_device_train_batch_size=per, gradient_accumulation_steps=micro,
             learning_rate=LR, lr_scheduler_type="constant", warmup_steps=0, weight_decay=0.0,
             adam_beta2=0.95, max_grad_norm=CLIP, max_steps=len(batches), logging_steps=10_000,
@@ -175,42 +188,47 @@ def main(argv=None):
     p.add_argument("--micro", type=int, default=2, help="microbatches (gradient accumulation)")
     p.add_argument("--per-micro", type=int, default=4, help="sequences per microbatch")
     p.add_argument("--completion", type=int, default=128, help="N completion columns")
+    p.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32",
+                   help="matmul precision of both sides (float32 master weights either way)")
     p.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "mighty_bench"))
     p.add_argument("--json", default=None)
     a = p.parse_args(argv)
     os.makedirs(a.workdir, exist_ok=True)
     setup = config_a(a.workdir) if a.config == "A" else config_b(a.workdir)
     return run(setup, a.sides.split(","), repeats=a.repeats, warmup=a.warmup, micro=a.micro,
-               per_micro=a.per_micro, completion=a.completion, workdir=a.workdir, json_path=a.json)
+               per_micro=a.per_micro, completion=a.completion, workdir=a.workdir, json_path=a.json,
+               dtype=a.dtype)
 
 
-def run(setup: Setup, sides, *, repeats, warmup, micro, per_micro, completion, workdir, json_path=None):
+def run(setup: Setup, sides, *, repeats, warmup, micro, per_micro, completion, workdir, json_path=None,
+        dtype="float32"):
     steps = repeats + warmup
     batches = make_batches(setup, steps=steps, micro=micro, per_micro=per_micro, completion=completion)
     p_len = batches[0]["prompt_ids"].shape[-1]
     print(f"KD config {setup.name}: {micro}x{per_micro} sequences of {p_len} prompt + {completion} "
-          f"completion tokens, K={K}, shape {setup.shape}; load {common.load_average():.1f}")
+          f"completion tokens, K={K}, {dtype}, shape {setup.shape}; load {common.load_average():.1f}")
     runners = {}
     for side in sides:
         if side == "ours":
-            runners[side] = OurSide(setup, batches)
+            runners[side] = OurSide(setup, batches, dtype)
         elif side == "trl":
-            runners[side] = TRLSide(setup, batches, tempfile.mkdtemp(dir=workdir))
+            runners[side] = TRLSide(setup, batches, tempfile.mkdtemp(dir=workdir), dtype)
         else:
             raise SystemExit(f"unknown side {side!r}; choose from ours,trl")
-    peak = common.matmul_peak()
+    peak = common.matmul_peak(dtype=dtype)
     try:
         t = common.alternate(runners, repeats=repeats, warmup=warmup)
     finally:
         for r in runners.values():
             getattr(r, "close", lambda: None)()
-    peak = (peak + common.matmul_peak()) / 2
+    peak = (peak + common.matmul_peak(dtype=dtype)) / 2
     s = setup.shape
     rows_n = micro * per_micro
+    real = sum(int(b["completion_mask"].sum()) for b in batches) / len(batches) / rows_n
     fwd = common.llama_forward_flops(hidden=s["hidden"], layers=s["layers"], heads=s["heads"],
                                      kv_heads=s["kv_heads"], head_dim=s["head_dim"], ffn=s["ffn"],
                                      vocab=s["vocab"], rows=rows_n, seq=p_len + completion,
-                                     scored=completion)
+                                     scored=real)  # useful work: real completion tokens
     rows = []
     base = t.median("ours") if "ours" in t.times else None
     for side in t.times:
@@ -220,10 +238,10 @@ def run(setup: Setup, sides, *, repeats, warmup, micro, per_micro, completion, w
         if side != "ours" and base:
             row["ours_speedup"] = t.ratio(side, "ours")
         rows.append(row)
-    print(f"\nKD step, config {setup.name}; matmul peak {peak / 1e9:.1f} GFLOP/s; load "
+    print(f"\nKD step, config {setup.name}, {dtype}; matmul peak {peak / 1e9:.1f} GFLOP/s; load "
           f"{min(t.loads):.1f}-{max(t.loads):.1f}; median of {repeats}")
     print(common.table(rows, ["side", "step_s", "ours_speedup", "tokens/s", "MFU"]))
-    common.save_json(json_path, {"config": setup.name, "machine": common.machine(), "peak_flops": peak,
+    common.save_json(json_path, {"config": setup.name, "dtype": dtype, "machine": common.machine(), "peak_flops": peak,
                                  "rows": rows, "times": t.times, "loads": t.loads})
     return rows
 

@@ -111,7 +111,31 @@ def collate(examples: Sequence[Example], P: int, N: int, pad_id: int, micro: int
             out["boost"][i, :n] = e.boost[:n]
     if micro:
         out = {k: v.reshape(B // micro, micro, *v.shape[1:]) for k, v in out.items()}
+        out.update(token_rows(out["completion_mask"]))
     return out
+
+
+ROW_BUCKETS = 8  # distinct compiled row counts R per (P, N) bucket, at most
+TOKEN_ROW_KEYS = ("token_index", "token_mask")
+
+
+def token_rows(completion_mask, buckets: int = ROW_BUCKETS) -> dict[str, np.ndarray]:
+    """(M, b, N) completion mask -> `token_index`, `token_mask` (M, R) int32.
+
+    Row i of `token_index` lists microbatch i's real completion slots (flat indices into its
+    b·N slots, in order), padded with slot 0 and mask 0. R is the largest real count rounded
+    up to a multiple of ⌈b·N / buckets⌉, so the step unembeds and scores only real tokens
+    (plus < 1/buckets of padding) while compiling at most `buckets` row counts per shape.
+    """
+    real = np.asarray(completion_mask).reshape(len(completion_mask), -1) > 0  # (M, b·N)
+    quantum = -(-real.shape[1] // buckets)
+    rows = min(real.shape[1], quantum * max(1, -(-int(real.sum(1).max()) // quantum)))
+    index = np.zeros((len(real), rows), np.int32)
+    mask = np.zeros((len(real), rows), np.int32)
+    for i, r in enumerate(real):
+        slots = np.flatnonzero(r)
+        index[i, :len(slots)], mask[i, :len(slots)] = slots, 1
+    return {"token_index": index, "token_mask": mask}
 
 
 def left_pad(seqs: Sequence[np.ndarray], length: int, pad_id: int) -> tuple[np.ndarray, np.ndarray]:

@@ -35,6 +35,8 @@ from typing import Union
 import jax
 import jax.numpy as jnp
 
+from models.sampler import first_argmax
+
 LOG_FLOOR = -1e3  # finite stand-in for log(0)
 TAIL_EMPTY = 1e-6  # tail masses below this are rounding noise of 1 − Σ_k p_k
 DIVERGENCES = ("forward_kl", "reverse_kl", "jsd", "skew_forward_kl", "skew_reverse_kl")
@@ -160,14 +162,19 @@ def _full_teacher(logits_btv, teacher_btv, labels_bt, temperature):
     logp = jax.lax.stop_gradient(jnp.maximum(logp, LOG_FLOOR))
     zeros_bt = jnp.zeros_like(ce_bt)
     tails = (zeros_bt, zeros_bt)
-    return ce_bt, logp, logq, jnp.argmax(teacher_btv, axis=-1), tails
+    return ce_bt, logp, logq, first_argmax(teacher_btv), tails
 
 
 def _topk_teacher(logits_btv, ids_btk, logp_btk, labels_bt, temperature):
-    """Top-K teacher: K + 1 outcomes (ids + tail), tempered on that space (module doc)."""
-    logq_btv = jax.nn.log_softmax(logits_btv, axis=-1)  # the one (B, T, V) copy
-    ce_bt = -_gather(logq_btv, labels_bt)
-    logq = with_tail(jnp.take_along_axis(logq_btv, ids_btk, axis=-1))  # (B, T, K+1)
+    """Top-K teacher: K + 1 outcomes (ids + tail), tempered on that space (module doc).
+
+    Only the log-partition and the K + 1 gathered columns enter the loss, so no (B, T, V)
+    log_softmax is materialised: one reduction over V, and a backward of softmax · g_lse
+    plus a scatter of K + 1 columns."""
+    lse_bt = jax.nn.logsumexp(logits_btv, axis=-1)
+    ce_bt = lse_bt - _gather(logits_btv, labels_bt)
+    logq_k = jnp.take_along_axis(logits_btv, ids_btk, axis=-1) - lse_bt[..., None]
+    logq = with_tail(logq_k)  # (B, T, K+1)
     logp = with_tail(jnp.maximum(logp_btk, LOG_FLOOR))
     tails = (jnp.exp(logp[..., -1]), jnp.exp(logq[..., -1]))
     logq = jax.nn.log_softmax(logq / temperature, axis=-1)
@@ -228,7 +235,7 @@ def kd_loss(
     alpha_bt = jnp.broadcast_to(jnp.asarray(alpha, ce_bt.dtype), ce_bt.shape)
     alpha_bt = jnp.where(mask_bt, alpha_bt, 0.0)  # garbage α on padding must not reach grads
     loss_bt = alpha_bt * ce_bt + (1.0 - alpha_bt) * temperature**2 * div_bt
-    agree_bt = jnp.argmax(logits_btv, axis=-1) == teacher_top1_bt
+    agree_bt = first_argmax(logits_btv) == teacher_top1_bt  # jnp.argmax, minus its slow pair-reduce
     loss = masked_mean(loss_bt, mask_bt)
     metrics = {
         "kd/loss": loss,

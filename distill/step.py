@@ -10,9 +10,12 @@ right-padded teacher (or student, on-policy) completion `[N]`:
   boost                            (M, b, N)  bool   high-stakes tokens (per-token α)
   teacher: topk_ids + topk_logprobs (M, b, N, K)     from the label cache, or
            teacher_logits           (M, b, N, V)     from a live teacher (on-policy)
+  token_index, token_mask          (M, R)     int32  optional: the real completion slots
+                                                     (`distill.batching.token_rows`)
 
-Only completion tokens are scored (mask = completion_mask); logits are computed for the N
-completion positions only, never for the prompt. One compiled program per (P, N, teacher kind).
+Only completion tokens are scored (mask = completion_mask). Logits are computed only for the
+R rows of `token_index` (the real completion tokens gathered into one compact block), never
+for the prompt or the completion padding. One compiled program per (P, N, R, teacher kind).
 """
 from __future__ import annotations
 
@@ -71,28 +74,53 @@ def init_state(params: Any, tx) -> dict:
     return {"params": params, "opt": tx.init(params), "step": jnp.zeros((), jnp.int32)}
 
 
-def completion_logits(model, mb) -> jax.Array:
-    """(b, N, V) student logits at the positions that predict the completion tokens."""
+def completion_hidden(model, mb) -> jax.Array:
+    """(b, N, D) student hidden states at the positions that predict the completion tokens."""
     ids = jnp.concatenate([mb["prompt_ids"], mb["completion_ids"]], axis=1)  # (b, P+N)
     mask = jnp.concatenate([mb["prompt_mask"], mb["completion_mask"]], axis=1)
     P, N = mb["prompt_ids"].shape[1], mb["completion_ids"].shape[1]
     h = model.hidden(ids, attention_mask=mask)  # (b, P+N, D)
-    return model.unembed(h[:, P - 1:P + N - 1])  # position t predicts token t+1
+    return h[:, P - 1:P + N - 1]  # position t predicts token t+1
 
 
-def teacher_of(mb):
+def completion_logits(model, mb) -> jax.Array:
+    """(b, N, V) student logits at the positions that predict the completion tokens."""
+    return model.unembed(completion_hidden(model, mb))
+
+
+def scored_rows(mb) -> tuple[jax.Array, jax.Array]:
+    """(R,) flat indices into the b·N completion slots to score, and their mask (1 = real).
+
+    The batcher's `token_index` lists only the real completion tokens (R bucketed, see
+    `distill.batching.token_rows`), so the unembedding and the loss skip padding; without
+    it every slot is scored (the mask still excludes padding)."""
+    if "token_index" in mb:
+        return mb["token_index"], mb["token_mask"]
+    mask = mb["completion_mask"].reshape(-1)
+    return jnp.arange(mask.size), mask
+
+
+def take_rows(x_bn, index_r) -> jax.Array:
+    """(b, N, ...) per-token array -> (R, ...) at the scored slots."""
+    return jnp.take(x_bn.reshape(-1, *x_bn.shape[2:]), index_r, axis=0)
+
+
+def teacher_of(mb, rows):
+    """The teacher at the scored rows: (R, V) logits, or top-K (ids, log-probs) (R, K)."""
     if "teacher_logits" in mb:
-        return mb["teacher_logits"]
-    return (mb["topk_ids"], mb["topk_logprobs"])
+        return rows(mb["teacher_logits"])
+    return (rows(mb["topk_ids"]), rows(mb["topk_logprobs"]))
 
 
 def microbatch_loss(params, mb, graphdef, rest, spec: LossSpec):
     """Token-summed loss (for token-weighted accumulation) and the loss metrics."""
     model = nnx.merge(graphdef, params, rest)
-    logits = completion_logits(model, mb)
-    alpha_bt = alpha_from_boost(mb["boost"], base_alpha=spec.alpha, multiplier=spec.multiplier)
-    loss, metrics = kd_loss(logits, teacher_of(mb), mb["completion_ids"], mb["completion_mask"],
-                            temperature=spec.temperature, alpha=alpha_bt,
+    index_r, mask_r = scored_rows(mb)
+    rows = lambda x: take_rows(x, index_r)  # noqa: E731
+    logits_rv = model.unembed(rows(completion_hidden(model, mb)))  # (R, V): scored rows only
+    alpha_r = alpha_from_boost(rows(mb["boost"]), base_alpha=spec.alpha, multiplier=spec.multiplier)
+    loss, metrics = kd_loss(logits_rv, teacher_of(mb, rows), rows(mb["completion_ids"]), mask_r,
+                            temperature=spec.temperature, alpha=alpha_r,
                             divergence=spec.divergence, beta=spec.beta, skew=spec.skew)
     return loss * metrics["kd/tokens"], metrics
 

@@ -15,6 +15,7 @@ from flax import nnx
 
 from distill.config import StudentConfig, TeacherConfig
 from models.config import ModelConfig
+from models.mesh import born, placement
 from models.transformer import Transformer
 
 
@@ -73,21 +74,23 @@ def random_model(cfg: ModelConfig, seed: int, logit_scale: float = 1.0) -> Trans
     return model
 
 
-def load_teacher(cfg: TeacherConfig):
-    """-> (Transformer, tokenizer). source="random" builds a test teacher with `ToyTokenizer`."""
+def load_teacher(cfg: TeacherConfig, layout=None):
+    """-> (Transformer, tokenizer). source="random" builds a test teacher with `ToyTokenizer`.
+    With a `layout` the weights are born sharded (a 7B teacher never sits on one device)."""
     if cfg.source == "random":
         mcfg = ModelConfig(**dict(cfg.model))
-        return random_model(mcfg, cfg.seed, cfg.logit_scale), ToyTokenizer(mcfg)
+        return born(lambda: random_model(mcfg, cfg.seed, cfg.logit_scale), layout), ToyTokenizer(mcfg)
     from models.loading import load_pretrained
 
-    model, tok = load_pretrained(cfg.source, dtype=cfg.dtype)
+    model, tok = load_pretrained(cfg.source, dtype=cfg.dtype, **placement(layout))
     if tok is None:
         raise ValueError(f"teacher {cfg.source!r} has no tokenizer; KD needs one to decode answers")
     return model, tok
 
 
-def init_student(cfg: StudentConfig, teacher: Transformer, key: jax.Array) -> Transformer:
-    """Build the student per `cfg.init`; its vocabulary must match the teacher's."""
+def init_student(cfg: StudentConfig, teacher: Transformer, key: jax.Array, layout=None) -> Transformer:
+    """Build the student per `cfg.init`; its vocabulary must match the teacher's. With a
+    `layout` its parameters are born sharded (pruned blocks copy the teacher's shards)."""
     if cfg.init == "pruned":
         keep = choose_layers(teacher.cfg.num_layers, num_layers=cfg.num_layers,
                              strategy=cfg.strategy, every_k=cfg.every_k, keep=cfg.keep_layers)
@@ -97,11 +100,11 @@ def init_student(cfg: StudentConfig, teacher: Transformer, key: jax.Array) -> Tr
         overrides.setdefault("num_layers", cfg.num_layers)
         mcfg = teacher.cfg.replace(**overrides, param_dtype=cfg.dtype, dtype=cfg.dtype)
         seed = int(jax.random.randint(key, (), 0, 2**31 - 1))
-        student = Transformer(mcfg, rngs=nnx.Rngs(seed))
+        student = born(lambda: Transformer(mcfg, rngs=nnx.Rngs(seed)), layout)
     else:
         from models.loading import load_pretrained
 
-        student, _ = load_pretrained(cfg.source, dtype=cfg.dtype)
+        student, _ = load_pretrained(cfg.source, dtype=cfg.dtype, **placement(layout))
     if student.cfg.vocab_size != teacher.cfg.vocab_size:
         raise ValueError(f"student vocab {student.cfg.vocab_size} != teacher vocab "
                          f"{teacher.cfg.vocab_size}: KD on token distributions needs one tokenizer")

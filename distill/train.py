@@ -23,7 +23,8 @@ from flax import nnx
 from omegaconf import DictConfig, OmegaConf
 
 from distill.alpha import boost_vocab_mask, lexicon_span_mask
-from distill.batching import BucketedSampler, Example, fit_buckets, host_rng, left_pad, split_examples
+from distill.batching import (TOKEN_ROW_KEYS, BucketedSampler, Example, fit_buckets, host_rng, left_pad,
+                              split_examples, token_rows)
 from distill.config import KDRunConfig, load_run_config
 from distill.domain import measure_and_reweight, weight_metrics
 from distill.evaluate import Evaluator
@@ -102,7 +103,8 @@ def load_kb_index(run: KDRunConfig) -> dict:
 def build(run: KDRunConfig, run_dir: Path) -> Trainer:
     kd = run.kd
     rng = RngStreams(run.seed, STREAMS)
-    teacher, tok = load_teacher(run.teacher)
+    layout = Layout(run.mesh) if run.mesh is not None else None
+    teacher, tok = load_teacher(run.teacher, layout)  # born sharded: no whole copy on a device
     kb = load_kb_index(run)
     examples, dropped = fit_buckets(load_examples(run, tok, kb), kd.prompt_buckets, kd.completion_buckets)
     strings = token_strings(tok, teacher.cfg.vocab_size)
@@ -111,8 +113,7 @@ def build(run: KDRunConfig, run_dir: Path) -> Trainer:
                                lexicon=list(ab.lexicon) + (kb_lexicon(kb) if ab.use_kb_lexicon else []))
     add_boost(examples, strings, boost_v, list(ab.lexicon) + (kb_lexicon(kb) if ab.use_kb_lexicon else []))
     train, probe, evals = split_examples(examples, kd.heldout_frac, kd.domain.probe_per_domain)
-    student = init_student(run.student, teacher, rng.at("init", 0))
-    layout = Layout(run.mesh) if run.mesh is not None else None
+    student = init_student(run.student, teacher, rng.at("init", 0), layout)
     if layout is not None:
         student.remat = layout.remat
     graphdef, params, rest = nnx.split(student, nnx.Param, ...)
@@ -130,9 +131,7 @@ def build(run: KDRunConfig, run_dir: Path) -> Trainer:
                    batch_size=kd.eval.batch_size, pad_id=teacher.cfg.pad_id, eos_id=teacher.cfg.eos_id,
                    tokenizer=tok, kb_by_id=kb, n_kl=kd.eval.n_kl, n_generate=kd.eval.n_generate,
                    max_new_tokens=kd.eval.max_new_tokens)
-    t_graph, t_params, t_rest = nnx.split(teacher, nnx.Param, ...)
-    if layout is not None and on_policy:  # the live teacher is sharded by the same rules
-        t_params = jax.device_put(nnx.to_pure_dict(t_params), layout.params(t_params))
+    t_graph, t_params, t_rest = nnx.split(teacher, nnx.Param, ...)  # born sharded with `layout`
     return Trainer(
         run=run, run_dir=run_dir, tokenizer=tok,
         teacher=(t_params, make_teacher_logits_fn(t_graph, t_rest)) if on_policy else None,
@@ -177,7 +176,8 @@ def on_policy_batch(tr: Trainer, idx: list[int], bucket, key) -> dict:
     batch = {"prompt_ids": p_ids, "prompt_mask": p_mask, "completion_ids": c_ids,
              "completion_mask": c_mask, "boost": tr.boost_v[c_ids], "teacher_logits": logits}
     m = kd.micro_batch
-    return {k: jnp.reshape(v, (len(exs) // m, m, *v.shape[1:])) for k, v in batch.items()}
+    batch = {k: jnp.reshape(v, (len(exs) // m, m, *v.shape[1:])) for k, v in batch.items()}
+    return {**batch, **token_rows(c_mask.reshape(len(exs) // m, m, -1))}
 
 
 # ----------------------------------------------------------------------------- loop
@@ -250,8 +250,10 @@ def _train_step(tr: Trainer, step: int, weights: dict) -> tuple[dict, int]:
         batch, fn = cache_batch(tr, idx, bucket), tr.kd_step
     if tr.layout is not None:  # (M, b, ...): this process's rows of every microbatch, sharded on b
         rows = tr.layout.rows(kd.micro_batch)
-        batch = tr.layout.batch({k: np.asarray(v)[:, rows] for k, v in batch.items()}, batch_dim=1,
-                                global_rows=kd.micro_batch)
+        # token_index spans all b rows of a microbatch, which the mesh splits across processes:
+        # sharded runs score every completion slot instead (same loss, padding masked)
+        batch = tr.layout.batch({k: np.asarray(v)[:, rows] for k, v in batch.items()
+                                 if k not in TOKEN_ROW_KEYS}, batch_dim=1, global_rows=kd.micro_batch)
     t0 = time.perf_counter()
     tr.state, metrics = fn(tr.state, batch, tr.rng.at("data", step))
     metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}

@@ -210,7 +210,7 @@ class Planner:
         import jax.numpy as jnp
         from flax import nnx
 
-        from models.sampler import _generate_jit
+        from models.sampler import _generate_jit, _shardings
         from models.transformer import Transformer
 
         mcfg, _, _, params, _ = self.models[role]
@@ -220,7 +220,8 @@ class Planner:
         lower = lambda: _generate_jit.lower(  # noqa: E731
             graphdef, params, ids["ids"], ids["mask"], self.key, scalar(jnp.float32), scalar(jnp.float32),
             scalar(jnp.int32), scalar(jnp.int32), max_new_tokens=L, top_k=0, return_topk=topk,
-            greedy=False, use_top_p=False, streaming=False)
+            greedy=False, use_top_p=False, streaming=False,
+            shardings=_shardings(mcfg, ids["ids"], L, self.layout.rules))
         kv = self._kv_cache_bytes(mcfg, rows, P + L)  # batch over the batch axes, kv heads over tensor
         return self._row(name, lower, params=shard_bytes(params), kv_cache=kv, resident=resident)
 

@@ -1,10 +1,12 @@
 """Rerun the paper-style table and the ablations from scratch with fixed seeds.
 
-`python -m experiments.reproduce [--quick] [--skip-ablations] [--store DIR]` runs the main
-pipeline, then each ablation sweep, into a fresh stage store; copies the report, plots and
-ablation tables to `results/`; and rewrites the README section between the
+`python -m experiments.reproduce [--quick] [--ablations full|quick|none] [--store DIR]` runs
+the main pipeline, then each ablation sweep, into a fresh stage store; copies the report, plots
+and ablation tables to `results/`; and rewrites the README section between the
 `<!-- results:start -->` and `<!-- results:end -->` markers with the numbers, the machine and
-the wall time. `--quick` uses `experiment=smoke` everywhere (minutes, for checking the script).
+the wall time. `--quick` uses `experiment=smoke` everywhere (minutes, for checking the script);
+`--ablations quick` keeps the default main table but sweeps the ablation axes on smoke-sized
+runs (the full sweeps are ~30 pipeline points: hours on a 2-core CPU).
 """
 from __future__ import annotations
 
@@ -61,26 +63,34 @@ def update_readme(readme: Path, body: str) -> None:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smoke-sized runs")
-    ap.add_argument("--skip-ablations", action="store_true")
+    ap.add_argument("--ablations", choices=("full", "quick", "none"), default=None,
+                    help="ablation sweeps: full size, smoke size, or none (default: quick with "
+                         "--quick, else full)")
     ap.add_argument("--store", type=Path, default=ROOT / "runs" / "reproduce" / "store")
     ap.add_argument("--results", type=Path, default=ROOT / "results")
+    ap.add_argument("--runs", type=Path, default=ROOT / "runs" / "reproduce",
+                    help="Hydra run/sweep directories")
+    ap.add_argument("--readme", type=Path, default=ROOT / "README.md")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
+    ablations = args.ablations or ("quick" if args.quick else "full")
     if args.store.exists():
         shutil.rmtree(args.store)  # from scratch: nothing reused from earlier runs
     args.results.mkdir(parents=True, exist_ok=True)
     base = ["experiment=smoke"] if args.quick else []
     t0 = time.time()
-    main_dir = ROOT / "runs" / "reproduce" / "main"
+    main_dir = args.runs / "main"
     run([*base, f"seed={args.seed}", f"store={args.store}", f"hydra.run.dir={main_dir}", "name=reproduce"])
+    main_wall = time.time() - t0
     shutil.copytree(main_dir / "report", args.results / "main", dirs_exist_ok=True)
     tables = []
-    if not args.skip_ablations:
+    if ablations != "none":
         from experiments.compare import main as compare
 
         for name in ABLATIONS:
-            sweep = ROOT / "runs" / "reproduce" / name
-            extra = ["experiment=smoke", f"name={name}", *sweep_axes(name)] if args.quick else [f"experiment={name}"]
+            sweep = args.runs / name
+            quick = ablations == "quick"
+            extra = ["experiment=smoke", f"name={name}", *sweep_axes(name)] if quick else [f"experiment={name}"]
             run(["-m", *extra, f"seed={args.seed}", f"store={args.store}", f"hydra.sweep.dir={sweep}"])
             md = compare([str(sweep), "--system", "grpo_student"])
             shutil.copy(md, args.results / f"{name}.md")
@@ -89,12 +99,16 @@ def main(argv=None) -> None:
     wall = time.time() - t0
     report = (args.results / "main" / "report.md").read_text()
     body = "\n".join([
-        f"Reproduced with `python -m experiments.reproduce{' --quick' if args.quick else ''}` "
-        f"(seed {args.seed}) on {machine()}; wall time {wall / 60:.1f} min.", "",
+        f"Reproduced with `python -m experiments.reproduce{' --quick' if args.quick else ''}"
+        f" --ablations {ablations}` (seed {args.seed}) on {machine()}; wall time {wall / 60:.1f} min"
+        f" (main table {main_wall / 60:.1f} min). Main table: "
+        f"{'smoke-sized' if args.quick else 'the default config'}; ablations: "
+        f"{'smoke-sized runs' if ablations == 'quick' else ablations}.", "",
         report.split("\n", 2)[2].split("## Plots")[0].strip(), "", *tables])
-    update_readme(ROOT / "README.md", body)
+    update_readme(args.readme, body)
     (args.results / "reproduce.json").write_text(json.dumps({"seed": args.seed, "wall_s": wall,
-                                                             "machine": machine(), "quick": args.quick}, indent=2))
+                                                             "main_wall_s": main_wall, "machine": machine(),
+                                                             "quick": args.quick, "ablations": ablations}, indent=2))
     print(f"results in {args.results}; README updated ({wall / 60:.1f} min)")
 
 

@@ -50,10 +50,16 @@ def save_checkpoint(model: Transformer, path: str | os.PathLike, *, tokenizer=No
 
 
 def load_checkpoint(path: str | os.PathLike, *, dtype: str | None = None,
-                    compute_dtype: str | None = None) -> Transformer:
-    """Restore a model saved by save_checkpoint; dtype overrides the saved param dtype."""
+                    compute_dtype: str | None = None, mesh=None, rules=None) -> Transformer:
+    """Restore a model saved by save_checkpoint; dtype overrides the saved param dtype.
+
+    With a `mesh`, orbax reads each parameter straight into its shards (by `rules`, default
+    `models.sharding.DEFAULT_RULES`); on many processes each reads only its own.
+    """
     import orbax.checkpoint as ocp
     from models.hf_weights import abstract_model
+    from models.mesh import params_shardings
+    from models.sharding import DEFAULT_RULES
 
     path = Path(path).absolute()
     if not is_checkpoint_dir(path):
@@ -66,6 +72,9 @@ def load_checkpoint(path: str | os.PathLike, *, dtype: str | None = None,
     model = abstract_model(saved)
     graphdef, abstract_state = nnx.split(model, nnx.Param)
     target = nnx.to_pure_dict(abstract_state)
+    if mesh is not None:
+        target = jax.tree.map(lambda x, sh: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sh), target,
+                              params_shardings(abstract_state, mesh, rules or DEFAULT_RULES))
     with ocp.StandardCheckpointer() as ckptr:
         restored = ckptr.restore(path / "state", target)
     nnx.replace_by_pure_dict(abstract_state, restored)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import operator
 from typing import Callable, Mapping
 
 import jax
@@ -10,6 +12,8 @@ import numpy as np
 from flax import nnx
 
 from models.config import ModelConfig
+from models.mesh import params_shardings, put_sharded
+from models.sharding import DEFAULT_RULES
 from models.transformer import Transformer
 
 
@@ -107,15 +111,23 @@ def _variable(model, path):
     return node
 
 
-def model_from_hf_tensors(cfg: ModelConfig, tensors: Mapping[str, np.ndarray], source: str) -> Transformer:
-    """Build a Transformer from HF-named arrays (a lazy mapping may expose `.shapes`)."""
+def model_from_hf_tensors(cfg: ModelConfig, tensors: Mapping[str, np.ndarray], source: str, *,
+                          mesh=None, rules=DEFAULT_RULES) -> Transformer:
+    """Build a Transformer from HF-named arrays (a lazy mapping may expose `.shapes`).
+
+    With a `mesh`, each tensor goes straight to its sharding (by `rules`) as it is read: every
+    device receives only its slice, and no device ever holds the whole model.
+    """
     shapes = getattr(tensors, "shapes", None) or {n: tuple(tensors[n].shape) for n in tensors}
     check_tensors(cfg, shapes, source)
     model = abstract_model(cfg)
+    shardings = None if mesh is None else params_shardings(model, mesh, rules)
     dtype = cfg.jnp_param_dtype
     for name, spec in hf_tensor_specs(cfg).items():
         arr = spec.to_ours(np.asarray(tensors[name], dtype=np.float32))
-        _variable(model, spec.path).set_value(jnp.asarray(arr, dtype=dtype))
+        value = (jnp.asarray(arr, dtype=dtype) if shardings is None else
+                 put_sharded(arr.astype(dtype), functools.reduce(operator.getitem, spec.path, shardings)))
+        _variable(model, spec.path).set_value(value)
     return model
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from models.config import ModelConfig
 from models.hf_weights import CheckpointError, model_from_hf_tensors
+from models.sharding import DEFAULT_RULES
 from models.tokenizer import Tokenizer
 from models.transformer import Transformer
 
@@ -46,28 +47,32 @@ def packaged_model_path(name: str) -> Path:
 
 
 def load_pretrained(source: str | os.PathLike, *, dtype: str = "float32",
-                    compute_dtype: str | None = None, use_cache: bool = True):
+                    compute_dtype: str | None = None, use_cache: bool = True, mesh=None,
+                    rules=DEFAULT_RULES):
     """-> (Transformer, Tokenizer | None).
 
     source: a packaged model name ("smollm2-135m-instruct"), a `.gguf` file, an HF checkpoint
     directory (config.json + *.safetensors [+ tokenizer files]), or a directory written by
     `models.save_checkpoint`. `dtype` is the parameter dtype; compute defaults to the same.
+    With a `mesh`, parameters are born sharded by `rules`: each tensor is put on its devices'
+    slices as it is read, never whole on one device.
     """
     from models.checkpoint import is_checkpoint_dir, load_checkpoint
 
     src = str(source)
+    placed = dict(dtype=dtype, compute_dtype=compute_dtype, mesh=mesh, rules=rules)
     if src in PACKAGED_MODELS:
-        return load_gguf(packaged_model_path(src), dtype=dtype, compute_dtype=compute_dtype, use_cache=use_cache)
+        return load_gguf(packaged_model_path(src), use_cache=use_cache, **placed)
     path = Path(src).expanduser()
     if path.suffix == ".gguf":
         if not path.is_file():
             raise FileNotFoundError(f"GGUF file not found: {path}")
-        return load_gguf(path, dtype=dtype, compute_dtype=compute_dtype, use_cache=use_cache)
+        return load_gguf(path, use_cache=use_cache, **placed)
     if path.is_dir() and is_checkpoint_dir(path):
-        model = load_checkpoint(path, dtype=dtype, compute_dtype=compute_dtype)
+        model = load_checkpoint(path, **placed)
         return model, _maybe_tokenizer(path / "tokenizer", model.cfg)
     if path.is_dir():
-        return load_hf_dir(path, dtype=dtype, compute_dtype=compute_dtype)
+        return load_hf_dir(path, **placed)
     raise FileNotFoundError(
         f"load_pretrained: {src!r} is neither a packaged model ({sorted(PACKAGED_MODELS)}), "
         f"a .gguf file, nor a checkpoint directory")
@@ -110,14 +115,14 @@ def _safetensors_files(directory: Path) -> list[Path]:
     return files
 
 
-def load_hf_dir(directory: Path, *, dtype="float32", compute_dtype=None):
+def load_hf_dir(directory: Path, *, dtype="float32", compute_dtype=None, mesh=None, rules=DEFAULT_RULES):
     config_file = directory / "config.json"
     if not config_file.is_file():
         raise FileNotFoundError(f"{directory}: no config.json; is this a Hugging Face checkpoint directory?")
     cfg = ModelConfig.from_hf_dict(json.loads(config_file.read_text()), param_dtype=dtype,
                                    dtype=compute_dtype, source=str(config_file))
     tensors = _LazySafetensors(_safetensors_files(directory))
-    model = model_from_hf_tensors(cfg, tensors, source=str(directory))
+    model = model_from_hf_tensors(cfg, tensors, source=str(directory), mesh=mesh, rules=rules)
     return model, _maybe_tokenizer(directory, cfg)
 
 
@@ -128,15 +133,16 @@ def _maybe_tokenizer(directory: Path, cfg: ModelConfig) -> Tokenizer | None:
     return Tokenizer.from_pretrained(directory, eos_id=cfg.eos_id, pad_id=cfg.pad_id)
 
 
-def load_gguf(path: Path, *, dtype="float32", compute_dtype=None, use_cache=True):
+def load_gguf(path: Path, *, dtype="float32", compute_dtype=None, use_cache=True, mesh=None,
+              rules=DEFAULT_RULES):
     """Dequantise a GGUF (about 3 s for 135M) or reuse its cache (weights + tokenizer)."""
     from models.gguf_loader import read_gguf
 
     cache = _gguf_cache_dir(path)
     if use_cache and (cache / "done").is_file():
-        return _load_gguf_cache(cache, dtype, compute_dtype)
+        return _load_gguf_cache(cache, dtype, compute_dtype, mesh, rules)
     cfg, tensors = read_gguf(path, param_dtype=dtype, dtype=compute_dtype)
-    model = model_from_hf_tensors(cfg, tensors, source=str(path))
+    model = model_from_hf_tensors(cfg, tensors, source=str(path), mesh=mesh, rules=rules)
     tokenizer = _gguf_tokenizer(path, cfg)
     if use_cache and tokenizer is not None:
         _write_gguf_cache(cache, cfg, tensors, tokenizer)
@@ -176,9 +182,10 @@ def _write_gguf_cache(cache: Path, cfg: ModelConfig, tensors: dict, tokenizer: T
         log.warning("could not write GGUF cache %s: %s", cache, e)
 
 
-def _load_gguf_cache(cache: Path, dtype, compute_dtype):
+def _load_gguf_cache(cache: Path, dtype, compute_dtype, mesh=None, rules=DEFAULT_RULES):
     d = json.loads((cache / "mighty_config.json").read_text())
     cfg = ModelConfig.from_dict({**d, "param_dtype": dtype, "dtype": compute_dtype or dtype})
-    model = model_from_hf_tensors(cfg, _LazySafetensors([cache / "model.safetensors"]), source=str(cache))
+    model = model_from_hf_tensors(cfg, _LazySafetensors([cache / "model.safetensors"]), source=str(cache),
+                                  mesh=mesh, rules=rules)
     tokenizer = Tokenizer.from_pretrained(cache / "tokenizer", eos_id=cfg.eos_id, pad_id=cfg.pad_id)
     return model, tokenizer

@@ -122,6 +122,11 @@ def fit_spec(spec: PartitionSpec, shape: tuple[int, ...], mesh: Mesh) -> Partiti
     return PartitionSpec(*out)
 
 
+def logical_sharding(logical: tuple, shape: tuple[int, ...], mesh: Mesh, rules=DEFAULT_RULES) -> NamedSharding:
+    """The sharding of an array of `shape` whose dimensions carry `logical` axis names."""
+    return NamedSharding(mesh, fit_spec(logical_to_mesh_spec(logical, rules, mesh), shape, mesh))
+
+
 def replicated(mesh: Mesh) -> NamedSharding:
     return NamedSharding(mesh, PartitionSpec())
 
@@ -140,10 +145,8 @@ def logical_axes(model_or_state) -> dict:
 def params_shardings(model_or_state, mesh: Mesh, rules=DEFAULT_RULES) -> dict:
     """Pure-dict tree of NamedSharding for a model's (or abstract model's) parameters."""
     state = model_or_state if isinstance(model_or_state, nnx.State) else nnx.state(model_or_state, nnx.Param)
-    flat = {}
-    for path, var in nnx.to_flat_state(state):
-        spec = logical_to_mesh_spec(var.get_metadata().get("out_sharding"), rules, mesh)
-        flat[path] = NamedSharding(mesh, fit_spec(spec, var.shape, mesh))
+    flat = {path: logical_sharding(var.get_metadata().get("out_sharding"), var.shape, mesh, rules)
+            for path, var in nnx.to_flat_state(state)}
     return nnx.to_pure_dict(nnx.from_flat_state(flat))
 
 
@@ -165,6 +168,19 @@ def init_sharded(make_model: Callable[[], nnx.Module], mesh: Mesh, rules=DEFAULT
     rest_sh = jax.tree.map(lambda _: replicated(mesh), rest_abs)
     params, rest = jax.jit(init, out_shardings=(shardings, rest_sh))()
     return graphdef, params, rest, shardings
+
+
+def init_model(make_model: Callable[[], nnx.Module], mesh: Mesh, rules=DEFAULT_RULES) -> nnx.Module:
+    """`make_model()` as a module whose parameters are born sharded (see `init_sharded`)."""
+    graphdef, params, rest, _ = init_sharded(make_model, mesh, rules)
+    return nnx.merge(graphdef, params, rest)
+
+
+def put_sharded(x, sharding: NamedSharding) -> jax.Array:
+    """A host array (the same on every process) -> a global array: each device receives only
+    its own slice, so no full copy ever sits on one device, on one process or many."""
+    x = np.asarray(x)
+    return jax.make_array_from_callback(x.shape, sharding, lambda idx: x[idx])
 
 
 def shard_params(params, shardings):
@@ -197,6 +213,16 @@ def shard_state(state, params_sh, mesh: Mesh):
     """Place a train state on the mesh (see `state_shardings`); returns (state, shardings)."""
     sh = state_shardings(state, params_sh, mesh)
     return jax.device_put(state, sh), sh
+
+
+def born(make_model: Callable[[], nnx.Module], layout: "Layout | None" = None) -> nnx.Module:
+    """`make_model()`, its parameters born sharded on `layout` (eager on one device if None)."""
+    return make_model() if layout is None else init_model(make_model, layout.mesh, layout.rules)
+
+
+def placement(layout: "Layout | None" = None) -> dict:
+    """`models.load_pretrained` keywords that put each tensor on its shards as it is read."""
+    return {} if layout is None else {"mesh": layout.mesh, "rules": layout.rules}
 
 
 # ----------------------------------------------------------------------------- batches
@@ -269,6 +295,48 @@ def to_host(tree):
         return np.asarray(multihost_utils.process_allgather(x, tiled=True))
 
     return jax.tree.map(get, tree)
+
+
+def host_rows(tree, rows: slice):
+    """Global arrays -> NumPy rows `rows` (this process's block, `process_rows`) on every
+    process, read from its own shards only: no collective, so each host scores its rows."""
+    def get(x):
+        if x.is_fully_addressable:
+            return np.asarray(jax.device_get(x))[rows]
+        n = x.shape[0]
+        out = np.zeros((rows.stop - rows.start, *x.shape[1:]), x.dtype)
+        filled = np.zeros(out.shape, bool)
+        for shard in x.addressable_shards:
+            start, stop, _ = shard.index[0].indices(n) if shard.index else (0, n, 1)
+            lo, hi = max(start, rows.start), min(stop, rows.stop)
+            if lo < hi:
+                dst = (slice(lo - rows.start, hi - rows.start),) + tuple(shard.index[1:])
+                out[dst] = np.asarray(shard.data)[lo - start:hi - start]
+                filled[dst] = True
+        if not filled.all():
+            raise ValueError(f"host_rows: rows {rows.start}:{rows.stop} of a {x.shape} array with "
+                             f"{x.sharding} are not all on this process; shard the batch dimension "
+                             f"like the rows (models.mesh.batch_sharding)")
+        return out
+
+    return jax.tree.map(get, tree)
+
+
+def allgather_objects(obj) -> list:
+    """[obj of process 0, obj of process 1, ...] on every process (pickled host data, e.g.
+    reward scores and per-item infos); [obj] on one process. Every process must call it."""
+    if jax.process_count() == 1:
+        return [obj]
+    import pickle
+
+    from jax.experimental import multihost_utils
+
+    data = np.frombuffer(pickle.dumps(obj), np.uint8)
+    sizes = np.asarray(multihost_utils.process_allgather(np.asarray([data.size], np.int32)))[:, 0]
+    buf = np.zeros(int(sizes.max()), np.uint8)  # allgather needs one shape on every process
+    buf[:data.size] = data
+    every = np.asarray(multihost_utils.process_allgather(buf))  # (processes, max bytes)
+    return [pickle.loads(every[i, :int(n)].tobytes()) for i, n in enumerate(sizes)]
 
 
 # ----------------------------------------------------------------------------- multi-host

@@ -14,8 +14,11 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 from jax.experimental import io_callback
+from jax.sharding import NamedSharding
 
 from models.layers import KVCache
+from models.mesh import logical_sharding, replicated
+from models.sharding import DEFAULT_RULES
 from models.tokenizer import bucket_length
 from models.transformer import Transformer, default_positions
 
@@ -45,26 +48,29 @@ def _stream_dispatch(step, tokens, valid):
 
 def generate(model: Transformer, prompt_ids, prompt_mask, key, *, max_new_tokens: int,
              temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, eos_id: int,
-             pad_id: int, return_topk: int = 0,
+             pad_id: int, return_topk: int = 0, rules=DEFAULT_RULES,
              stream: Callable[[int, np.ndarray, np.ndarray], None] | None = None) -> SampleOutput:
     """Sample continuations of left-padded prompts `[B, T]` (mask 1 on real tokens).
 
     temperature=0 is greedy. top_k=0 and top_p=1 disable those filters. `stream(step,
     tokens_b, valid_b)` is called on the host after every step, in order.
+
+    Prompts sharded over a mesh (host or global arrays, e.g. `models.mesh.shard_batch` of each
+    process's rows) keep that layout: the KV cache and every output are split by `rules` (rows
+    on `batch`, the cache's heads on `kv_heads`), so each process reads its own rows back
+    (`models.mesh.host_rows`). A global array must come with its width already a multiple of 16.
     """
-    ids, mask = _left_pad_to_bucket(np.asarray(prompt_ids), np.asarray(prompt_mask))
     if max_new_tokens < 1:
         raise ValueError(f"generate: max_new_tokens must be >= 1, got {max_new_tokens}")
     if temperature < 0 or not 0 < top_p <= 1 or top_k < 0:
         raise ValueError(f"generate: need temperature >= 0, 0 < top_p <= 1, top_k >= 0; got "
                          f"{temperature}, {top_p}, {top_k}")
-    sharding = getattr(prompt_ids, "sharding", None)
-    if sharding is not None and len(sharding.device_set) > 1:  # keep a batch-sharded layout
-        ids, mask = jax.device_put((ids, mask), sharding)
+    ids, mask = _prompts(prompt_ids, prompt_mask)
     graphdef, params = nnx.split(model)
     kwargs = dict(max_new_tokens=int(max_new_tokens), top_k=min(int(top_k), model.cfg.vocab_size),
                   return_topk=int(return_topk), greedy=temperature == 0,
-                  use_top_p=top_p < 1.0, streaming=stream is not None)
+                  use_top_p=top_p < 1.0, streaming=stream is not None,
+                  shardings=_shardings(model.cfg, ids, int(max_new_tokens), rules))
     args = (graphdef, params, ids, mask, key, jnp.float32(max(temperature, 1e-6)),
             jnp.float32(top_p), jnp.int32(eos_id), jnp.int32(pad_id))
     if stream is None:
@@ -75,6 +81,46 @@ def generate(model: Transformer, prompt_ids, prompt_mask, key, *, max_new_tokens
             return jax.block_until_ready(_generate_jit(*args, **kwargs))  # callbacks finish in here
         finally:
             _STREAM_FN[0] = None
+
+
+def _prompts(prompt_ids, prompt_mask):
+    """-> int32 (ids, mask) `[B, T']` on the devices, T' a bucket width; a batch-sharded
+    layout is kept."""
+    if isinstance(prompt_ids, jax.Array) and not prompt_ids.is_fully_addressable:
+        return _check_global(prompt_ids, prompt_mask)  # other processes hold rows: no host copy
+    ids, mask = _left_pad_to_bucket(np.asarray(prompt_ids), np.asarray(prompt_mask))
+    sharding = getattr(prompt_ids, "sharding", None)
+    if sharding is not None and len(sharding.device_set) > 1:
+        ids, mask = jax.device_put((ids, mask), sharding)
+    return ids, mask
+
+
+def _check_global(ids, mask):
+    if ids.ndim != 2 or ids.shape != mask.shape or ids.shape[1] % 16:
+        raise ValueError(f"generate: a multi-process prompt batch must be [B, T] ids and mask with "
+                         f"T a multiple of 16 (pad on the host first); got {ids.shape}, {mask.shape}")
+    if not bool(jnp.all(mask[:, -1] > 0)):  # a global reduction: every process gets the answer
+        raise ValueError("generate: prompts must be left-padded and non-empty; some rows end in "
+                         "padding. Use Tokenizer.batch(..., padding_side='left').")
+    return ids.astype(jnp.int32), mask.astype(jnp.int32)
+
+
+def _shardings(cfg, ids, max_new_tokens: int, rules):
+    """(KV-cache shardings, row sharding) for prompts split over a mesh, else None. Without a
+    constraint XLA is free to keep the whole cache on every device."""
+    sharding = getattr(ids, "sharding", None)
+    if not isinstance(sharding, NamedSharding) or sharding.mesh.size == 1:
+        return None
+    mesh, (b, t) = sharding.mesh, ids.shape
+    kv = logical_sharding(("batch", "kv_heads", None, "head_dim"),
+                          (b, cfg.num_kv_heads, t + max_new_tokens, cfg.head_dim), mesh, rules)
+    rows = logical_sharding(("batch",), (b,), mesh, rules)  # dim 0 of any (B, ...) array
+    layers = (kv,) * cfg.num_layers
+    return KVCache(layers, layers, rows, replicated(mesh)), rows
+
+
+def _constrain(tree, sharding):
+    return tree if sharding is None else jax.lax.with_sharding_constraint(tree, sharding)
 
 
 def _left_pad_to_bucket(ids, mask):
@@ -188,7 +234,8 @@ def _generate_core(graphdef, params, ids, mask, key, temperature, top_p, eos_id,
     b, t = ids.shape
     n, k = opts["max_new_tokens"], opts["return_topk"]
     positions = default_positions(mask)
-    cache = KVCache.init(model.cfg, b, t + n)
+    cache_sh, rows_sh = opts.get("shardings") or (None, None)
+    cache = _constrain(KVCache.init(model.cfg, b, t + n), cache_sh)
     h, cache = model.forward(ids, positions=positions, attention_mask=mask, cache=cache)
     logits = model.unembed(h[:, -1])  # (B, V): only the last column is needed
     row_keys = jax.vmap(jax.random.fold_in, (None, 0))(key, jnp.arange(b))
@@ -209,12 +256,12 @@ def _generate_core(graphdef, params, ids, mask, key, temperature, top_p, eos_id,
         h, cache = model.forward(s.token[:, None], positions=pos[:, None],
                                  attention_mask=jnp.ones((b, 1), jnp.int32), cache=s.cache)
         logits = model.unembed(h[:, 0])  # (B, V)
-        s = s._replace(step=s.step + 1, positions=pos, cache=cache)
+        s = s._replace(step=s.step + 1, positions=pos, cache=_constrain(cache, cache_sh))
         return _emit(s, logits, row_keys, consts, opts)
 
     state = jax.lax.while_loop(cond, body, state)
     o = state.out
-    return o._replace(lengths=o.mask.sum(axis=1), truncated=~state.done)
+    return _constrain(o._replace(lengths=o.mask.sum(axis=1), truncated=~state.done), rows_sh)
 
 
 def _call_core(*args, **opts):
@@ -222,4 +269,4 @@ def _call_core(*args, **opts):
 
 
 _generate_jit = jax.jit(_call_core, static_argnums=(0,), static_argnames=(
-    "max_new_tokens", "top_k", "return_topk", "greedy", "use_top_p", "streaming"))
+    "max_new_tokens", "top_k", "return_topk", "greedy", "use_top_p", "streaming", "shardings"))

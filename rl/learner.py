@@ -24,7 +24,7 @@ import numpy as np
 from flax import nnx
 
 from evals.ci import bootstrap
-from models.mesh import Layout, batch_shardings, is_primary
+from models.mesh import Layout, batch_shardings, is_primary, to_host
 from models.runtime import Checkpointer, MetricsLogger, RngStreams
 from models.runtime.metrics import truncate_after
 from rl import diagnostics
@@ -99,10 +99,10 @@ def _reduce_inner(per_iter: list[dict]) -> dict[str, float]:
 
 def params_digest(params: Any) -> str:
     """sha256 of a params tree (paths, dtypes, shapes and bytes), to tie a checkpoint to the
-    initial policy and the reference it was trained against."""
+    initial policy and the reference it was trained against. With many processes every one
+    must call it (shards other processes hold are all-gathered); all get the same digest."""
     h = hashlib.sha256()
-    for path, x in jax.tree_util.tree_leaves_with_path(params):
-        x = np.asarray(jax.device_get(x))
+    for path, x in jax.tree_util.tree_leaves_with_path(to_host(params)):
         h.update(f"{jax.tree_util.keystr(path)}|{x.dtype}|{x.shape}".encode())
         h.update(x.tobytes())
     return h.hexdigest()
@@ -136,8 +136,8 @@ class Learner:
                  wandb: dict | None = None, config_dict: dict | None = None, mesh: Any = None):
         self.cfg, self.train, self.run_dir, self.seed = cfg, train, Path(run_dir), seed
         self.reward_fn = reward_fn
-        # mesh: a conf/mesh node; None keeps everything on the default device, unsharded
-        self.layout = Layout(mesh) if mesh is not None else None
+        # mesh: a conf/mesh node or a built Layout; None keeps everything on the default device
+        self.layout = mesh if isinstance(mesh, Layout) or mesh is None else Layout(mesh)
         if self.layout is not None:
             policy.remat = self.layout.remat
         self.graphdef, params = nnx.split(policy, nnx.Param)
@@ -154,7 +154,7 @@ class Learner:
                 reference = (reference[0], jax.device_put(reference[1], self.layout.params(ref_state)))
         self.rollouts = Rollouts(self.graphdef, tokenizer, encode, reward_fn, cfg, fields=fields,
                                  reference=reference if cfg.beta > 0 else None,
-                                 shard=self.layout.batch if self.layout is not None else None)
+                                 layout=self.layout)
         self.step_fn = make_grpo_step(self.graphdef, self.tx, cfg, max_len=cfg.rollout.max_new_tokens,
                                       out_shardings=out_shardings)
         self.prompts = PromptStream(train_prompts, self.streams["data"])
@@ -208,9 +208,9 @@ class Learner:
 
     def update(self, ro: Rollout, step: int) -> dict[str, float]:
         """μ optimizer updates on one rollout batch; the first uses π_old = π_θ exactly."""
-        rewards = ro.rewards
+        rewards = np.asarray(ro.rewards, np.float32)  # (N,), every row, on every process
         if self.layout is not None:  # groups may straddle shards; advantages see the global array
-            rewards = self.layout.batch(np.asarray(rewards, np.float32))
+            rewards = self.rollouts.to_devices((rewards[self.rollouts.rows(len(rewards))],), len(rewards))[0]
         batch = update_batch(ro, advantages(rewards, self.cfg), self.cfg.beta > 0)
         if self.layout is not None:
             batch = jax.device_put(batch, batch_shardings(batch, self.layout.mesh, self.layout.rules))

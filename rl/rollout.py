@@ -8,7 +8,9 @@ Order of work in `Rollouts.sample` (JAX dispatch is asynchronous, so device and 
 2. Dispatch, without waiting, the reference log-probs (β > 0) and the old-policy log-probs
    (μ > 1): one forward pass each over [prompt ‖ completion].
 3. Meanwhile on the host: copy the tokens, decode, and score them with the reward (the slow
-   part: rubric, grammar, judge calls), add the DAPO soft overlong punishment.
+   part: rubric, grammar, judge calls), add the DAPO soft overlong punishment. With many
+   processes each one copies and scores only its own rows (`models.mesh.host_rows`); the
+   scores, texts and infos are then exchanged so every process holds the whole batch.
 
 The host only blocks on the log-probs when the learner builds the update batch.
 """
@@ -25,7 +27,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from models import bucket_length, generate
+from models import DEFAULT_RULES, bucket_length, generate
+from models.mesh import Layout, allgather_objects, host_rows
 from rewards.base import call_reward
 from rl.config import GRPOConfig
 from rl.reference import ReferencePass
@@ -142,6 +145,19 @@ def score(reward_fn: Callable, prompts: list[str], completions: list[str], **fie
     return total, {"reward": total}, {"reward": info}
 
 
+def gather_rows(rows: slice, lengths, truncated, texts, total, comps, infos):
+    """Each process's host results for its `rows` -> the results for every row, in row order,
+    on every process (so dynamic sampling, metrics and logs agree everywhere). Processes that
+    hold the same rows (a batch not split across them) count once."""
+    every = allgather_objects((rows.start, (lengths, truncated, texts, total, comps, infos)))
+    parts = dict(sorted(every, key=lambda part: part[0]))  # by first row; duplicates collapse
+    if len(parts) == 1:
+        return lengths, truncated, texts, total, comps, infos
+    ls, ts, xs, tots, cs, infs = zip(*parts.values())
+    return (np.concatenate(ls), np.concatenate(ts), sum(xs, []), np.concatenate(tots),
+            {k: np.concatenate([c[k] for c in cs]) for k in cs[0]}, _concat_infos(infs))
+
+
 class Rollouts:
     """Samples and scores rollout batches for one policy (graphdef fixed, params per call).
 
@@ -152,17 +168,17 @@ class Rollouts:
       reward_fn: a reward (see `score`).
       fields: records -> per-record reward fields {name: list}, repeated G times per group.
       reference: (graphdef, params) of π_ref, or None when β = 0.
+      layout: the run's `models.mesh.Layout` (rows sharded over its batch axes; with many
+        processes each one feeds, reads back and scores only its own rows), or None: one device.
     """
 
     def __init__(self, graphdef, tokenizer, encode: Callable[[dict], list[int]],
                  reward_fn: Callable, cfg: GRPOConfig, *,
                  fields: Callable[[list[dict]], dict[str, list]] | None = None,
-                 reference: tuple[Any, Any] | None = None,
-                 shard: Callable[[Any], Any] | None = None):
+                 reference: tuple[Any, Any] | None = None, layout: Layout | None = None):
         self.graphdef, self.tokenizer, self.encode = graphdef, tokenizer, encode
         self.reward_fn, self.cfg, self.fields = reward_fn, cfg, fields
-        self.reference = reference
-        self.shard = shard  # host rows -> batch-sharded global arrays (models.mesh.Layout.batch)
+        self.reference, self.layout = reference, layout
         self._ref = None if reference is None else ReferencePass(
             *reference, chunk_rows=cfg.ref_chunk, offloaded=cfg.ref_offload)
         self._logprobs = jax.jit(completion_logprobs, static_argnums=0)
@@ -194,6 +210,26 @@ class Rollouts:
     def logprobs(self, graphdef, params, prompt_ids, prompt_mask, tokens, mask) -> jax.Array:
         return self._logprobs(graphdef, params, prompt_ids, prompt_mask, tokens, mask)[0]
 
+    def rows(self, n: int) -> slice:
+        """This process's rows of an n-row batch (all of them on one process)."""
+        return self.layout.rows(n) if self.layout is not None else slice(0, n)
+
+    def to_devices(self, arrays: tuple[np.ndarray, ...], n: int) -> tuple[jax.Array, ...]:
+        """This process's rows -> global arrays of n rows, sharded over the batch axes."""
+        if self.layout is None:
+            return tuple(jnp.asarray(x) for x in arrays)
+        return self.layout.batch(arrays, global_rows=n)
+
+    def score_rows(self, records: Sequence[dict], g: int, rows: slice, texts: list[str],
+                   lengths: np.ndarray) -> tuple[np.ndarray, dict, dict]:
+        """Rewards of rows `rows` of the group-contiguous batch (records repeated g times)."""
+        rec_n = [r for r in records for _ in range(g)][rows]
+        fields = {k: [v for v in vals for _ in range(g)][rows]
+                  for k, vals in (self.fields(list(records)) if self.fields else {}).items()}
+        fields.update(completion_tokens=[int(n) for n in lengths],
+                      group_ids=np.repeat(np.arange(len(records)), g)[rows])
+        return score(self.reward_fn, [r["question"] for r in rec_n], texts, **fields)
+
     def sample(self, params, records: Sequence[dict], key: jax.Array, *,
                need_old: bool | None = None, group_size: int | None = None,
                temperature: float | None = None, with_reference: bool = True) -> Rollout:
@@ -206,14 +242,16 @@ class Rollouts:
         g = group_size or cfg.num_generations
         need_old = cfg.mu > 1 if need_old is None else need_old
         ids, mask = self.prompt_batch(records)
-        ids, mask = np.repeat(ids, g, 0), np.repeat(mask, g, 0)  # (N, P)
-        ids, mask = self.shard((ids, mask)) if self.shard else (jnp.asarray(ids), jnp.asarray(mask))
+        n = len(records) * g
+        rows = self.rows(n)  # every process holds all records; it feeds and scores only `rows`
+        ids, mask = self.to_devices((np.repeat(ids, g, 0)[rows], np.repeat(mask, g, 0)[rows]), n)
         policy = nnx.merge(self.graphdef, params)
         t0 = time.perf_counter()
         out = generate(policy, ids, mask, key, max_new_tokens=rc.max_new_tokens,
                        temperature=rc.temperature if temperature is None else temperature,
                        top_k=rc.top_k, top_p=rc.top_p, eos_id=self.tokenizer.eos_id,
-                       pad_id=self.tokenizer.pad_id)
+                       pad_id=self.tokenizer.pad_id,
+                       rules=self.layout.rules if self.layout is not None else DEFAULT_RULES)
         loss_mask = out.mask
         if rc.mask_truncated:
             loss_mask = out.mask * (~out.truncated)[:, None].astype(out.mask.dtype)
@@ -223,15 +261,12 @@ class Rollouts:
             logp_ref = self._ref(ids, mask, out.tokens, out.mask)
         if need_old:
             logp_old = self.logprobs(self.graphdef, params, ids, mask, out.tokens, out.mask)
-        tokens_np, lengths, truncated = jax.device_get((out.tokens, out.lengths, out.truncated))
+        tokens_np, lengths, truncated = host_rows((out.tokens, out.lengths, out.truncated), rows)
         t1 = time.perf_counter()
-        texts = [self.tokenizer.decode(t[:n]) for t, n in zip(tokens_np, lengths)]
-        rec_n = [r for r in records for _ in range(g)]
-        fields = {k: [v for v in vals for _ in range(g)]
-                  for k, vals in (self.fields(list(records)) if self.fields else {}).items()}
-        fields.update(completion_tokens=[int(n) for n in lengths],
-                      group_ids=np.repeat(np.arange(len(records)), g))
-        total, comps, infos = score(self.reward_fn, [r["question"] for r in rec_n], texts, **fields)
+        texts = [self.tokenizer.decode(t[:k]) for t, k in zip(tokens_np, lengths)]
+        total, comps, infos = self.score_rows(records, g, rows, texts, lengths)
+        lengths, truncated, texts, total, comps, infos = gather_rows(
+            rows, lengths, truncated, texts, total, comps, infos)
         shaping = overlong_penalty(lengths, max_len=rc.max_new_tokens, buffer=rc.overlong_buffer,
                                    penalty=rc.overlong_penalty)
         if rc.overlong_buffer > 0:

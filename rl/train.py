@@ -21,7 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 
 import rl.config  # noqa: F401  (registers the schema nodes before Hydra composes)
 from models import ModelConfig, Tokenizer, Transformer, load_pretrained, save_checkpoint
-from models.mesh import initialize_distributed, is_primary
+from models.mesh import Layout, born, initialize_distributed, is_primary, placement
 from models.runtime import write_manifest
 from rl.config import GRPORunConfig, PolicyConfig, load_run_config
 from rl.learner import Learner
@@ -40,12 +40,12 @@ def load_tokenizer(source: str):
     return tok
 
 
-def load_policy(cfg: PolicyConfig) -> tuple[Transformer, Any]:
-    """-> (π_θ at step 0, tokenizer)."""
+def load_policy(cfg: PolicyConfig, layout: Layout | None = None) -> tuple[Transformer, Any]:
+    """-> (π_θ at step 0, tokenizer); with a `layout` its parameters are born sharded."""
     if cfg.source == "random":
-        model = Transformer(ModelConfig(**dict(cfg.model)), rngs=nnx.Rngs(cfg.seed))
+        model = born(lambda: Transformer(ModelConfig(**dict(cfg.model)), rngs=nnx.Rngs(cfg.seed)), layout)
         return model, load_tokenizer(cfg.tokenizer)
-    model, tok = load_pretrained(cfg.source, dtype=cfg.dtype)
+    model, tok = load_pretrained(cfg.source, dtype=cfg.dtype, **placement(layout))
     if cfg.tokenizer:
         tok = load_tokenizer(cfg.tokenizer)
     if tok is None:
@@ -53,8 +53,10 @@ def load_policy(cfg: PolicyConfig) -> tuple[Transformer, Any]:
     return model, tok
 
 
-def load_reference(run: GRPORunConfig, policy: Transformer) -> tuple[Any, Any] | None:
-    """(graphdef, params) of π_ref, or None when β = 0 (the reference is never read)."""
+def load_reference(run: GRPORunConfig, policy: Transformer, layout: Layout | None = None
+                   ) -> tuple[Any, Any] | None:
+    """(graphdef, params) of π_ref, or None when β = 0 (the reference is never read). With a
+    `layout` a loaded π_ref is born sharded; `policy_init` copies the policy's shards."""
     g = run.grpo
     if g.beta == 0:
         return None
@@ -69,7 +71,7 @@ def load_reference(run: GRPORunConfig, policy: Transformer) -> tuple[Any, Any] |
         raise ValueError(
             f"grpo.reference={g.reference} needs grpo.reference_path: a models.save_checkpoint dir "
             f"of the base student (before KD), or the teacher source")
-    ref, _ = load_pretrained(source, dtype=run.policy.dtype)
+    ref, _ = load_pretrained(source, dtype=run.policy.dtype, **placement(layout))
     if ref.cfg.vocab_size != policy.cfg.vocab_size:
         raise ValueError(f"reference {source!r} has vocab {ref.cfg.vocab_size} but the policy "
                          f"has {policy.cfg.vocab_size}: KL needs one tokenizer")
@@ -97,8 +99,9 @@ def run(cfg: DictConfig) -> dict[str, float]:
     initialize_distributed(r.mesh)  # multi-host runs join here, before any device is touched
     run_dir = Path(r.run_dir or hydra.core.hydra_config.HydraConfig.get().runtime.output_dir)
     resolved = OmegaConf.to_container(cfg, resolve=True)
-    policy, tok = load_policy(r.policy)
-    reference = load_reference(r, policy)
+    layout = Layout(r.mesh) if r.mesh is not None else None
+    policy, tok = load_policy(r.policy, layout)
+    reference = load_reference(r, policy, layout)
     reward_fn = hydra.utils.instantiate(cfg.reward)
     train, heldout, fields = prompt_sets(r)
     from data import format_prompt
@@ -111,7 +114,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
         r.grpo, r.train, policy=policy, tokenizer=tok, reward_fn=reward_fn,
         encode=lambda rec: tok.chat(format_prompt(rec["question"])), fields=fields,
         train_prompts=train, heldout=heldout, run_dir=run_dir, seed=r.seed, reference=reference,
-        wandb=wandb, config_dict=resolved, mesh=r.mesh)
+        wandb=wandb, config_dict=resolved, mesh=layout)
     del policy  # its buffers now belong to the learner's (donated) state
     last = learner.run()
     out = Path(r.output or run_dir / "policy")

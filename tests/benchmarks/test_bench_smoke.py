@@ -40,6 +40,8 @@ def test_kd_our_side_counts_completion_tokens(setup):
     # K teacher log-probs plus the tail form a distribution
     tail = 1 - np.exp(b["topk_logprobs"]).sum(-1)
     assert (tail > 0).all() and (tail < 1).all()
+    # our side scores only the real completion tokens, listed as the trainer's batcher does
+    assert b["token_mask"].sum() == b["completion_mask"].sum()
     side = kd_step.OurSide(setup, batches)
     assert side()["tokens"] == int(b["completion_mask"].sum())
     assert side()["tokens"] == int(batches[1]["completion_mask"].sum())

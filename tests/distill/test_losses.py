@@ -392,3 +392,48 @@ def test_beta_and_skew_may_be_traced():
                                                **{kw: v})[0])(value)
             static = _loss(s, teacher, labels, mask, divergence=name, **{kw: value})
             np.testing.assert_allclose(traced, static, rtol=1e-5, err_msg=f"{name} {value}")
+
+
+# ----------------------------------------------------------------------------- top-K form
+
+
+def _log_softmax_forward_kl(s, ids, logp, labels, mask, alpha):
+    """The (B, T, V) log_softmax form of the top-K loss at T = 1 (what kd_loss computed before
+    it switched to a logsumexp plus gathered columns); forward KL on K + 1 outcomes."""
+    logq_v = jax.nn.log_softmax(s, -1)
+    ce = -jnp.take_along_axis(logq_v, labels[..., None], -1)[..., 0]
+
+    def tail(lp):
+        return jnp.concatenate([lp, jnp.log(1 - jnp.exp(lp).sum(-1, keepdims=True))], -1)
+
+    logq, logp = tail(jnp.take_along_axis(logq_v, ids, -1)), tail(logp)
+    kl = jnp.sum(jnp.exp(logp) * (logp - logq), -1)
+    return jnp.sum((alpha * ce + (1 - alpha) * kl) * mask) / jnp.sum(mask)
+
+
+def test_topk_loss_and_gradient_equal_the_log_softmax_form():
+    s, t, labels, mask, alpha = _inputs(12)
+    ids, logp = _topk(t, K)
+    got, g = _value_and_grad(jnp.asarray(s), (ids, logp), labels, mask, alpha=alpha)
+    want, g_want = jax.value_and_grad(_log_softmax_forward_kl)(jnp.asarray(s), ids, logp, labels,
+                                                               mask, alpha)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    np.testing.assert_allclose(g, g_want, rtol=1e-5, atol=1e-8)
+    _, m = kd_loss(jnp.asarray(s), (ids, logp), labels, mask)
+    real = mask > 0
+    ce = -np.take_along_axis(np.asarray(jax.nn.log_softmax(s, -1)), labels[..., None], -1)[..., 0]
+    np.testing.assert_allclose(m["kd/ce"], ce[real].mean(), rtol=1e-6)
+    top1 = np.take_along_axis(np.asarray(ids), np.asarray(logp).argmax(-1)[..., None], -1)[..., 0]
+    np.testing.assert_allclose(m["kd/top1_agreement"], (s.argmax(-1) == top1)[real].mean())
+
+
+@pytest.mark.parametrize("teacher_kind", ["full", "topk"])
+def test_top1_agreement_takes_the_first_of_tied_maxima(teacher_kind):
+    s = jnp.array([[[1.0, 3.0, 3.0], [3.0, 3.0, 0.0]]])  # np.argmax: 1, then 0
+    top1 = np.array([[2, 0]])  # disagree (a tie is not the first maximum), agree
+    if teacher_kind == "full":
+        teacher = jax.nn.one_hot(top1, 3) * 5.0
+    else:
+        teacher = (jnp.asarray(top1[..., None], jnp.int32), jnp.full((1, 2, 1), -0.1))
+    _, m = kd_loss(s, teacher, jnp.zeros((1, 2), jnp.int32), jnp.ones((1, 2)))
+    np.testing.assert_allclose(m["kd/top1_agreement"], 0.5)

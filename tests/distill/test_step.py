@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from distill.batching import collate
+from distill.batching import TOKEN_ROW_KEYS, collate, token_rows
 from distill.config import OptimConfig
 from distill.step import (LossSpec, decay_mask, init_state, kd_step_fn, make_kd_step,
                           make_optimizer, microbatch_loss)
@@ -124,3 +124,54 @@ def test_weight_decay_mask():
     assert not mask["embed"] and not mask["lm_head"] and not mask["final_norm"]["scale"]
     layer = mask["layers"][0]
     assert layer["attn"]["q"] and layer["mlp"]["down"] and not layer["attn_norm"]["scale"]
+
+
+def test_token_rows_list_real_slots_in_row_buckets():
+    mask = np.zeros((2, 2, 8), np.int32)  # M = 2 microbatches of b = 2, N = 8: 16 slots each
+    mask[0, 0, :3], mask[0, 1, :2] = 1, 1  # 5 real tokens
+    mask[1, 0, :7] = 1  # 7 real tokens: R = 7 rounded up to a multiple of 16 / 8 = 2
+    rows = token_rows(mask)
+    assert rows["token_index"].shape == rows["token_mask"].shape == (2, 8)
+    np.testing.assert_array_equal(rows["token_index"][0], [0, 1, 2, 8, 9, 0, 0, 0])
+    np.testing.assert_array_equal(rows["token_mask"][0], [1, 1, 1, 1, 1, 0, 0, 0])
+    np.testing.assert_array_equal(rows["token_index"][1], [0, 1, 2, 3, 4, 5, 6, 0])
+    assert token_rows(np.ones((1, 2, 8)))["token_index"].shape == (1, 16)  # never past b·N
+    assert token_rows(np.zeros((1, 2, 8)))["token_mask"].shape == (1, 2)  # at least one quantum
+
+
+def _dense_microbatch_loss(params, mb, graphdef, rest, spec):
+    """The step's loss before compaction: (b, N, V) logits over every completion slot."""
+    from distill.alpha import alpha_from_boost
+    from distill.losses import kd_loss
+    from distill.step import completion_logits
+
+    logits = completion_logits(nnx.merge(graphdef, params, rest), mb)
+    teacher = mb["teacher_logits"] if "teacher_logits" in mb else (mb["topk_ids"], mb["topk_logprobs"])
+    alpha = alpha_from_boost(mb["boost"], base_alpha=spec.alpha, multiplier=spec.multiplier)
+    loss, m = kd_loss(logits, teacher, mb["completion_ids"], mb["completion_mask"],
+                      temperature=spec.temperature, alpha=alpha, divergence=spec.divergence)
+    return loss * m["kd/tokens"], m
+
+
+@pytest.mark.parametrize("teacher_kind", ["topk", "logits"])
+def test_compact_token_rows_equal_scoring_every_slot(toy_examples, teacher_kind):
+    graphdef, params, rest = _student()
+    batch = _garbage_in_padding(collate(_with_boost(toy_examples[:4]), 24, 32, 0, micro=4), seed=1)
+    if teacher_kind == "logits":  # the on-policy batch kind (a live teacher's (b, N, V) logits)
+        rng = np.random.default_rng(2)
+        batch["teacher_logits"] = rng.normal(size=(*batch["completion_ids"].shape, 128)).astype(np.float32)
+    mb = jax.tree.map(lambda x: x[0], batch)
+    assert mb["token_index"].shape[0] < mb["completion_mask"].size  # rows really were dropped
+    every = {k: v for k, v in mb.items() if k not in TOKEN_ROW_KEYS}
+
+    def jitted(loss_fn):  # one trace per shape; eager op-by-op would take minutes
+        return jax.jit(lambda b: jax.value_and_grad(loss_fn, has_aux=True)(params, b, graphdef, rest, SPEC))
+
+    (l1, m1), g1 = jitted(microbatch_loss)(mb)
+    for fn in (microbatch_loss, _dense_microbatch_loss):
+        (l2, m2), g2 = jitted(fn)(every)
+        np.testing.assert_allclose(l1, l2, rtol=2e-5)
+        for k in m1:
+            np.testing.assert_allclose(m1[k], m2[k], rtol=2e-5, atol=1e-6, err_msg=k)
+        for a, c in zip(jax.tree.leaves(g1), jax.tree.leaves(g2)):
+            np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-7)

@@ -13,7 +13,7 @@ from flax import nnx
 from distill.config import OptimConfig as KDOptim
 from distill.step import LossSpec, init_state as kd_init_state, make_kd_step, make_optimizer as kd_optimizer
 from models import ModelConfig, Transformer, generate
-from models.mesh import Layout, init_sharded, to_host
+from models.mesh import Layout, init_model, init_sharded, to_host
 from rl.advantages import group_advantages
 from rl.config import GRPOConfig, OptimConfig as RLOptim, RolloutConfig
 from rl.reference import ReferencePass
@@ -114,4 +114,102 @@ def run_sampler(layout: Layout, greedy_only: bool = False) -> dict:
         o = generate(model, b["prompt_ids"], b["prompt_mask"], jax.random.key(7), max_new_tokens=10,
                      temperature=temp, eos_id=CFG.eos_id, pad_id=CFG.pad_id)
         out[name] = {"tokens": to_host(o.tokens), "logprobs": to_host(o.logprobs), "mask": to_host(o.mask)}
+    return out
+
+
+def sampler_cache_shapes(layout: Layout, max_new_tokens: int = 10) -> list[str]:
+    """Per-device shapes of the KV-cache buffers in the compiled sampler (`f32[B,kv,S,hd]`)."""
+    import re
+
+    import jax.numpy as jnp
+
+    from models import sampler
+    graphdef, params, rest, _ = init_sharded(_model(0), layout.mesh, layout.rules)
+    g, p = nnx.split(nnx.merge(graphdef, params, rest))
+    host, _ = grpo_inputs()
+    b = layout.batch({k: host[k] for k in ("prompt_ids", "prompt_mask")}, global_rows=ROWS)
+    ids, mask = sampler._prompts(b["prompt_ids"], b["prompt_mask"])
+    text = sampler._generate_jit.lower(
+        g, p, ids, mask, jax.random.key(0), jnp.float32(1), jnp.float32(1), jnp.int32(CFG.eos_id),
+        jnp.int32(CFG.pad_id), max_new_tokens=max_new_tokens, top_k=0, return_topk=0, greedy=False,
+        use_top_p=False, streaming=False,
+        shardings=sampler._shardings(CFG, ids, max_new_tokens, layout.rules)).compile().as_text()
+    size = ids.shape[1] + max_new_tokens
+    return sorted(set(re.findall(rf"f32\[\d+,\d+,{size},{CFG.head_dim}\]", text)))
+
+
+def _placed(model, layout: Layout, want: dict | None = None) -> np.ndarray:
+    """[every parameter has its layout sharding, max |value − want|, Σ|value|] of a model."""
+    params = nnx.to_pure_dict(nnx.state(model, nnx.Param))
+    leaves, shardings = jax.tree.leaves(params), jax.tree.leaves(layout.params(model))
+    ok = all(x.sharding.is_equivalent_to(s, x.ndim) for x, s in zip(leaves, shardings, strict=True))
+    err = 0.0 if want is None else max(float(np.abs(np.asarray(a) - np.asarray(b)).max())
+                                       for a, b in zip(jax.tree.leaves(want), leaves, strict=True))
+    total = sum(float(np.abs(np.asarray(x, np.float64)).sum()) for x in leaves)
+    return np.asarray([float(ok), err, total])
+
+
+def run_born(layout: Layout, tmp) -> dict:
+    """Weights born sharded on `layout`: an orbax checkpoint dir and an HF safetensors dir
+    through `load_pretrained`, a random teacher, scratch and pruned students."""
+    from pathlib import Path
+
+    from distill.config import StudentConfig, TeacherConfig
+    from distill.student import init_student, load_teacher
+    from models import export_hf, load_pretrained, save_checkpoint
+    from models.mesh import placement
+
+    tmp = Path(tmp)
+    ref = Transformer(CFG, rngs=nnx.Rngs(3))  # eager, on one device: the values to match
+    want = nnx.to_pure_dict(nnx.state(ref, nnx.Param))
+    save_checkpoint(ref, tmp / "ck", overwrite=True)
+    export_hf(ref, None, tmp / "hf")
+    out = {kind: _placed(load_pretrained(src, **placement(layout))[0], layout, want)
+           for kind, src in (("checkpoint", tmp / "ck"), ("hf", tmp / "hf"))}
+    teacher, _ = load_teacher(TeacherConfig(source="random", model=CFG.to_dict(), seed=3), layout)
+    out["teacher"] = _placed(teacher, layout, want)
+    key = jax.random.key(0)
+    out["pruned"] = _placed(init_student(StudentConfig(num_layers=1), teacher, key, layout), layout, want)
+    scratch = init_student(StudentConfig(init="scratch", num_layers=1), teacher, key, layout)
+    out["scratch"] = _placed(scratch, layout)
+    return out
+
+
+def toy_reward(prompts, completions, **_):
+    """Host reward of toy-token texts (distinct words, multiples of 3): varies inside a group."""
+    return np.asarray([(len(set(c.split())) + sum(int(w[1:]) % 3 == 0 for w in c.split())) / 8
+                       for c in completions], np.float64)
+
+
+def run_learner(layout: Layout, run_dir, steps: int = 2) -> dict:
+    """Full GRPO iterations through `rl.learner.Learner`: seeded rollouts from born-sharded
+    weights, rewards scored on the host by each process for its rows, advantages on the global
+    rewards, μ = 2 updates against π_ref. N = 3 prompts × G=4 = 12 rows, so on 2 processes
+    (6 rows each) group 1 straddles them."""
+    from distill.student import ToyTokenizer
+    from rl.config import TrainConfig
+    from rl.learner import Learner
+
+    cfg = GRPOConfig(num_generations=4, prompts_per_step=3, mu=2, beta=0.04, ref_chunk=6,
+                     rollout=RolloutConfig(max_new_tokens=8, temperature=1.0),
+                     optim=RLOptim(lr=1e-2, warmup_steps=0))
+    train = TrainConfig(steps=steps, eval_every=0, table_every=0, ckpt_every=0, progress=False)
+    tok = ToyTokenizer(CFG)
+    records = [{"question": " ".join(f"w{3 + (7 * i + 5 * j) % 120}" for j in range(3 + i))} for i in range(6)]
+    ref_graph, ref_params, _, _ = init_sharded(_model(1), layout.mesh, layout.rules)
+    learner = Learner(cfg, train, policy=init_model(_model(0), layout.mesh, layout.rules), tokenizer=tok,
+                      encode=lambda r: tok.encode(r["question"]), reward_fn=toy_reward,
+                      train_prompts=records, heldout=[], run_dir=run_dir, reference=(ref_graph, ref_params),
+                      mesh=layout.cfg)
+    out = {"lineage": dict(learner.lineage), "steps": []}
+    for s in range(steps):
+        m, ro = learner.train_step(s)
+        out["steps"].append({
+            "tokens": to_host(ro.tokens), "mask": to_host(ro.mask), "logp_ref": to_host(ro.logp_ref),
+            "logp_old": to_host(ro.logp_old), "rewards": ro.rewards, "lengths": ro.lengths,
+            "texts": np.asarray(ro.texts),
+            "metrics": {k: v for k, v in m.items() if not k.startswith("perf/")}})
+    out["params"] = to_host(learner.params)
+    learner.ckpt.close()
+    learner.logger.close()
     return out

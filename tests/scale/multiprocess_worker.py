@@ -2,14 +2,18 @@
 
     python tests/scale/multiprocess_worker.py MODE OUT_DIR [MESH]
 
-MODE `single`: 1 process, 1 device: KD + GRPO steps -> OUT_DIR/single.npz, and its final GRPO
-  state saved with models.runtime.Checkpointer to OUT_DIR/ckpt_single.
+MODE `single`: 1 process, 1 device: KD + GRPO steps and full GRPO learner iterations (rollouts
+  included) -> OUT_DIR/single.npz, and its final GRPO state saved with
+  models.runtime.Checkpointer to OUT_DIR/ckpt_single.
 MODE `multi`: one of N processes joined through jax.distributed (MIGHTY_COORDINATOR_ADDRESS,
-  MIGHTY_NUM_PROCESSES, MIGHTY_PROCESS_ID): the same steps on MESH over all processes' devices
+  MIGHTY_NUM_PROCESSES, MIGHTY_PROCESS_ID): the same on MESH over all processes' devices
   -> OUT_DIR/multi.npz (process 0); its final GRPO state -> OUT_DIR/ckpt_multi (every process
   writes its shards); then OUT_DIR/ckpt_single restored into the sharded layout -> OUT_DIR/
   multi_restored.npz.
 MODE `restore`: 1 process restores OUT_DIR/ckpt_multi -> OUT_DIR/single_restored.npz.
+
+`digest` entries are rl.learner.params_digest of the final GRPO params (computed on the sharded
+state by every process in `multi`) and of each restored state.
 """
 import sys
 from pathlib import Path
@@ -53,14 +57,19 @@ def main(mode, out_dir, mesh_name="fsdp_tensor"):
 
     import cases
     from models.runtime import Checkpointer
+    from rl.learner import params_digest
     layout = Layout(cfg)
     if mode == "restore":
         state, extra = Checkpointer(out / "ckpt_multi").restore(None, abstract_grpo_state(layout))
-        np.savez(out / "single_restored.npz", **flat("state", to_host(state)), step=extra["step"])
+        np.savez(out / "single_restored.npz", **flat("state", to_host(state)), step=extra["step"],
+                 digest=params_digest(state["params"]))
         return
     res = {**flat("kd", cases.run_kd(layout))}
     grpo, state = cases.run_grpo(layout, return_state=True)
     res.update(flat("grpo", grpo))
+    res.update(flat("learner", cases.run_learner(layout, out / f"learner_{mode}")))
+    res["digest"] = np.asarray(params_digest(state["params"]))
+    res["params_span_processes"] = np.asarray(not jax.tree.leaves(state["params"])[0].is_fully_addressable)
     res["processes"] = np.asarray(jax.process_count())
     res["devices"] = np.asarray(layout.mesh.size)
     if is_primary():
@@ -72,8 +81,9 @@ def main(mode, out_dir, mesh_name="fsdp_tensor"):
         restored, _ = Checkpointer(out / "ckpt_single").restore(None, abstract_grpo_state(layout))
         leaf = jax.tree.leaves(restored["params"])[0]
         host = to_host(restored)
+        digest = params_digest(restored["params"])  # a collective: every process computes it
         if is_primary():
-            np.savez(out / "multi_restored.npz", **flat("state", host),
+            np.savez(out / "multi_restored.npz", **flat("state", host), digest=digest,
                      spans_processes=np.asarray(not leaf.is_fully_addressable))
         jax.distributed.shutdown()
 

@@ -40,6 +40,8 @@ def main(out_path):
         flatten(f"{name}/kd", cases.run_kd(layout), out)
         flatten(f"{name}/grpo", cases.run_grpo(layout), out)
         flatten(f"{name}/sampler", cases.run_sampler(layout), out)
+        out[f"{name}/cache_shapes"] = np.asarray(cases.sampler_cache_shapes(layout))
+        flatten(f"{name}/born", cases.run_born(layout, Path(out_path).parent / f"born_{name}"), out)
         # evidence that the layout really is sharded: per-device bytes of the params
         _, params, _, _ = cases.init_sharded(cases._model(0), layout.mesh, layout.rules)
         out[f"{name}/param_shard_elems"] = np.asarray(sum(

@@ -1,7 +1,8 @@
 """Two local processes joined with jax.distributed (coordinator on 127.0.0.1, gloo CPU
 collectives, 2 fake devices each, mesh fsdp_tensor: parameters split across the processes)
-run KD and GRPO steps that match one process on one device; orbax checkpoints written by the
-two processes restore on one, and the reverse."""
+run KD and GRPO steps, and full GRPO learner iterations with rollouts, that match one process
+on one device; orbax checkpoints written by the two processes restore on one, and the reverse;
+params digests agree across process counts."""
 from __future__ import annotations
 
 import os
@@ -62,11 +63,37 @@ def test_two_processes_match_one(runs):
     one, two = runs["single"], runs["multi"]
     assert int(two["processes"]) == 2 and int(two["devices"]) == 4
     assert int(one["processes"]) == 1 and int(one["devices"]) == 1
-    keys = [k for k in one if k.startswith(("kd", "grpo"))]
-    assert any("params" in k for k in keys) and keys == [k for k in two if k.startswith(("kd", "grpo"))]
+    cases = ("kd", "grpo", "learner")
+    keys = [k for k in one if k.startswith(cases)]
+    assert any("params" in k for k in keys) and keys == [k for k in two if k.startswith(cases)]
     for k in keys:
+        if one[k].dtype.kind in "biuU":  # tokens, masks, lengths, texts, digests: exactly equal
+            np.testing.assert_array_equal(two[k], one[k], err_msg=k)
+            continue
         atol = 1e-4 if "['params']" in k else 2e-5  # params after Adam steps of ~lr = 1e-2
         np.testing.assert_allclose(two[k], one[k], rtol=2e-4, atol=atol, err_msg=k)
+
+
+@pytest.mark.slow
+def test_rollouts_are_sharded_across_processes(runs):
+    """The learner's rollouts ran on parameters split across both processes, each process
+    scoring its 6 of the 12 rows; group 1 (rows 4..7) straddles them, and its rewards vary, so
+    its advantages need the group's mean and std across the processes."""
+    one, two = runs["single"], runs["multi"]
+    assert bool(two["params_span_processes"]) and not bool(one["params_span_processes"])
+    for s in (0, 1):
+        rewards = two[f"learner['steps'][{s}]['rewards']"]
+        assert rewards.shape == (12,) and np.std(rewards[4:8]) > 0
+        assert len(set(two[f"learner['steps'][{s}]['texts']"])) > 4  # sampled, not one greedy text
+        assert float(two[f"learner['steps'][{s}]['metrics']['grpo/zero_std_frac']"]) < 1
+
+
+@pytest.mark.slow
+def test_params_digest_is_the_same_on_one_and_two_processes(runs):
+    """rl.learner.params_digest all-gathers shards other processes hold, so the digest of one
+    state is the same whether computed on 2 processes or, after a checkpoint round trip, on 1."""
+    assert str(runs["multi"]["digest"]) == str(runs["single_restored"]["digest"])
+    assert str(runs["single"]["digest"]) == str(runs["multi_restored"]["digest"])
 
 
 @pytest.mark.slow

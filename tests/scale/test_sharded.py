@@ -71,3 +71,35 @@ def test_sampler_matches_one_device(results, mesh):
         np.testing.assert_array_equal(got[f"['{mode}']['mask']"], want[f"['{mode}']['mask']"])
         np.testing.assert_allclose(got[f"['{mode}']['logprobs']"], want[f"['{mode}']['logprobs']"],
                                    rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mesh", ("single",) + MESHES)
+def test_sampler_kv_cache_is_split_like_the_rows(results, mesh):
+    """The compiled sampler holds only each device's block of the KV cache: rows over the
+    batch axes (data × fsdp), kv heads over `tensor` — never the whole cache per device."""
+    data, fsdp, tensor = {"single": (1, 1, 1), "data": (8, 1, 1), "fsdp": (1, 8, 1),
+                          "fsdp_tensor": (1, 4, 2)}[mesh]
+    rows, kv_heads, slots, head_dim = 8, 2, 16 + 10, 8  # cases.ROWS, CFG, prompt 16 + 10 new
+    want = f"f32[{rows // (data * fsdp)},{kv_heads // tensor},{slots},{head_dim}]"
+    assert list(results[f"{mesh}/cache_shapes"]) == [want]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mesh", MESHES)
+def test_loaded_and_initialised_weights_are_born_sharded(results, mesh):
+    """load_pretrained (orbax checkpoint dir, HF safetensors dir), the random teacher and the
+    pruned / scratch students come out with every parameter on its layout sharding; loaded and
+    pruned values equal the eager single-device model's."""
+    born = _case(results, mesh, "born")
+    assert set(born) == {"['checkpoint']", "['hf']", "['teacher']", "['pruned']", "['scratch']"}
+    for kind, (placed, err, _) in born.items():
+        assert placed == 1.0, f"{kind} is not sharded like the layout"
+        if kind in ("['checkpoint']", "['hf']"):
+            assert err == 0.0, kind
+    # pruning a 1-layer teacher to 1 layer copies every shard of it
+    np.testing.assert_array_equal(born["['pruned']"], born["['teacher']"])
+    # the jitted (born-sharded) init draws the same numbers on every mesh
+    one = _case(results, "single", "born")
+    for kind in ("['teacher']", "['scratch']"):
+        np.testing.assert_array_equal(born[kind], one[kind], err_msg=kind)
