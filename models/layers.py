@@ -103,6 +103,19 @@ def apply_rope(x, positions, inv_freq):
     return jnp.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
 
 
+def dense(x, w):
+    """x @ w in x's dtype, accumulated in float32.
+
+    For bf16 compute this is both more accurate and faster: XLA:CPU runs bf16 x bf16 -> f32
+    dots on AMX/AVX512-BF16 (2.5-3.5x float32 on this machine), whereas bf16 -> bf16 dots run
+    no faster than float32 (benchmarks/README.md, "bf16"). For float32 it is a plain matmul.
+    """
+    w = w.astype(x.dtype)
+    if x.dtype == jnp.float32:
+        return x @ w
+    return jnp.matmul(x, w, preferred_element_type=jnp.float32).astype(x.dtype)
+
+
 class Attention(nnx.Module):
     def __init__(self, cfg: ModelConfig, rngs: nnx.Rngs):
         d, h, k, hd, pd = cfg.hidden_size, cfg.num_heads, cfg.num_kv_heads, cfg.head_dim, cfg.jnp_param_dtype
@@ -119,8 +132,8 @@ class Attention(nnx.Module):
     def _proj(self, x, name):
         """x `[B,T,D]` -> `[B,T,N,Dh]` as one 2-D matmul (no per-step weight transposes)."""
         b, t, d = x.shape
-        w = getattr(self, name)[...].astype(x.dtype)  # (D, N, Dh)
-        y = (x.reshape(b * t, d) @ w.reshape(d, -1)).reshape(b, t, *w.shape[1:])
+        w = getattr(self, name)[...]  # (D, N, Dh)
+        y = dense(x.reshape(b * t, d), w.reshape(d, -1)).reshape(b, t, *w.shape[1:])
         if self.cfg.qkv_bias:
             y = y + getattr(self, name + "_bias")[...].astype(x.dtype)
         return y
@@ -149,7 +162,7 @@ class Attention(nnx.Module):
         qg = q.reshape(b, t, cfg.num_kv_heads, -1, cfg.head_dim).transpose(0, 2, 3, 1, 4)  # (B,K,G,T,Dh)
         out = _attend(qg, k.astype(q.dtype), v.astype(q.dtype), allowed)  # (B,K,G,T,Dh)
         out = out.transpose(0, 3, 1, 2, 4).reshape(b * t, cfg.num_heads * cfg.head_dim)
-        y = (out @ self.o[...].astype(x.dtype).reshape(-1, d)).reshape(b, t, d)
+        y = dense(out, self.o[...].reshape(-1, d)).reshape(b, t, d)
         return y, (None if layer_cache is None else (k, v))
 
 
@@ -163,7 +176,8 @@ def _attend(q, k, v, allowed):
     scale = 1.0 / math.sqrt(q.shape[-1])
     scores = jnp.einsum("bkgtd,bksd->bkgts", q, k, preferred_element_type=jnp.float32) * scale
     probs = jax.nn.softmax(jnp.where(allowed, scores, NEG_INF), axis=-1)
-    return jnp.einsum("bkgts,bksd->bkgtd", probs.astype(q.dtype), v)
+    return jnp.einsum("bkgts,bksd->bkgtd", probs.astype(q.dtype), v,
+                      preferred_element_type=jnp.float32).astype(q.dtype)
 
 
 class MLP(nnx.Module):
@@ -174,9 +188,8 @@ class MLP(nnx.Module):
         self.down = param(rngs, (f, d), ("mlp", "embed"), pd)
 
     def __call__(self, x):
-        gate = x @ self.gate[...].astype(x.dtype)
-        up = x @ self.up[...].astype(x.dtype)
-        return (jax.nn.silu(gate) * up) @ self.down[...].astype(x.dtype)
+        gate, up = dense(x, self.gate[...]), dense(x, self.up[...])
+        return dense(jax.nn.silu(gate) * up, self.down[...])
 
 
 class Block(nnx.Module):

@@ -54,10 +54,19 @@ class GrammarResult:
 
 
 class LinkGrammar:
-    """Counts unlinked words per text. Args: max_words per sentence, max_parse_time (s)."""
+    """Counts unlinked words per text.
 
-    def __init__(self, lang: str = "en", max_words: int = 40, max_parse_time: int = 2):
+    Args: max_words per sentence; chunk_words, the longest piece parsed at once; max_parse_time (s).
+    link-grammar's parse time on word salad (what an early GRPO policy writes) grows steeply
+    past ~25 words (~1 s at 30 words, the 2 s limit at 40), so longer sentences are parsed
+    in halves, and a piece that still runs out of time is split again. A cut loses only the
+    links across it, and the count never depends on whether the timer fired.
+    """
+
+    def __init__(self, lang: str = "en", max_words: int = 40, max_parse_time: int = 2,
+                 chunk_words: int = 24):
         self.lang, self.max_words, self.max_parse_time = lang, max_words, max_parse_time
+        self.chunk_words = chunk_words
 
     @functools.cached_property
     def _opts(self):
@@ -69,12 +78,28 @@ class LinkGrammar:
 
     def sentence_nulls(self, sentence: str) -> tuple[int, int]:
         """(words, unlinked words) for one sentence, capped at max_words words."""
-        from linkgrammar import Sentence
-        toks = _WORD.findall(sentence)[: self.max_words]
+        return self._nulls(_WORD.findall(sentence)[: self.max_words])
+
+    def _nulls(self, toks: list[str]) -> tuple[int, int]:
         if not toks:
             return 0, 0
+        counted = self._parse(toks) if len(toks) <= self.chunk_words else None
+        if counted is not None:
+            return counted
+        if len(toks) == 1:  # a single word that cannot be parsed in time is unlinked
+            return 1, 1
+        half = len(toks) // 2
+        (w1, u1), (w2, u2) = self._nulls(toks[:half]), self._nulls(toks[half:])
+        return w1 + w2, u1 + u2
+
+    def _parse(self, toks: list[str]) -> tuple[int, int] | None:
+        """(words, unlinked words), or None when the parse ran out of time."""
+        from linkgrammar import LG_TimerExhausted, Sentence
         sent = Sentence(" ".join(toks), _dictionary(self.lang), self._opts)
-        linkages = sent.parse()
+        try:
+            linkages = sent.parse()
+        except LG_TimerExhausted:
+            return None
         if len(linkages) == 0:  # nothing at all parsed: count every word as unlinked
             return len(toks), len(toks)
         return len(toks), min(int(sent.null_count()), len(toks))

@@ -28,6 +28,31 @@ def test_long_sentences_are_capped():
     assert res.words == 10 and res.sentences == 1
 
 
+def test_word_salad_that_exhausts_the_parse_timer_is_split_not_raised():
+    import random
+    import time
+
+    rng = random.Random(0)
+    vocab = ("the headphones battery of and to pair reset it button hold seconds phone "
+             "bluetooth settings is are was press then if not").split()
+    salad = " ".join(rng.choice(vocab) for _ in range(40))
+    whole = LinkGrammar(max_parse_time=1, chunk_words=40)
+    assert whole._parse(salad.split()) is None  # this sentence does run out of parse time
+    g = LinkGrammar(max_parse_time=1)
+    t0 = time.perf_counter()
+    words, nulls = g.sentence_nulls(salad)
+    assert words == 40 and 0 < nulls < 40
+    assert time.perf_counter() - t0 < 5  # halves parse quickly; no timer has to fire
+
+
+def test_long_good_sentence_loses_at_most_the_links_across_the_cut():
+    text = ("Hold the power button for ten seconds until the light flashes blue, then open the "
+            "Bluetooth settings on your phone and select the headphones from the list.")
+    whole = LinkGrammar(chunk_words=40).sentence_nulls(text)
+    cut = LinkGrammar(chunk_words=24).sentence_nulls(text)
+    assert whole == (27, 0) and cut[0] == 27 and cut[1] <= 2
+
+
 def test_misspelt_text_penalised_but_device_words_allowed():
     sp = Spelling()
     n, miss = sp.misspelt("Conect the USB-C cable to the HDMI ARC port and open the app; "
