@@ -104,16 +104,14 @@ def apply_rope(x, positions, inv_freq):
 
 
 def dense(x, w):
-    """x @ w in x's dtype, accumulated in float32.
+    """x @ w in x's dtype, accumulated in at least float32.
 
     For bf16 compute this is both more accurate and faster: XLA:CPU runs bf16 x bf16 -> f32
     dots on AMX/AVX512-BF16 (2.5-3.5x float32 on this machine), whereas bf16 -> bf16 dots run
-    no faster than float32 (benchmarks/README.md, "bf16"). For float32 it is a plain matmul.
+    no faster than float32 (benchmarks/README.md, "bf16"). float32/float64 are plain matmuls.
     """
-    w = w.astype(x.dtype)
-    if x.dtype == jnp.float32:
-        return x @ w
-    return jnp.matmul(x, w, preferred_element_type=jnp.float32).astype(x.dtype)
+    acc = jnp.promote_types(x.dtype, jnp.float32)
+    return jnp.matmul(x, w.astype(x.dtype), preferred_element_type=acc).astype(x.dtype)
 
 
 class Attention(nnx.Module):
@@ -176,8 +174,9 @@ def _attend(q, k, v, allowed):
     scale = 1.0 / math.sqrt(q.shape[-1])
     scores = jnp.einsum("bkgtd,bksd->bkgts", q, k, preferred_element_type=jnp.float32) * scale
     probs = jax.nn.softmax(jnp.where(allowed, scores, NEG_INF), axis=-1)
+    acc = jnp.promote_types(q.dtype, jnp.float32)
     return jnp.einsum("bkgts,bksd->bkgtd", probs.astype(q.dtype), v,
-                      preferred_element_type=jnp.float32).astype(q.dtype)
+                      preferred_element_type=acc).astype(q.dtype)
 
 
 class MLP(nnx.Module):
