@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -45,6 +46,8 @@ class LabelConfig:
     topk_logprobs: int = 20  # K cached per token
     limit: int | None = None  # label only the first N prompts
     min_coverage: float = 0.6  # quality filter: fraction of required steps covered, in order
+    end_at_repeat: bool = True  # a line that repeats an earlier one ends the answer (see below)
+    dtype: str = "float32"  # teacher parameter/compute dtype ("bfloat16": ~2x faster here)
     stop_after_shards: int | None = None  # testing: stop after writing this many new shards
     progress: bool = True
 
@@ -83,12 +86,70 @@ def encode_batch(tokenizer, prompts: Sequence[dict], kb: dict[str, dict], batch_
     return tokenizer.batch(seqs, padding_side="left")
 
 
-def quality_row(prompt: dict, answer: str, kb_entry: dict, min_coverage: float) -> dict:
+def quality_row(prompt: dict, answer: str, kb_entry: dict, min_coverage: float,
+                ended: str = "eos") -> dict:
     cov = step_coverage(answer, kb_entry["required_keywords"])
     unsafe = [u for u in kb_entry.get("unsafe_phrases", []) if u.lower() in answer.lower()]
     return {"prompt_id": prompt["prompt_id"], "issue_id": prompt["issue_id"],
             "question": prompt["question"], "answer": answer, "coverage": round(cov, 4),
-            "unsafe": unsafe, "keep": cov >= min_coverage and not unsafe}
+            "ended": ended, "unsafe": unsafe, "keep": cov >= min_coverage and not unsafe}
+
+
+_LIST_MARKER = re.compile(r"^\s*(?:\d+\s*[.):]|[-*\u2022])\s*")
+
+
+def _line_key(text: str) -> str:
+    """A line without its list marker, case or spacing: what makes two steps the same step."""
+    return " ".join(_LIST_MARKER.sub("", text).lower().split())
+
+
+def repeat_cut(pieces: Sequence[str]) -> int | None:
+    """Index of the first token of the first line that repeats an earlier line, else None.
+
+    `pieces` is the decoded text of each generated token. A greedy small teacher seldom ends
+    its list with EOS: it loops on the last step ("7. Contact support. 8. Contact support. …")
+    or restarts the list after a "Here is a numbered list:" line, until max_new_tokens. The
+    answer is over where the loop starts, and lines that are not list items just before it
+    (that preamble, blank lines) go with it. A final unfinished line counts when it is
+    already ≥ 16 characters of an earlier line.
+    """
+    seen: set[str] = set()
+    lines: list[tuple[int, bool]] = []  # (first token, is a list item) of each finished line
+    start, text = 0, ""
+
+    def cut_before(line_start: int) -> int:
+        kept, cut = [ln for ln in lines if ln[0] < line_start], line_start
+        while len(kept) > 1 and not kept[-1][1] and any(item for _, item in kept[:-1]):
+            cut = kept.pop()[0]  # a trailing non-list line (preamble of the repeat, blank line)
+        return cut
+
+    for i, piece in enumerate(pieces):
+        if "\n" not in piece:
+            text += piece
+            continue
+        line = text + piece.split("\n", 1)[0]
+        key = _line_key(line)
+        if key and key in seen:
+            return cut_before(start)
+        seen.add(key)
+        lines.append((start, bool(_LIST_MARKER.match(line))))
+        start, text = i + 1, piece.rsplit("\n", 1)[1]
+    partial = _line_key(text)
+    if len(partial) >= 16 and any(k.startswith(partial) for k in seen):
+        return cut_before(start)
+    return None
+
+
+def end_answer(arrays: dict[str, np.ndarray], eos_logprobs: np.ndarray, row: int, cut: int,
+               eos_id: int, pad_id: int) -> None:
+    """Ends `row` with EOS at position `cut` (in place). The EOS's logprob is the teacher's own
+    log p(EOS) there, and its top-K row is the teacher's distribution at that position, so KD
+    sees the teacher's real beliefs while the hard label (α) teaches where the answer ends."""
+    arrays["tokens"][row, cut], arrays["tokens"][row, cut + 1:] = eos_id, pad_id
+    arrays["logprobs"][row, cut], arrays["logprobs"][row, cut + 1:] = eos_logprobs[row, cut], 0.0
+    arrays["mask"][row, cut + 1:] = 0
+    arrays["topk_ids"][row, cut + 1:], arrays["topk_logprobs"][row, cut + 1:] = 0, 0.0
+    arrays["lengths"][row], arrays["truncated"][row] = cut + 1, False
 
 
 def label_batch(model, tokenizer, prompts: Sequence[dict], kb: dict[str, dict], key,
@@ -101,10 +162,18 @@ def label_batch(model, tokenizer, prompts: Sequence[dict], kb: dict[str, dict], 
                    temperature=cfg.temperature, top_k=cfg.top_k, top_p=cfg.top_p,
                    eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id, return_topk=cfg.topk_logprobs)
     n = len(prompts)
-    arrays = {k: np.asarray(getattr(out, k))[:n] for k in
+    arrays = {k: np.array(getattr(out, k))[:n] for k in
               ("tokens", "mask", "logprobs", "topk_ids", "topk_logprobs", "lengths", "truncated")}
+    eos_logprobs = np.asarray(out.eos_logprobs)[:n]
+    ended = ["max_tokens" if arrays["truncated"][i] else "eos" for i in range(n)]
+    for i in range(n) if cfg.end_at_repeat else ():
+        toks = arrays["tokens"][i, :arrays["lengths"][i]]
+        cut = repeat_cut([tokenizer.decode([t]) for t in toks])
+        if cut is not None and toks[cut] != tokenizer.eos_id:
+            end_answer(arrays, eos_logprobs, i, cut, tokenizer.eos_id, tokenizer.pad_id)
+            ended[i] = "repeat"
     rows = [quality_row(p, tokenizer.decode(arrays["tokens"][i, :arrays["lengths"][i]]),
-                        kb[p["issue_id"]], cfg.min_coverage) for i, p in enumerate(prompts)]
+                        kb[p["issue_id"]], cfg.min_coverage, ended[i]) for i, p in enumerate(prompts)]
     return arrays, rows
 
 
@@ -135,7 +204,9 @@ def check_resumable(out_dir: Path, n_shards: int, chash: str) -> list[int]:
 
 def quality_summary(rows: list[dict], cfg: LabelConfig) -> dict[str, Any]:
     cov = np.array([r["coverage"] for r in rows]) if rows else np.zeros(0)
+    ended = [r.get("ended", "eos") for r in rows]
     return {"min_coverage": cfg.min_coverage, "rows": len(rows), "kept": sum(r["keep"] for r in rows),
+            "ended": {e: ended.count(e) for e in ("eos", "repeat", "max_tokens")},
             "dropped_low_coverage": int((cov < cfg.min_coverage).sum()),
             "dropped_unsafe": sum(bool(r["unsafe"]) for r in rows),
             "mean_coverage": round(float(cov.mean()), 4) if rows else None,
@@ -213,7 +284,7 @@ def load_teacher(cfg: LabelConfig):
                                 pad_id=tokenizer.pad_id, bos_id=tokenizer.bos_id or 0,
                                 max_position_embeddings=4096)
         return Transformer(mcfg, rngs=nnx.Rngs(cfg.seed)), tokenizer
-    model, own = load_pretrained(cfg.teacher)
+    model, own = load_pretrained(cfg.teacher, dtype=cfg.dtype)
     tokenizer = tokenizer or own
     if tokenizer is None:
         raise ValueError(f"teacher {cfg.teacher!r} has no tokenizer; pass tokenizer=<dir>")

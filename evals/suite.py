@@ -34,6 +34,7 @@ class SuiteConfig:
     w_judge: float = 0.5              # accuracy = (1 − w) · rubric + w · judge / 10
     pairwise: str = "final"           # win rates for: all students | the final one | none
     judge_max_prompt_tokens: int = 768
+    teacher_dtype: str | None = None  # the teacher's dtype as a system and as the judge (None: teacher.dtype)
     n_boot: int = 1000
     seed: int = 0
 
@@ -146,9 +147,11 @@ def evaluate_system(name: str, model, tokenizer, cases: Sequence[dict], kb: Mapp
     if general_qa:
         qa, _ = retention.general_qa_scores(model, tokenizer, general_qa, batch_size=cfg.batch_size)
         result.summary["general_qa"] = bootstrap(qa, n_boot=cfg.n_boot, seed=cfg.seed)
-    result.scalars = {**efficiency.param_stats(model),
-                      "tokens_per_s": efficiency.decode_throughput(
-                          model, tokenizer, batch=cfg.batch_size, new_tokens=cfg.max_new_tokens),
+    # the answers' own batches after the first (which compiles) are the throughput sample;
+    # a one-batch eval set times extra generations instead
+    tokens_per_s = ans.tokens_per_second if ans.timed_tokens else efficiency.decode_throughput(
+        model, tokenizer, batch=cfg.batch_size, new_tokens=cfg.max_new_tokens)
+    result.scalars = {**efficiency.param_stats(model), "tokens_per_s": tokens_per_s,
                       "forward_peak_mb": efficiency.forward_peak_mb(model)}
     return result
 

@@ -23,6 +23,9 @@ def load_systems(cfg: DictConfig, inputs: Mapping[str, Path], teacher: str) -> d
     t_model, tok = load_pretrained(teacher, dtype=cfg.teacher.dtype)
     student_cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(StudentConfig), cfg.student))
     base = init_student(student_cfg, t_model, RngStreams(cfg.seed, STREAMS).at("init", 0))
+    infer_dtype = cfg.eval.get("teacher_dtype") or cfg.teacher.dtype
+    if infer_dtype != cfg.teacher.dtype:  # the base student above is cut from the exact weights
+        t_model = load_pretrained(teacher, dtype=infer_dtype)[0]
     systems = {"teacher": (t_model, tok), "base_student": (base, tok)}
     if "kd" in inputs:
         systems["kd_student"] = (load_pretrained(inputs["kd"] / "student")[0], tok)

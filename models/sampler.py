@@ -31,6 +31,7 @@ class SampleOutput(NamedTuple):
     topk_logprobs: jax.Array  # (B, N, K) f32
     lengths: jax.Array        # (B,) int32 generated tokens incl. EOS
     truncated: jax.Array      # (B,) bool: hit max_new_tokens without EOS
+    eos_logprobs: jax.Array   # (B, N) f32, log p(EOS) at every step (where an answer could end)
 
 
 # The jitted program calls back into whatever stream function is current, so a new callback
@@ -220,7 +221,8 @@ def _emit(state: _Loop, logits, row_keys, consts, opts) -> _Loop:
     tok_lp = jnp.where(valid, jnp.take_along_axis(logp, tok[:, None], axis=-1)[:, 0], 0.0)
     o, s = state.out, state.step
     o = o._replace(tokens=o.tokens.at[:, s].set(tok), logprobs=o.logprobs.at[:, s].set(tok_lp),
-                   mask=o.mask.at[:, s].set(valid.astype(jnp.int32)))
+                   mask=o.mask.at[:, s].set(valid.astype(jnp.int32)),
+                   eos_logprobs=o.eos_logprobs.at[:, s].set(jnp.where(valid, logp[:, eos_id], 0.0)))
     if opts["return_topk"]:
         lp, ids = jax.lax.top_k(logp, opts["return_topk"])
         o = o._replace(topk_ids=o.topk_ids.at[:, s].set(ids), topk_logprobs=o.topk_logprobs.at[:, s].set(lp))
@@ -243,7 +245,7 @@ def _generate_core(graphdef, params, ids, mask, key, temperature, top_p, eos_id,
         tokens=jnp.full((b, n), pad_id, jnp.int32), logprobs=jnp.zeros((b, n), jnp.float32),
         mask=jnp.zeros((b, n), jnp.int32), topk_ids=jnp.zeros((b, n, k), jnp.int32),
         topk_logprobs=jnp.zeros((b, n, k), jnp.float32), lengths=jnp.zeros((b,), jnp.int32),
-        truncated=jnp.zeros((b,), bool))
+        truncated=jnp.zeros((b,), bool), eos_logprobs=jnp.zeros((b, n), jnp.float32))
     consts = (temperature, top_p, eos_id, pad_id)
     state = _Loop(jnp.int32(0), jnp.zeros((b,), jnp.int32), positions[:, -1], jnp.zeros((b,), bool), cache, out)
     state = _emit(state, logits, row_keys, consts, opts)

@@ -70,10 +70,12 @@ class Transformer(nnx.Module):
         lead, d = h.shape[:-1], h.shape[-1]
         h2 = h.reshape(-1, d)  # (N, D)
         if self.cfg.tie_embeddings:
-            # E @ h.T reads the [V, D] table in place; `h @ E.T` makes XLA:CPU copy the
-            # transposed table (113 MB for SmolLM2) on every decode step.
+            # Contract h and the [V, D] table on D directly: `h @ E.T` makes XLA:CPU copy the
+            # transposed table (113 MB for SmolLM2) on every decode step, and `(E @ h.T).T`
+            # misses the bf16 kernels (3-9x slower in bf16; benchmarks/README.md, "bf16").
             e = self.embed[...].astype(h.dtype)
-            logits = jnp.matmul(e, h2.T, preferred_element_type=jnp.float32).T  # (N, V)
+            logits = jax.lax.dot_general(h2, e, (((1,), (1,)), ((), ())),
+                                         preferred_element_type=jnp.float32)  # (N, V)
         else:
             logits = jnp.matmul(h2, self.lm_head[...].astype(h.dtype), preferred_element_type=jnp.float32)
         return logits.reshape(*lead, -1)

@@ -46,11 +46,11 @@ def _last_logprobs_fn():
     from flax import nnx
 
     @nnx.jit
-    def last_logprobs(model, ids, mask):  # ids/mask (B, T) -> (B, V) log-probs at T-1
+    def last_logprobs(model, ids, mask):  # ids/mask (B, T) -> (B, 2, V) log-probs at T-2, T-1
         if hasattr(model, "hidden") and hasattr(model, "unembed"):
-            logits = model.unembed(model.hidden(ids, attention_mask=mask)[:, -1])
+            logits = model.unembed(model.hidden(ids, attention_mask=mask)[:, -2:])
         else:
-            logits = model(ids, attention_mask=mask)[:, -1]
+            logits = model(ids, attention_mask=mask)[:, -2:]
         return jax.nn.log_softmax(logits.astype("float32"), axis=-1)
 
     return last_logprobs
@@ -105,26 +105,38 @@ class JaxJudge(Judge):
 
     def next_logprobs(self, seqs: list[list[int]]) -> np.ndarray:
         """(len(seqs), V) next-token log-probs after each id sequence, in batches."""
+        return self._last_two_logprobs(seqs)[:, 1]
+
+    def _last_two_logprobs(self, seqs: list[list[int]]) -> np.ndarray:
+        """(len(seqs), 2, V) log-probs of the token after the second-to-last and the last id."""
         import jax.numpy as jnp
         fn, out = _last_logprobs_fn(), []
         for i in range(0, len(seqs), self.batch_size):
             chunk = seqs[i:i + self.batch_size]
             chunk = chunk + [chunk[-1]] * (self.batch_size - len(chunk))  # fixed batch shape
-            ids, mask = self.tokenizer.batch(chunk, padding_side="left", bucket="pow2")
+            # multiples of 256: a 600-token pairwise prompt pads to 768, not 1024 (few compiles)
+            ids, mask = self.tokenizer.batch(chunk, padding_side="left", bucket=256)
             out.append(np.asarray(fn(self.model, jnp.asarray(ids), jnp.asarray(mask))))
         return np.concatenate(out)[: len(seqs)]
 
     def _score_items(self, items: list[JudgeItem], indices: list[int]
                      ) -> tuple[np.ndarray, list[dict]]:
         prompts = [self._prompt_ids(it, i) for it, i in zip(items, indices)]
-        lp1 = self.next_logprobs(prompts)                                 # (N, V)
-        # second pass for two-token scores: one extension per (item, first token)
-        ext: dict[tuple[int, int], int] = {}
-        for n, it in enumerate(items):
-            for toks in self.score_tokens(it.max_score).values():
-                if len(toks) == 2:
-                    ext.setdefault((n, toks[0]), len(ext))
-        lp2 = self.next_logprobs([prompts[n] + [t1] for (n, t1) in ext]) if ext else None
+        # Two-token scores need p(t2 | prompt + t1). One forward pass over prompt + t1 gives
+        # both that and p(t1 | prompt) (the position before), so a scale whose two-token
+        # scores share one first token ("10" = "1","0") costs one pass, not two.
+        firsts = [sorted({toks[0] for toks in self.score_tokens(it.max_score).values()
+                          if len(toks) == 2}) for it in items]
+        ext: dict[tuple[int, int], int] = {}  # (item, first token) -> row of `lp2`
+        for n, f in enumerate(firsts):
+            for t1 in f:
+                ext.setdefault((n, t1), len(ext))
+        lp2 = self._last_two_logprobs([prompts[n] + [t1] for (n, t1) in ext]) if ext else None
+        if ext and all(firsts):
+            lp1 = lp2[[ext[(n, f[0])] for n, f in enumerate(firsts)], 0]  # (N, V)
+        else:
+            lp1 = self.next_logprobs(prompts)
+        lp2 = None if lp2 is None else lp2[:, 1]
         scores, metas = [], []
         for n, it in enumerate(items):
             table = self.score_tokens(it.max_score)
