@@ -73,6 +73,9 @@ class StudentConfig:
     model: Dict[str, Any] = field(default_factory=dict)
     source: Optional[str] = None
     dtype: str = "float32"
+    # Mixed precision: parameters stay `dtype`, activations run in this dtype with float32
+    # accumulation (models.with_compute_dtype). None: compute in `dtype`.
+    compute_dtype: Optional[str] = None
 
     def __post_init__(self):
         if self.init not in STUDENT_INITS:

@@ -16,7 +16,7 @@ from flax import nnx
 from distill.config import StudentConfig, TeacherConfig
 from models.config import ModelConfig
 from models.mesh import born, placement
-from models.transformer import Transformer
+from models.transformer import Transformer, with_compute_dtype
 
 
 def choose_layers(num_teacher_layers: int, *, num_layers: int, strategy: str = "even",
@@ -108,7 +108,7 @@ def init_student(cfg: StudentConfig, teacher: Transformer, key: jax.Array, layou
     if student.cfg.vocab_size != teacher.cfg.vocab_size:
         raise ValueError(f"student vocab {student.cfg.vocab_size} != teacher vocab "
                          f"{teacher.cfg.vocab_size}: KD on token distributions needs one tokenizer")
-    return student
+    return with_compute_dtype(student, cfg.compute_dtype) if cfg.compute_dtype else student
 
 
 def param_count(model: Transformer) -> int:

@@ -234,7 +234,8 @@ def run_training(run: KDRunConfig, run_dir: str | Path, raw_cfg: dict | None = N
             ckpt.save(step, tr.state, {"step": step, "cursor": step, "domain_weights": weights,
                                        "domain_gaps": gaps, "tokens_seen": tokens_seen})
         bar.update(1 if step > 0 else 0)
-        bar.set_postfix(loss=f"{row.get('kd/loss', float('nan')):.3f}", refresh=False)
+        if "kd/loss" in row:  # step 0 only evaluates
+            bar.set_postfix(loss=f"{row['kd/loss']:.3f}", refresh=False)
     bar.close()
     ckpt.close()
     return _finish(tr, run_dir, logger, last, started, tokens_seen, raw_cfg)

@@ -18,11 +18,13 @@ def load_systems(cfg: DictConfig, inputs: Mapping[str, Path], teacher: str) -> d
     from distill.config import StudentConfig
     from distill.student import init_student
     from distill.train import STREAMS
-    from models import load_pretrained
+    from models import load_pretrained, with_compute_dtype
 
     t_model, tok = load_pretrained(teacher, dtype=cfg.teacher.dtype)
     student_cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(StudentConfig), cfg.student))
     base = init_student(student_cfg, t_model, RngStreams(cfg.seed, STREAMS).at("init", 0))
+    base = with_compute_dtype(base, base.cfg.param_dtype)  # every student is evaluated in its
+    # parameter dtype (load_pretrained below does the same for the trained checkpoints)
     infer_dtype = cfg.eval.get("teacher_dtype") or cfg.teacher.dtype
     if infer_dtype != cfg.teacher.dtype:  # the base student above is cut from the exact weights
         t_model = load_pretrained(teacher, dtype=infer_dtype)[0]

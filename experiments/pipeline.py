@@ -107,7 +107,9 @@ def run_grpo(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
         "judge": plain(cfg.judge), "student": plain(cfg.student),
         "teacher": {"source": teacher_source(cfg, inputs["teacher"]), "dtype": cfg.teacher.dtype},
         "logger": _logger(cfg, "grpo"), "train": plain(cfg.grpo_train), "mesh": plain(cfg.mesh),
-        "policy": {"source": str(inputs["kd"] / "student")}, "data_dir": str(inputs["data"]),
+        "policy": {"source": str(inputs["kd"] / "student"),  # the KD student's precision
+                   "compute_dtype": cfg.student.get("compute_dtype")},
+        "data_dir": str(inputs["data"]),
         "run_dir": str(out), "output": str(out / "policy")})
     last = rl_train.run(node)
     return {"final": {k: v for k, v in last.items() if k.startswith("eval/")}}

@@ -161,3 +161,17 @@ def chunked_logprobs(h, w, targets, mask, *, chunk: int = 8192):
     w_t = jnp.take(w.T, targets, axis=0)  # (B, T, D)
     target_logit = jnp.einsum("btd,btd->bt", h, w_t, preferred_element_type=jnp.float32)
     return jnp.where(mask > 0, target_logit - lse, 0.0)
+
+
+def with_compute_dtype(model: Transformer, dtype: str) -> Transformer:
+    """The same parameter arrays (not copied) under another compute dtype.
+
+    Mixed precision for training: float32 parameters, optimizer state and gradients, while
+    activations run in `dtype` (bfloat16) and every dot accumulates in float32
+    (`models.layers.dense`); norms, softmax and logits stay float32.
+    """
+    if model.cfg.dtype == dtype:
+        return model
+    cfg = model.cfg.replace(dtype=dtype)
+    graphdef, _ = nnx.split(nnx.eval_shape(lambda: Transformer(cfg, rngs=nnx.Rngs(0))), nnx.Param)
+    return nnx.merge(graphdef, nnx.state(model, nnx.Param))

@@ -182,6 +182,7 @@ class PolicyConfig:
     source: str = MISSING  # the KD student: a models.save_checkpoint dir (kd run's output), HF dir, .gguf, packaged name, or "random"
     tokenizer: str = ""  # "" = the checkpoint's own tokenizer; else any load_pretrained source or a tokenizer dir
     dtype: str = "float32"
+    compute_dtype: Optional[str] = None  # mixed precision (e.g. bfloat16 activations); None: dtype
     model: Optional[Dict[str, Any]] = None  # source="random" (tests): ModelConfig fields
     seed: int = 0  # source="random": init seed
 

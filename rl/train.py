@@ -45,7 +45,8 @@ def load_policy(cfg: PolicyConfig, layout: Layout | None = None) -> tuple[Transf
     if cfg.source == "random":
         model = born(lambda: Transformer(ModelConfig(**dict(cfg.model)), rngs=nnx.Rngs(cfg.seed)), layout)
         return model, load_tokenizer(cfg.tokenizer)
-    model, tok = load_pretrained(cfg.source, dtype=cfg.dtype, **placement(layout))
+    model, tok = load_pretrained(cfg.source, dtype=cfg.dtype, compute_dtype=cfg.compute_dtype,
+                                 **placement(layout))
     if cfg.tokenizer:
         tok = load_tokenizer(cfg.tokenizer)
     if tok is None:
@@ -71,7 +72,8 @@ def load_reference(run: GRPORunConfig, policy: Transformer, layout: Layout | Non
         raise ValueError(
             f"grpo.reference={g.reference} needs grpo.reference_path: a models.save_checkpoint dir "
             f"of the base student (before KD), or the teacher source")
-    ref, _ = load_pretrained(source, dtype=run.policy.dtype, **placement(layout))
+    ref, _ = load_pretrained(source, dtype=run.policy.dtype, compute_dtype=run.policy.compute_dtype,
+                             **placement(layout))
     if ref.cfg.vocab_size != policy.cfg.vocab_size:
         raise ValueError(f"reference {source!r} has vocab {ref.cfg.vocab_size} but the policy "
                          f"has {policy.cfg.vocab_size}: KL needs one tokenizer")

@@ -127,3 +127,54 @@ def test_sigkill_then_resume_matches(tiny_corpus, tiny_tokenizer_dir, tmp_path):
     again = subprocess.run(args(killed), cwd=REPO, env=env, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr[-2000:]
     assert cache_bytes(killed) == cache_bytes(tmp_path / "ref")
+
+
+def _pieces(text: str) -> list[str]:
+    """Word-level 'tokens' with each newline its own token (as SmolLM2 tokenizes them)."""
+    out = []
+    for line in text.split("\n"):
+        out += [w + " " for w in line.split(" ") if w] + ["\n"]
+    return out[:-1]
+
+
+@pytest.mark.parametrize("text, kept", [
+    # loops on its last step: the answer ends before the first repeat
+    ("1. Turn it off.\n2. Contact support now.\n3. Contact support now.\n4. Contact",
+     "1. Turn it off.\n2. Contact support now.\n"),
+    # restarts the list after a preamble: the preamble and the blank line go too
+    ("1. Unplug it.\n2. Reset it.\n\nHere is a numbered list:\n1. Unplug it.\n2. Reset",
+     "1. Unplug it.\n2. Reset it.\n"),
+    # an unfinished last line that is already 16+ characters of an earlier line
+    ("1. Hold the power button.\n2. Pair it.\n3. Hold the power butt",
+     "1. Hold the power button.\n2. Pair it.\n"),
+    # blank lines and distinct steps are not repeats; a short unfinished line is not judged
+    ("1. Hold power.\n\n2. Pair it.\n\n3. Hold", None),
+])
+def test_repeat_cut_hand_worked(text, kept):
+    from data.label import repeat_cut
+
+    pieces = _pieces(text)
+    cut = repeat_cut(pieces)
+    got = None if cut is None else "".join(pieces[:cut]).replace(" \n", "\n")
+    assert got == kept
+
+
+def test_end_answer_puts_the_teachers_eos_where_the_loop_starts():
+    from data.label import end_answer
+
+    rng = np.random.default_rng(0)
+    arrays = {"tokens": rng.integers(3, 50, (2, 6)).astype(np.int32), "mask": np.ones((2, 6), np.int8),
+              "logprobs": rng.normal(size=(2, 6)).astype(np.float32),
+              "topk_ids": rng.integers(0, 50, (2, 6, 3)).astype(np.int32),
+              "topk_logprobs": rng.normal(size=(2, 6, 3)).astype(np.float32),
+              "lengths": np.array([6, 6], np.int32), "truncated": np.array([1, 1], np.int8)}
+    before = {k: v.copy() for k, v in arrays.items()}
+    eos_lp = rng.normal(size=(2, 6)).astype(np.float32)
+    end_answer(arrays, eos_lp, row=1, cut=2, eos_id=2, pad_id=0)
+    for k in arrays:  # row 0 untouched
+        np.testing.assert_array_equal(arrays[k][0], before[k][0])
+    assert arrays["tokens"][1].tolist() == before["tokens"][1, :2].tolist() + [2, 0, 0, 0]
+    assert arrays["mask"][1].tolist() == [1, 1, 1, 0, 0, 0]
+    assert arrays["logprobs"][1, 2] == eos_lp[1, 2] and not arrays["logprobs"][1, 3:].any()
+    np.testing.assert_array_equal(arrays["topk_ids"][1, :3], before["topk_ids"][1, :3])
+    assert arrays["lengths"][1] == 3 and arrays["truncated"][1] == 0

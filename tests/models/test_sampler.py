@@ -87,6 +87,8 @@ def test_logprobs_and_topk_match_teacher_forcing():
     np.testing.assert_allclose(np.asarray(out.logprobs), want, atol=1e-4)
     np.testing.assert_allclose(np.asarray(out.topk_logprobs), -np.sort(-pred, -1)[..., :4], atol=1e-4)
     np.testing.assert_array_equal(np.asarray(out.topk_ids)[..., 0], pred.argmax(-1))
+    live = np.asarray(out.mask).astype(bool)  # log p(EOS) is recorded at every live step
+    np.testing.assert_allclose(np.asarray(out.eos_logprobs)[live], pred[..., 127][live], atol=1e-4)
 
 
 def test_same_key_same_output_and_rows_differ():

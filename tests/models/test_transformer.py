@@ -104,6 +104,24 @@ def test_bf16_compute_gives_float32_logits_close_to_f32():
     assert float(jnp.abs(lo - hi).max()) < 0.05
 
 
+def test_mixed_precision_shares_f32_params_and_gives_f32_grads_close_to_f32():
+    f32 = Transformer(ModelConfig.tiny(), rngs=nnx.Rngs(0))
+    mixed = models.with_compute_dtype(f32, "bfloat16")
+    assert mixed.cfg.dtype == "bfloat16" and mixed.cfg.param_dtype == "float32"
+    assert mixed.layers[0].mlp.up[...] is f32.layers[0].mlp.up[...]  # shared, not copied
+    ids = jnp.asarray(RNG.randint(0, 128, (2, 8)), jnp.int32)
+
+    def loss(model):
+        return jnp.mean(jax.nn.logsumexp(model(ids), axis=-1))
+
+    g32, gmix = nnx.grad(loss)(f32), nnx.grad(loss)(mixed)
+    a, b = nnx.to_pure_dict(nnx.state(g32)), nnx.to_pure_dict(nnx.state(gmix))
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+        assert y.dtype == jnp.float32
+        np.testing.assert_allclose(y, x, atol=0.02 * float(jnp.abs(x).max()) + 1e-6)
+    assert float(jnp.abs(loss(mixed) - loss(f32))) < 0.01
+
+
 def test_params_carry_logical_axes_and_map_to_a_mesh():
     from jax.sharding import AxisType, PartitionSpec as P
 
