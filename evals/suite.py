@@ -52,7 +52,7 @@ class SystemEval:
     name: str
     items: list[dict]                         # one row per eval case (answer + every score)
     summary: dict[str, Estimate] = field(default_factory=dict)
-    scalars: dict[str, float] = field(default_factory=dict)   # efficiency, no CI
+    scalars: dict[str, Any] = field(default_factory=dict)   # efficiency, no CI
 
     def column(self, key: str) -> np.ndarray:
         return np.array([r[key] for r in self.items], dtype=np.float64)
@@ -152,7 +152,8 @@ def evaluate_system(name: str, model, tokenizer, cases: Sequence[dict], kb: Mapp
     tokens_per_s = ans.tokens_per_second if ans.timed_tokens else efficiency.decode_throughput(
         model, tokenizer, batch=cfg.batch_size, new_tokens=cfg.max_new_tokens)
     result.scalars = {**efficiency.param_stats(model), "tokens_per_s": tokens_per_s,
-                      "forward_peak_mb": efficiency.forward_peak_mb(model)}
+                      "forward_peak_mb": efficiency.forward_peak_mb(model),
+                      "dtype": model.cfg.dtype}  # size and tokens/s depend on it
     return result
 
 

@@ -1,7 +1,8 @@
 """Ablation table and bars from a sweep's run directories — no W&B server needed.
 
 `python -m experiments.compare <sweep_dir> [--metric accuracy] [--system grpo_student]`
-finds every `<run>/eval/results.json` below `sweep_dir`, names each run by its Hydra
+finds every pipeline run below `sweep_dir` (its `pipeline.json` points at the eval stage's
+`results.json` in the store), names each run by its Hydra
 overrides (`<run>/.hydra/overrides.yaml`, else the directory name), and writes
 `<sweep_dir>/ablation.md` and `<sweep_dir>/ablation_<metric>.png`.
 """
@@ -23,19 +24,28 @@ def run_label(run_dir: Path, sweep_dir: Path) -> str:
     for cand in (run_dir / ".hydra" / "overrides.yaml", run_dir.parent / ".hydra" / "overrides.yaml"):
         if cand.exists():
             overrides = yaml.safe_load(cand.read_text()) or []
-            return ",".join(o for o in overrides if not o.startswith(("hydra.", "root=", "force="))) or run_dir.name
+            return ",".join(o for o in overrides if not o.startswith(("hydra.", "root=", "force=", "store="))) or run_dir.name
     return str(run_dir.relative_to(sweep_dir))
 
 
 def collect(sweep_dir: Path) -> dict[str, dict]:
-    """{run label: results.json} for every finished pipeline under `sweep_dir`."""
+    """{run label: eval results.json} for every finished pipeline run under `sweep_dir`.
+
+    A pipeline run directory holds `pipeline.json`, which names each stage's directory in
+    the content-addressed store; the eval stage's `results.json` is read from there."""
     found = {}
-    for path in sorted(sweep_dir.rglob("eval/results.json")):
-        run_dir = path.parent.parent
-        found[run_label(run_dir, sweep_dir)] = json.loads(path.read_text())
+    for path in sorted(sweep_dir.rglob("pipeline.json")):
+        stages = json.loads(path.read_text()).get("stages", {})
+        if "eval" not in stages:
+            continue  # a run stopped before eval (stages=[...] without it)
+        results = Path(stages["eval"]["dir"]) / "results.json"
+        if not results.exists():
+            raise FileNotFoundError(f"{path}: its eval stage {results.parent} has no results.json "
+                                    f"(was the store moved or cleaned?)")
+        found[run_label(path.parent, sweep_dir)] = json.loads(results.read_text())
     if not found:
-        raise FileNotFoundError(f"no eval/results.json under {sweep_dir}: run the sweep to the eval "
-                                f"stage first (python -m experiments.pipeline -m experiment=...)")
+        raise FileNotFoundError(f"no pipeline run with an eval stage under {sweep_dir}: run the sweep "
+                                f"to the eval stage first (python -m experiments.pipeline -m experiment=...)")
     return found
 
 

@@ -87,7 +87,8 @@ def _log(cfg: DictConfig, out: Path, payload: dict) -> None:
     row = {}
     for name, sys in payload["systems"].items():
         row.update({f"eval/{name}/{k}": v["value"] for k, v in sys["summary"].items()})
-        row.update({f"perf/{name}/{k}": v for k, v in sys["scalars"].items()})
+        row.update({f"perf/{name}/{k}": v for k, v in sys["scalars"].items()
+                    if isinstance(v, (int, float))})  # metrics are numbers; dtype is in results.json
     for name, comp in payload["compare"].items():
         row.update({f"eval/{name}/{k}": v["value"] for k, v in comp.items()})
     logger.log(0, row)

@@ -48,13 +48,13 @@ def efficiency_table(results: Mapping[str, Any]) -> str:
     systems = results["systems"]
     names = ordered(systems)
     teacher = systems.get("teacher", {}).get("scalars", {})
-    lines = ["| system | params (M) | size (MB) | vs teacher | tokens/s | forward peak (MB) |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| system | params (M) | size (MB) | vs teacher | compute | tokens/s | forward peak (MB) |",
+             "|---|---|---|---|---|---|---|"]
     for n in names:
         s = systems[n]["scalars"]
         ratio = s["params_m"] / teacher["params_m"] if teacher.get("params_m") else float("nan")
         lines.append(f"| {n} | {s['params_m']:.1f} | {s['size_mb']:.1f} | {ratio:.2f}x | "
-                     f"{s['tokens_per_s']:.1f} | {s['forward_peak_mb']:.0f} |")
+                     f"{s.get('dtype', 'n/a')} | {s['tokens_per_s']:.1f} | {s['forward_peak_mb']:.0f} |")
     return "\n".join(lines)
 
 

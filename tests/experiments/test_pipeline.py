@@ -89,3 +89,25 @@ def test_same_seed_gives_identical_metrics(first_run):
     ra = json.loads((a["eval"] / "results.json").read_text())
     rb = json.loads((b["eval"] / "results.json").read_text())
     assert {n: s["summary"] for n, s in ra["systems"].items()} == {n: s["summary"] for n, s in rb["systems"].items()}
+
+
+def test_sweep_then_compare_builds_the_ablation_table(first_run):
+    """A real Hydra multirun (`-m`) over one eval knob on the fixture's store: the upstream
+    stages are reused, and experiments.compare reads both runs without a W&B server."""
+    from experiments import compare
+
+    base, _ = first_run
+    sweep = base / "sweep"
+    env = {**os.environ, "WANDB_MODE": "offline", "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "experiments.pipeline", "-m", "experiment=smoke",
+           f"store={base / 'store'}", f"hydra.sweep.dir={sweep}", "eval.n_boot=200,1000"]
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-6000:]
+    log = out.stdout + out.stderr
+    assert "[kd] running" not in log and "[grpo] running" not in log  # reused from the store
+    md = compare.main([str(sweep), "--metric", "accuracy", "--system", "grpo_student"])
+    rows = [line for line in md.read_text().splitlines() if "eval.n_boot=" in line]
+    assert [r.split(" |")[0] for r in rows] == ["| experiment=smoke,eval.n_boot=200",
+                                                "| experiment=smoke,eval.n_boot=1000"], md.read_text()
+    assert all("[" in r for r in rows)  # every cell carries its CI
+    assert (sweep / "ablation_accuracy.png").stat().st_size > 1000
