@@ -51,7 +51,9 @@ def matmul_peak(n: int = 2048, repeats: int = 7, dtype: str = "float32") -> floa
 
     a = jax.random.normal(jax.random.key(0), (n, n), jnp.float32).astype(dtype)
     b = jax.random.normal(jax.random.key(1), (n, n), jnp.float32).astype(dtype)
-    f = jax.jit(jnp.matmul)
+    # float32 accumulation: the form every layer uses (`models.layers.dense`); a bf16 -> bf16
+    # dot runs no faster than float32 on XLA:CPU, so it would understate the bf16 roof
+    f = jax.jit(lambda x, y: jnp.matmul(x, y, preferred_element_type=jnp.float32))
     f(a, b).block_until_ready()
     times = []
     for _ in range(repeats):

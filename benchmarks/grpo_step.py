@@ -6,7 +6,8 @@
 A step is the whole thing a researcher waits for: sample prompts × G completions, score
 them, compute π_ref log-probs, one optimizer update (μ = 1). Identical on every side: the same
 HF checkpoint and prompts (benchmarks/setups.py), β = 0.04, ε = 0.2 / 0.28, token-level loss
-aggregation, AdamW (β₂ = 0.99) with clipping at 1.0, temperature 1, float32.
+aggregation, AdamW (β₂ = 0.99) with clipping at 1.0, temperature 1, float32 (`--dtype bfloat16`:
+bf16 matmuls on both sides, float32 master weights; ours: model compute dtype, TRL: `bf16=True`).
 
 TRL runs its own `Trainer.train()` loop in a thread that a callback parks at every step
 boundary; tunix runs in its own venv (`.venv-tunix`, see README) as a worker process that
@@ -35,7 +36,7 @@ TUNIX_PY = Path(__file__).resolve().parents[1] / ".venv-tunix" / "bin" / "python
 class OurSide:
     """`rl.learner.Learner.train_step`: the exact per-step path of `python -m rl.train`."""
 
-    def __init__(self, setup: Setup, group: int, workdir: str):
+    def __init__(self, setup: Setup, group: int, workdir: str, dtype: str = "float32"):
         import jax
         import jax.numpy as jnp
         import numpy as np
@@ -45,7 +46,7 @@ class OurSide:
         from rl.config import GRPOConfig, OptimConfig, RolloutConfig, TrainConfig
         from rl.learner import Learner
 
-        policy, tok = load_pretrained(setup.model_dir)
+        policy, tok = load_pretrained(setup.model_dir, compute_dtype=dtype)  # float32 master params
         if not setup.stop_at_eos:
             tok.eos_id, tok.pad_id = setup.eos_id, setup.pad_id  # EOS outside the vocab: full length
         cfg = GRPOConfig(num_generations=group, prompts_per_step=len(setup.prompts), mu=1, beta=BETA,
@@ -79,7 +80,7 @@ class OurSide:
 class TRLSide:
     """TRL 1.16 `GRPOTrainer.train()` in a thread, released one optimizer step at a time."""
 
-    def __init__(self, setup: Setup, group: int, workdir: str, steps: int):
+    def __init__(self, setup: Setup, group: int, workdir: str, steps: int, dtype: str = "float32"):
         import torch
         from datasets import Dataset
         from transformers import AutoTokenizer
@@ -88,7 +89,7 @@ class TRLSide:
         torch.set_num_threads(os.cpu_count() or 1)
         tok = AutoTokenizer.from_pretrained(setup.model_dir)
         args = GRPOConfig(
-            output_dir=os.path.join(workdir, "trl"), use_cpu=True, bf16=False, fp16=False,
+            output_dir=os.path.join(workdir, "trl"), use_cpu=True, bf16=dtype == "bfloat16", fp16=False,
             per_device_train_batch_size=len(setup.prompts) * group, num_generations=group,
             gradient_accumulation_steps=1, steps_per_generation=1, num_iterations=1,
             max_completion_length=setup.max_new_tokens, temperature=1.0, top_p=1.0, top_k=0,
@@ -168,6 +169,8 @@ def main(argv=None):
     p.add_argument("--group", type=int, default=8, help="G completions per prompt")
     p.add_argument("--prompts", type=int, default=8)
     p.add_argument("--max-new-tokens", type=int, default=None)
+    p.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32",
+                   help="matmul precision of ours and TRL (float32 master weights either way)")
     p.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "mighty_bench"))
     p.add_argument("--tunix-python", default=str(TUNIX_PY))
     p.add_argument("--json", default=None, help="write the results here")
@@ -176,18 +179,21 @@ def main(argv=None):
     if "tunix" in sides and not Path(a.tunix_python).exists():
         print(f"tunix venv not found at {a.tunix_python}; skipping tunix (see benchmarks/README.md)")
         sides.remove("tunix")
+    if "tunix" in sides and a.dtype != "float32":
+        print("the tunix worker runs float32 only; skipping tunix")
+        sides.remove("tunix")
     os.makedirs(a.workdir, exist_ok=True)
     if a.config == "A":
         setup = config_a(a.workdir, prompts=a.prompts, max_new_tokens=a.max_new_tokens or 64)
     else:
         setup = config_b(a.workdir, prompts=a.prompts, max_new_tokens=a.max_new_tokens or 128)
     return run(setup, sides, group=a.group, repeats=a.repeats, warmup=a.warmup,
-               workdir=a.workdir, tunix_python=a.tunix_python, json_path=a.json)
+               workdir=a.workdir, tunix_python=a.tunix_python, json_path=a.json, dtype=a.dtype)
 
 
 def run(setup: Setup, sides, *, group, repeats, warmup, workdir, tunix_python=str(TUNIX_PY),
-        json_path=None):
-    print(f"config {setup.name}: {len(setup.prompts)} prompts x G={group}, "
+        json_path=None, dtype="float32"):
+    print(f"config {setup.name}, {dtype}: {len(setup.prompts)} prompts x G={group}, "
           f"max {setup.max_new_tokens} new tokens, shape {setup.shape}; load {common.load_average():.1f}")
     steps = warmup + repeats + 1
     runners = {}
@@ -195,25 +201,26 @@ def run(setup: Setup, sides, *, group, repeats, warmup, workdir, tunix_python=st
     for side in sides:
         t = time.perf_counter()
         if side == "ours":
-            runners[side] = OurSide(setup, group, os.path.join(run_dir, "ours"))
+            runners[side] = OurSide(setup, group, os.path.join(run_dir, "ours"), dtype)
         elif side == "trl":
-            runners[side] = TRLSide(setup, group, run_dir, steps)
+            runners[side] = TRLSide(setup, group, run_dir, steps, dtype)
         elif side == "tunix":
             runners[side] = TunixSide(setup, group, run_dir, steps, tunix_python)
         else:
             raise SystemExit(f"unknown side {side!r}; choose from ours,trl,tunix")
         print(f"  built {side} in {time.perf_counter() - t:.1f} s")
-    peak = common.matmul_peak()
+    peak = common.matmul_peak(dtype=dtype)
     try:
         timings = common.alternate(runners, repeats=repeats, warmup=warmup)
     finally:
         for r in runners.values():
             getattr(r, "close", lambda: None)()
-    peak = (peak + common.matmul_peak()) / 2  # before and after, the load drifts
-    return report(setup, group, timings, peak, json_path)
+    peak = (peak + common.matmul_peak(dtype=dtype)) / 2  # before and after, the load drifts
+    return report(setup, group, timings, peak, json_path, dtype)
 
 
-def report(setup: Setup, group: int, timings: common.Timings, peak: float, json_path=None):
+def report(setup: Setup, group: int, timings: common.Timings, peak: float, json_path=None,
+           dtype="float32"):
     s = setup.shape
     rows_n = len(setup.prompts) * group
     p_len = max(len(x) for x in setup.prompt_ids)
@@ -240,10 +247,10 @@ def report(setup: Setup, group: int, timings: common.Timings, peak: float, json_
         rows.append(row)
     cols = ["side", "step_s", "ours/this", "completion_tok/s", "mean_completion", "step_MFU",
             "gen_s", "update_s", "update_MFU", "score_s", "ref_wait_s"]
-    print(f"\nGRPO step, config {setup.name}; matmul peak {peak / 1e9:.1f} GFLOP/s; "
+    print(f"\nGRPO step, config {setup.name}, {dtype}; matmul peak {peak / 1e9:.1f} GFLOP/s; "
           f"load {min(timings.loads):.1f}-{max(timings.loads):.1f}; median of {len(timings.times['ours'] if 'ours' in timings.times else next(iter(timings.times.values())))}")
     print(common.table(rows, cols))
-    common.save_json(json_path, {"config": setup.name, "machine": common.machine(), "peak_flops": peak,
+    common.save_json(json_path, {"config": setup.name, "dtype": dtype, "machine": common.machine(), "peak_flops": peak,
                                  "rows": rows, "times": timings.times, "loads": timings.loads})
     return rows
 

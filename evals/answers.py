@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import jax
 import numpy as np
@@ -11,14 +12,36 @@ from tqdm.auto import tqdm
 
 from data import format_prompt
 
+# JAX's own timings of the work a first call does before it runs (jax._src.dispatch)
+COMPILE_EVENTS = ("/jax/core/compile/jaxpr_trace_duration",
+                  "/jax/core/compile/jaxpr_to_mlir_module_duration",
+                  "/jax/core/compile/backend_compile_duration")
+
+
+@contextmanager
+def compile_seconds() -> Iterator[list[float]]:
+    """`[s]`: the seconds JAX spent tracing, lowering and compiling while the block ran (in any
+    thread of the process), so a first call can be timed net of its compile."""
+    total = [0.0]
+
+    def on_event(event: str, duration: float, **_) -> None:
+        if event in COMPILE_EVENTS:
+            total[0] += duration
+
+    jax.monitoring.register_event_duration_secs_listener(on_event)
+    try:
+        yield total
+    finally:
+        jax.monitoring.unregister_event_duration_listener(on_event)
+
 
 @dataclass
 class Answers:
     texts: list[str]
     lengths: np.ndarray        # (N,) generated tokens incl. EOS
     truncated: np.ndarray      # (N,) bool
-    seconds: float             # wall time of all batches but the first (which compiles)
-    timed_tokens: int          # tokens generated in those batches
+    seconds: float             # wall time of all batches, tracing and compiling excluded
+    timed_tokens: int          # tokens generated in them (padding rows included: they decode too)
 
     @property
     def tokens_per_second(self) -> float:
@@ -40,13 +63,14 @@ def answer_questions(model, tokenizer, questions: Sequence[str], *, max_new_toke
         chunk = seqs[start:start + batch_size]
         n = len(chunk)
         ids, mask = tokenizer.batch(chunk + [chunk[-1]] * (batch_size - n), padding_side="left")
-        t0 = time.perf_counter()
-        out = generate(model, ids, mask, jax.random.fold_in(key, b), max_new_tokens=max_new_tokens,
-                       temperature=temperature, eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id)
-        lens = np.asarray(out.lengths)[:n]
-        if b > 0:
-            seconds += time.perf_counter() - t0
-            timed += int(np.asarray(out.lengths).sum())
+        with compile_seconds() as compiling:
+            t0 = time.perf_counter()
+            out = generate(model, ids, mask, jax.random.fold_in(key, b), max_new_tokens=max_new_tokens,
+                           temperature=temperature, eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id)
+            all_lengths = np.asarray(out.lengths)  # waits for the batch
+            seconds += time.perf_counter() - t0 - compiling[0]
+        timed += int(all_lengths.sum())
+        lens = all_lengths[:n]
         toks = np.asarray(out.tokens)[:n]
         texts += [tokenizer.decode(toks[i, :lens[i]]) for i in range(n)]
         lengths += lens.tolist()

@@ -7,8 +7,11 @@ each student recovers). Every aggregate carries a bootstrap 95% CI.
 """
 from __future__ import annotations
 
+import logging
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -18,6 +21,19 @@ from evals.ci import Estimate, bootstrap, bootstrap_indices, gap_recovered
 from evals.metrics import behaviour, precision_recall, utility
 from rewards.lang import LangQuality
 from rewards.tech import TechRubric
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def timed(seconds: dict[str, float], phase: str) -> Iterator[None]:
+    """Adds the wall time of the block to `seconds["time_<phase>_s"]` (where eval time goes)."""
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        key = f"time_{phase}_s"
+        seconds[key] = seconds.get(key, 0.0) + time.perf_counter() - t0
 
 
 @dataclass(frozen=True)
@@ -133,27 +149,32 @@ def evaluate_system(name: str, model, tokenizer, cases: Sequence[dict], kb: Mapp
                     cfg: SuiteConfig, *, judge=None, generic_docs: Sequence[str] = (),
                     general_qa: Sequence[dict] = ()) -> SystemEval:
     cases = select_cases(cases, cfg.limit)
-    ans = answer_questions(model, tokenizer, [c["question"] for c in cases],
-                           max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size,
-                           seed=cfg.seed, desc=f"eval {name}")
-    items = score_items(cases, ans.texts, ans.lengths, kb, judge=judge if cfg.judge else None,
-                        w_judge=cfg.w_judge)
+    seconds: dict[str, float] = {}
+    with timed(seconds, "answers"):
+        ans = answer_questions(model, tokenizer, [c["question"] for c in cases],
+                               max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size,
+                               seed=cfg.seed, desc=f"eval {name}")
+    with timed(seconds, "judge"):
+        items = score_items(cases, ans.texts, ans.lengths, kb, judge=judge if cfg.judge else None,
+                            w_judge=cfg.w_judge)
     result = SystemEval(name, items, summarise(items, cfg))
     if generic_docs:
-        nll, cnt = retention.per_doc_nll(model, tokenizer, generic_docs, max_len=cfg.generic_max_len,
-                                         batch_size=cfg.batch_size)
+        with timed(seconds, "perplexity"):
+            nll, cnt = retention.per_doc_nll(model, tokenizer, generic_docs, max_len=cfg.generic_max_len,
+                                             batch_size=cfg.batch_size)
         result.summary["perplexity"] = bootstrap_indices(
             len(nll), lambda idx: retention.perplexity(nll[idx], cnt[idx]), n_boot=cfg.n_boot, seed=cfg.seed)
     if general_qa:
-        qa, _ = retention.general_qa_scores(model, tokenizer, general_qa, batch_size=cfg.batch_size)
+        with timed(seconds, "general_qa"):
+            qa, _ = retention.general_qa_scores(model, tokenizer, general_qa, batch_size=cfg.batch_size)
         result.summary["general_qa"] = bootstrap(qa, n_boot=cfg.n_boot, seed=cfg.seed)
-    # the answers' own batches after the first (which compiles) are the throughput sample;
-    # a one-batch eval set times extra generations instead
-    tokens_per_s = ans.tokens_per_second if ans.timed_tokens else efficiency.decode_throughput(
-        model, tokenizer, batch=cfg.batch_size, new_tokens=cfg.max_new_tokens)
-    result.scalars = {**efficiency.param_stats(model), "tokens_per_s": tokens_per_s,
-                      "forward_peak_mb": efficiency.forward_peak_mb(model),
-                      "dtype": model.cfg.dtype}  # size and tokens/s depend on it
+    # tokens/s is the answers' own batches net of compile time (no extra generations: on a
+    # one-batch eval set those cost the teacher ~1 minute per eval)
+    with timed(seconds, "efficiency"):
+        stats = {**efficiency.param_stats(model), "tokens_per_s": ans.tokens_per_second,
+                 "forward_peak_mb": efficiency.forward_peak_mb(model)}
+    result.scalars = {**stats, "dtype": model.cfg.dtype, **seconds}  # size and tokens/s depend on dtype
+    log.info("eval %s: %s", name, ", ".join(f"{k[5:-2]} {v:.1f} s" for k, v in seconds.items()))
     return result
 
 
@@ -172,10 +193,12 @@ def compare_systems(systems: Mapping[str, SystemEval], *, teacher: str, base: st
             s.column("accuracy"), b.column("accuracy"), t.column("accuracy"),
             n_boot=cfg.n_boot, seed=cfg.seed)}
         if judge is not None and cfg.judge and name in judged:
+            t0 = time.perf_counter()
             for opp_name, opp in (("teacher", t), ("base", b)):
                 entries = [(kb or {}).get(r["issue_id"]) if r["issue_id"] else None for r in s.items]
                 w = pairwise.win_rate(judge, [r["question"] for r in s.items], entries,
                                       [r["answer"] for r in s.items], [r["answer"] for r in opp.items])
                 row[f"win_vs_{opp_name}"] = bootstrap(w, n_boot=cfg.n_boot, seed=cfg.seed)
+            log.info("eval %s: pairwise %.1f s", name, time.perf_counter() - t0)
         out[name] = row
     return out

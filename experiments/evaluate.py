@@ -1,4 +1,5 @@
-"""The pipeline's eval stage: the same suite on teacher, base student, KD and GRPO students."""
+"""The pipeline's eval stages: the same suite on the teacher and the base student (eval_ref,
+shared by every run of a sweep) and on the KD and GRPO students (eval)."""
 from __future__ import annotations
 
 import json
@@ -8,52 +9,62 @@ from typing import Mapping
 
 from omegaconf import DictConfig, OmegaConf
 
-from evals.suite import SuiteConfig, compare_systems, evaluate_system
+from evals.ci import Estimate
+from evals.suite import SuiteConfig, SystemEval, compare_systems, evaluate_system
 from models.runtime import MetricsLogger, RngStreams, atomic_write_json, write_manifest
 
 
-def load_systems(cfg: DictConfig, inputs: Mapping[str, Path], teacher: str) -> dict:
-    """{name: (model, tokenizer)} in report order; the base student is rebuilt exactly as the
-    KD stage initialised it (same config, same `init` PRNG stream)."""
+REFERENCES = ("teacher", "base_student")  # the same for every student: evaluated once per store
+
+
+def load_teacher(cfg: DictConfig, teacher: str):
+    """(teacher in its inference dtype, tokenizer): the teacher as a system and as the judge."""
+    from models import load_pretrained
+
+    return load_pretrained(teacher, dtype=cfg.eval.get("teacher_dtype") or cfg.teacher.dtype)
+
+
+def base_student(cfg: DictConfig, teacher: str):
+    """The base student exactly as the KD stage initialised it (same config, same `init` PRNG
+    stream), cut from the teacher's exact weights, evaluated in its parameter dtype."""
     from distill.config import StudentConfig
     from distill.student import init_student
     from distill.train import STREAMS
     from models import load_pretrained, with_compute_dtype
 
-    t_model, tok = load_pretrained(teacher, dtype=cfg.teacher.dtype)
+    t_model, _ = load_pretrained(teacher, dtype=cfg.teacher.dtype)
     student_cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(StudentConfig), cfg.student))
     base = init_student(student_cfg, t_model, RngStreams(cfg.seed, STREAMS).at("init", 0))
-    base = with_compute_dtype(base, base.cfg.param_dtype)  # every student is evaluated in its
-    # parameter dtype (load_pretrained below does the same for the trained checkpoints)
-    infer_dtype = cfg.eval.get("teacher_dtype") or cfg.teacher.dtype
-    if infer_dtype != cfg.teacher.dtype:  # the base student above is cut from the exact weights
-        t_model = load_pretrained(teacher, dtype=infer_dtype)[0]
-    systems = {"teacher": (t_model, tok), "base_student": (base, tok)}
-    if "kd" in inputs:
-        systems["kd_student"] = (load_pretrained(inputs["kd"] / "student")[0], tok)
-    if "grpo" in inputs:
-        systems["grpo_student"] = (load_pretrained(inputs["grpo"] / "policy")[0], tok)
-    return systems
+    return with_compute_dtype(base, base.cfg.param_dtype)  # as load_pretrained does for checkpoints
 
 
-def evaluate_pipeline(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], *, teacher: str) -> dict:
+def trained_students(inputs: Mapping[str, Path]) -> dict:
+    """{name: model} of the pipeline's trained students present in `inputs`, in report order."""
+    from models import load_pretrained
+
+    found = {"kd_student": ("kd", "student"), "grpo_student": ("grpo", "policy")}
+    return {name: load_pretrained(inputs[stage] / sub)[0] for name, (stage, sub) in found.items()
+            if stage in inputs}
+
+
+def _suite_inputs(cfg: DictConfig, out: Path, t_model, tok, teacher: str):
+    """(suite config, judge or None, eval cases, kb, generic docs, general-QA items)."""
     import data
     from data.corpus.generic import load_generic
     from evals.retention import load_general_qa
 
-    started = time.time()
     ecfg = SuiteConfig(**OmegaConf.to_container(cfg.eval, resolve=True))
-    systems = load_systems(cfg, inputs, teacher)
     judge = None
     if ecfg.judge:
         from rewards.judge_jax import JaxJudge
 
-        t_model, tok = systems["teacher"]
         judge = JaxJudge(t_model, tok, judge_id=f"jax:{teacher}", cache=out / "judge_cache",
                          max_prompt_tokens=ecfg.judge_max_prompt_tokens)
-    cases, kb = data.load_eval(), data.kb_by_id()
     docs = load_generic(ecfg.generic_docs, seed=ecfg.seed) if ecfg.generic_docs else []
-    qa = load_general_qa()[:ecfg.general_qa]
+    return ecfg, judge, data.load_eval(), data.kb_by_id(), docs, load_general_qa()[:ecfg.general_qa]
+
+
+def _evaluate(systems: Mapping[str, tuple], out: Path, ecfg, judge, cases, kb, docs, qa) -> dict:
     results = {}
     for name, (model, tok) in systems.items():
         results[name] = evaluate_system(name, model, tok, cases, kb, ecfg, judge=judge,
@@ -61,11 +72,55 @@ def evaluate_pipeline(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], *,
         with open(out / f"items_{name}.jsonl", "w") as f:
             for row in results[name].items:
                 f.write(json.dumps(row) + "\n")
+    return results
+
+
+def _as_json(results: Mapping[str, SystemEval]) -> dict:
+    return {n: {"summary": {k: e.as_dict() for k, e in r.summary.items()}, "scalars": r.scalars}
+            for n, r in results.items()}
+
+
+def load_references(ref_dir: Path) -> dict[str, SystemEval]:
+    """The eval_ref stage's systems, with their per-item rows (pairwise win rates need the answers)."""
+    saved = json.loads((ref_dir / "results.json").read_text())["systems"]
+    out = {}
+    for name in REFERENCES:
+        items = [json.loads(line) for line in (ref_dir / f"items_{name}.jsonl").read_text().splitlines()]
+        summary = {k: Estimate(d["value"], d["ci_low"], d["ci_high"], d["n"])
+                   for k, d in saved[name]["summary"].items()}
+        out[name] = SystemEval(name, items, summary, saved[name]["scalars"])
+    return out
+
+
+def evaluate_references(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], *, teacher: str) -> dict:
+    """The eval_ref stage: the suite on the teacher and the base student. Its key depends on the
+    teacher, the data, the eval and student configs and the seed only, so every run of a sweep
+    over KD or GRPO settings reuses it."""
+    started = time.time()
+    t_model, tok = load_teacher(cfg, teacher)
+    ecfg, judge, *suite = _suite_inputs(cfg, out, t_model, tok, teacher)
+    systems = {"teacher": (t_model, tok), "base_student": (base_student(cfg, teacher), tok)}
+    results = _evaluate(systems, out, ecfg, judge, *suite)
+    atomic_write_json(out / "results.json", {"systems": _as_json(results),
+                                             "n_cases": len(results["teacher"].items)})
+    judge_stats = vars(judge.stats) if judge is not None else {}
+    write_manifest(out, stage="eval_ref", cfg=OmegaConf.to_container(cfg.eval, resolve=True), seed=cfg.seed,
+                   started=started, judge_calls=judge_stats, systems=list(results))
+    return {"n_cases": len(results["teacher"].items), "judge": judge_stats}
+
+
+def evaluate_pipeline(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], *, teacher: str) -> dict:
+    """The eval stage: the suite on the trained students, next to the eval_ref stage's teacher and
+    base student; win rates and the teacher-gap fraction; results.json with every system."""
+    started = time.time()
+    t_model, tok = load_teacher(cfg, teacher)  # the judge (and the pairwise opponent's judge)
+    ecfg, judge, *suite = _suite_inputs(cfg, out, t_model, tok, teacher)
+    students = {name: (model, tok) for name, model in trained_students(inputs).items()}
+    results = {**load_references(inputs["eval_ref"]), **_evaluate(students, out, ecfg, judge, *suite)}
     comparison = compare_systems(results, teacher="teacher", base="base_student", cfg=ecfg,
-                                 judge=judge, kb=kb)
+                                 judge=judge, kb=suite[1])
     payload = {
-        "systems": {n: {"summary": {k: e.as_dict() for k, e in r.summary.items()}, "scalars": r.scalars}
-                    for n, r in results.items()},
+        "systems": _as_json(results),
         "compare": {n: {k: e.as_dict() for k, e in row.items()} for n, row in comparison.items()},
         "n_cases": len(next(iter(results.values())).items),
     }
@@ -73,7 +128,7 @@ def evaluate_pipeline(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], *,
     _log(cfg, out, payload)
     judge_stats = vars(judge.stats) if judge is not None else {}
     write_manifest(out, stage="eval", cfg=OmegaConf.to_container(cfg.eval, resolve=True), seed=cfg.seed,
-                   inputs={k: v for k, v in inputs.items() if k in ("kd", "grpo")}, started=started,
+                   inputs={k: v for k, v in inputs.items() if k in ("kd", "grpo", "eval_ref")}, started=started,
                    judge_calls=judge_stats, systems=list(results))
     return {"n_cases": payload["n_cases"], "judge": judge_stats}
 

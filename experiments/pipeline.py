@@ -115,6 +115,12 @@ def run_grpo(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
     return {"final": {k: v for k, v in last.items() if k.startswith("eval/")}}
 
 
+def run_eval_ref(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
+    from experiments.evaluate import evaluate_references
+
+    return evaluate_references(cfg, out, inputs, teacher=teacher_source(cfg, inputs["teacher"]))
+
+
 def run_eval(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
     from experiments.evaluate import evaluate_pipeline
 
@@ -137,8 +143,12 @@ STAGES = [
     Stage("grpo", ("teacher", "data", "kd"),
           lambda c: {"grpo": c.grpo, "reward": c.reward, "judge": c.judge, "train": c.grpo_train,
                      "mesh": c.mesh, "seed": c.seed}, run_grpo),
-    Stage("eval", ("teacher", "data", "kd", "grpo"), lambda c: {"eval": c.eval, "student": c.student,
-                                                                  "seed": c.seed}, run_eval),
+    # teacher and base student: shared by every run of a KD or GRPO sweep
+    Stage("eval_ref", ("teacher", "data"), lambda c: {"eval": c.eval, "student": c.student, "seed": c.seed},
+          run_eval_ref),
+    Stage("eval", ("teacher", "data", "eval_ref"), lambda c: {"eval": c.eval, "student": c.student,
+                                                               "seed": c.seed}, run_eval,
+          optional=("kd", "grpo")),
 ]
 
 
@@ -154,7 +164,8 @@ def run_pipeline(cfg: DictConfig, run_dir: Path) -> tuple[Path, float | None]:
 
     store = Path(cfg.store).expanduser().absolute()
     force = plain(cfg.force)
-    stages = [s for s in STAGES if s.name in set(cfg.stages) | {"teacher"}]
+    wanted = set(cfg.stages) | {"teacher"} | ({"eval_ref"} if "eval" in cfg.stages else set())
+    stages = [s for s in STAGES if s.name in wanted]
     done = run_stages(stages, cfg, store, force=force, log=log.info)
     atomic_write_json(run_dir / "pipeline.json", {"name": cfg.name, "store": str(store), "stages": done,
                                                   "config": plain(cfg)})

@@ -5,8 +5,12 @@ the main pipeline, then each ablation sweep, into a fresh stage store; copies th
 and ablation tables to `results/`; and rewrites the README section between the
 `<!-- results:start -->` and `<!-- results:end -->` markers with the numbers, the machine and
 the wall time. `--quick` uses `experiment=smoke` everywhere (minutes, for checking the script);
-`--ablations quick` keeps the default main table but sweeps the ablation axes on smoke-sized
-runs (the full sweeps are ~30 pipeline points: hours on a 2-core CPU).
+`--ablations quick` sweeps on the default models and budget too, but narrows the KD grid to
+the divergences at the default T and α, scored after KD (`stages=[data,label,kd,eval]`): the
+reward and group-size sweeps reuse the main run's data, labels and KD, and every run reuses its
+teacher and base-student eval (~1 h on 2 CPU cores, main table included). `--ablations full`
+is every grid point through GRPO (~20 pipeline points: hours). With `--quick` the ablations
+sweep their full grids on smoke-sized runs (a check of the script, not numbers to read).
 """
 from __future__ import annotations
 
@@ -22,6 +26,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ABLATIONS = ("ablation_rewards", "ablation_k", "ablation_kd")
+ABLATION_SIZES = {"none": "none", "smoke": "smoke-sized runs (a check of the script)",
+                  "quick": "the default config; the KD sweep over divergences at the default T "
+                           "and α, scored after KD", "full": "every grid point, default config"}
+# --ablations quick: {sweep: (axes replacing the yaml's, extra overrides, system to tabulate)}
+QUICK = {"ablation_kd": ({"kd.divergence": "forward_kl,reverse_kl,jsd"},
+                         ["stages=[data,label,kd,eval]"], "kd_student")}
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 
@@ -43,11 +53,22 @@ def run(args: list[str]) -> None:
 
 def sweep_axes(name: str) -> list[str]:
     """The `hydra.sweeper.params` of conf/experiment/<name>.yaml as CLI overrides, so a quick
-    run sweeps the same axes on top of `experiment=smoke` (one experiment choice at a time)."""
+    run sweeps the same axes on top of another experiment (one experiment choice at a time)."""
     import yaml
 
     cfg = yaml.safe_load((ROOT / "conf" / "experiment" / f"{name}.yaml").read_text())
     return [f"{k}={v}" for k, v in cfg["hydra"]["sweeper"]["params"].items()]
+
+
+def sweep_overrides(name: str, ablations: str, smoke: bool) -> tuple[list[str], str]:
+    """(pipeline overrides, system to tabulate) for one ablation sweep at the chosen size."""
+    if ablations == "full" and not smoke:
+        return [f"experiment={name}"], "grpo_student"
+    if smoke:
+        return ["experiment=smoke", f"name={name}", *sweep_axes(name)], "grpo_student"
+    axes, extra, system = QUICK.get(name, (None, [], "grpo_student"))
+    grid = [f"{k}={v}" for k, v in axes.items()] if axes else sweep_axes(name)
+    return [f"name={name}", *grid, *extra], system
 
 
 def update_readme(readme: Path, body: str) -> None:
@@ -89,13 +110,12 @@ def main(argv=None) -> None:
 
         for name in ABLATIONS:
             sweep = args.runs / name
-            quick = ablations == "quick"
-            extra = ["experiment=smoke", f"name={name}", *sweep_axes(name)] if quick else [f"experiment={name}"]
+            extra, system = sweep_overrides(name, ablations, args.quick)
             run(["-m", *extra, f"seed={args.seed}", f"store={args.store}", f"hydra.sweep.dir={sweep}"])
-            md = compare([str(sweep), "--system", "grpo_student"])
+            md = compare([str(sweep), "--system", system])
             shutil.copy(md, args.results / f"{name}.md")
             shutil.copy(sweep / "ablation_accuracy.png", args.results / f"{name}_accuracy.png")
-            tables.append(f"### {name}\n\n" + md.read_text().split("\n", 2)[2].split("![")[0].strip())
+            tables.append(f"### {name} ({system})\n\n" + md.read_text().split("\n", 2)[2].split("![")[0].strip())
     wall = time.time() - t0
     report = (args.results / "main" / "report.md").read_text()
     body = "\n".join([
@@ -103,7 +123,7 @@ def main(argv=None) -> None:
         f" --ablations {ablations}` (seed {args.seed}) on {machine()}; wall time {wall / 60:.1f} min"
         f" (main table {main_wall / 60:.1f} min). Main table: "
         f"{'smoke-sized' if args.quick else 'the default config'}; ablations: "
-        f"{'smoke-sized runs' if ablations == 'quick' else ablations}.", "",
+        f"{ABLATION_SIZES['smoke' if args.quick and ablations != 'none' else ablations]}.", "",
         report.split("\n", 2)[2].split("## Plots")[0].strip(), "", *tables])
     update_readme(args.readme, body)
     (args.results / "reproduce.json").write_text(json.dumps({"seed": args.seed, "wall_s": wall,

@@ -28,6 +28,8 @@ class Stage:
     parents: tuple[str, ...]
     slice: Callable[[DictConfig], Any]            # the config this stage's output depends on
     run: Callable[[DictConfig, Path, Mapping[str, Path]], dict]  # -> stats for stage_done.json
+    optional: tuple[str, ...] = ()                # parents used when the run includes them
+                                                  # (eval without grpo scores the KD student)
 
 
 def plain(node: Any) -> Any:
@@ -57,9 +59,14 @@ def run_stages(stages: list[Stage], cfg: DictConfig, store: Path, *, force: bool
     out: dict[str, dict] = {}
     forced = set(s.name for s in stages) if force is True else set(force or [])
     for stage in stages:
-        keys[stage.name] = stage_key(stage, cfg, {p: keys[p] for p in stage.parents})
+        missing = [p for p in stage.parents if p not in keys]
+        if missing:
+            raise ValueError(f"stage {stage.name!r} needs {missing} earlier in the run; add them to "
+                             f"`stages` (got {[s.name for s in stages]})")
+        parents = [*stage.parents, *(p for p in stage.optional if p in keys)]
+        keys[stage.name] = stage_key(stage, cfg, {p: keys[p] for p in parents})
         stage_dir = store / stage.name / keys[stage.name]
-        inputs = {p: Path(out[p]["dir"]) for p in stage.parents}
+        inputs = {p: Path(out[p]["dir"]) for p in parents}
         if is_done(stage_dir, keys[stage.name]) and stage.name not in forced:
             log(f"[{stage.name}] up to date: {stage_dir}")
             out[stage.name] = {"dir": str(stage_dir), "key": keys[stage.name], "skipped": True, "seconds": 0.0}
@@ -72,7 +79,7 @@ def run_stages(stages: list[Stage], cfg: DictConfig, store: Path, *, force: bool
         stats = stage.run(cfg, stage_dir, inputs) or {}
         seconds = round(time.time() - t0, 2)
         marker = {"key": keys[stage.name], "stage": stage.name, "seconds": seconds,
-                  "parents": {p: out[p]["key"] for p in stage.parents}, "stats": stats}
+                  "parents": {p: out[p]["key"] for p in parents}, "stats": stats}
         (stage_dir / DONE).write_text(json.dumps(marker, indent=2, sort_keys=True, default=str))
         out[stage.name] = {"dir": str(stage_dir), "key": keys[stage.name], "skipped": False, "seconds": seconds}
     return out

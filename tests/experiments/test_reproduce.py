@@ -57,3 +57,15 @@ def test_quick_reproduction_writes_results_and_the_readme_section(tmp_path):
     meta = json.loads((tmp_path / "results" / "reproduce.json").read_text())
     assert meta["quick"] and meta["ablations"] == "none" and meta["wall_s"] >= meta["main_wall_s"] > 0
     assert (tmp_path / "results" / "main" / "report.md").exists()
+
+
+def test_quick_ablations_run_the_default_models_and_narrow_only_the_kd_grid():
+    rewards, system = reproduce.sweep_overrides("ablation_rewards", "quick", smoke=False)
+    assert "experiment=smoke" not in rewards and system == "grpo_student"
+    assert [a for a in rewards if a.startswith("reward=")] == ["reward=default,tech_only,lang_only"]
+    kd, system = reproduce.sweep_overrides("ablation_kd", "quick", smoke=False)
+    assert system == "kd_student" and "stages=[data,label,kd,eval]" in kd
+    assert "kd.divergence=forward_kl,reverse_kl,jsd" in kd and not any(a.startswith("kd.alpha") for a in kd)
+    assert reproduce.sweep_overrides("ablation_kd", "full", smoke=False) == (["experiment=ablation_kd"], "grpo_student")
+    smoke, _ = reproduce.sweep_overrides("ablation_kd", "quick", smoke=True)
+    assert smoke[0] == "experiment=smoke" and "kd.alpha=0.0,0.5" in smoke
