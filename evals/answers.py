@@ -45,6 +45,9 @@ class Answers:
 
     @property
     def tokens_per_second(self) -> float:
+        """The eval's effective throughput: answer tokens (up to EOS) per second of batch time.
+        A row that ends early idles until its batch ends, so systems with uneven answer lengths
+        score below their fixed-length decode speed (`benchmarks/sampler.py` measures that)."""
         return self.timed_tokens / self.seconds if self.seconds > 0 else float("nan")
 
 

@@ -20,20 +20,23 @@ DEFAULT_METRICS = ("accuracy", "completeness", "utility", "grammar", "lang", "es
                    "length_tokens")
 
 
-def run_label(run_dir: Path, sweep_dir: Path) -> str:
+def run_overrides(run_dir: Path) -> list[str] | None:
+    """The run's Hydra overrides (`<run>/.hydra/overrides.yaml`), minus where it wrote."""
     for cand in (run_dir / ".hydra" / "overrides.yaml", run_dir.parent / ".hydra" / "overrides.yaml"):
         if cand.exists():
             overrides = yaml.safe_load(cand.read_text()) or []
-            return ",".join(o for o in overrides if not o.startswith(("hydra.", "root=", "force=", "store="))) or run_dir.name
-    return str(run_dir.relative_to(sweep_dir))
+            return [o for o in overrides if not o.startswith(("hydra.", "root=", "force=", "store="))]
+    return None
 
 
 def collect(sweep_dir: Path) -> dict[str, dict]:
     """{run label: eval results.json} for every finished pipeline run under `sweep_dir`.
 
     A pipeline run directory holds `pipeline.json`, which names each stage's directory in
-    the content-addressed store; the eval stage's `results.json` is read from there."""
-    found = {}
+    the content-addressed store; the eval stage's `results.json` is read from there. A run is
+    labelled by the overrides that tell it apart from the sweep's other runs (the shared ones,
+    such as the sweep's name and seed, say nothing), else by its directory."""
+    runs = []
     for path in sorted(sweep_dir.rglob("pipeline.json")):
         stages = json.loads(path.read_text()).get("stages", {})
         if "eval" not in stages:
@@ -42,10 +45,16 @@ def collect(sweep_dir: Path) -> dict[str, dict]:
         if not results.exists():
             raise FileNotFoundError(f"{path}: its eval stage {results.parent} has no results.json "
                                     f"(was the store moved or cleaned?)")
-        found[run_label(path.parent, sweep_dir)] = json.loads(results.read_text())
-    if not found:
+        runs.append((path.parent, run_overrides(path.parent), json.loads(results.read_text())))
+    if not runs:
         raise FileNotFoundError(f"no pipeline run with an eval stage under {sweep_dir}: run the sweep "
                                 f"to the eval stage first (python -m experiments.pipeline -m experiment=...)")
+    known = [o for _, o, _ in runs if o is not None]
+    shared = set.intersection(*map(set, known)) if len(known) > 1 else set()
+    found = {}
+    for run_dir, overrides, results in runs:
+        own = [o for o in overrides or [] if o not in shared]
+        found[",".join(own) or str(run_dir.relative_to(sweep_dir))] = results
     return found
 
 

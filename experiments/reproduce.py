@@ -113,9 +113,10 @@ def main(argv=None) -> None:
             extra, system = sweep_overrides(name, ablations, args.quick)
             run(["-m", *extra, f"seed={args.seed}", f"store={args.store}", f"hydra.sweep.dir={sweep}"])
             md = compare([str(sweep), "--system", system])
-            shutil.copy(md, args.results / f"{name}.md")
             shutil.copy(sweep / "ablation_accuracy.png", args.results / f"{name}_accuracy.png")
-            tables.append(f"### {name} ({system})\n\n" + md.read_text().split("\n", 2)[2].split("![")[0].strip())
+            (args.results / f"{name}.md").write_text(  # its plot under the name it has in results/
+                md.read_text().replace("(ablation_accuracy.png)", f"({name}_accuracy.png)"))
+            tables.append(f"### {name} ({system})\n\n" + md.read_text().split("\n", 2)[2].split("![")[0].strip() + "\n")
     wall = time.time() - t0
     report = (args.results / "main" / "report.md").read_text()
     body = "\n".join([
