@@ -22,6 +22,11 @@ class Estimate:
     def as_dict(self) -> dict:
         return {"value": self.value, "ci_low": self.low, "ci_high": self.high, "n": self.n}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Estimate":
+        """The inverse of `as_dict` (a results.json entry)."""
+        return cls(d["value"], d["ci_low"], d["ci_high"], d["n"])
+
 
 def bootstrap(values: Sequence[float], *, stat: Callable[[np.ndarray], float] = np.mean,
               n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> Estimate:

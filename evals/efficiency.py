@@ -2,7 +2,6 @@
 eval's own answers, `evals.answers`)."""
 from __future__ import annotations
 
-
 import jax
 import jax.numpy as jnp
 import numpy as np

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, NamedTuple, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -47,8 +47,17 @@ def trained_students(inputs: Mapping[str, Path]) -> dict:
             if stage in inputs}
 
 
-def _suite_inputs(cfg: DictConfig, out: Path, t_model, tok, teacher: str):
-    """(suite config, judge or None, eval cases, kb, generic docs, general-QA items)."""
+class SuiteInputs(NamedTuple):
+    cfg: SuiteConfig
+    judge: object | None
+    cases: Sequence[dict]
+    kb: Mapping[str, dict]
+    docs: Sequence[str]    # generic-corpus documents for perplexity
+    qa: Sequence[dict]     # general-QA items
+
+
+def _suite_inputs(cfg: DictConfig, out: Path, t_model, tok, teacher: str) -> SuiteInputs:
+    """What every system is evaluated with; the judge (if on) is the teacher."""
     import data
     from data.corpus.generic import load_generic
     from evals.retention import load_general_qa
@@ -61,14 +70,15 @@ def _suite_inputs(cfg: DictConfig, out: Path, t_model, tok, teacher: str):
         judge = JaxJudge(t_model, tok, judge_id=f"jax:{teacher}", cache=out / "judge_cache",
                          max_prompt_tokens=ecfg.judge_max_prompt_tokens)
     docs = load_generic(ecfg.generic_docs, seed=ecfg.seed) if ecfg.generic_docs else []
-    return ecfg, judge, data.load_eval(), data.kb_by_id(), docs, load_general_qa()[:ecfg.general_qa]
+    return SuiteInputs(ecfg, judge, data.load_eval(), data.kb_by_id(), docs,
+                       load_general_qa()[:ecfg.general_qa])
 
 
-def _evaluate(systems: Mapping[str, tuple], out: Path, ecfg, judge, cases, kb, docs, qa) -> dict:
+def _evaluate(systems: Mapping[str, tuple], out: Path, suite: SuiteInputs) -> dict:
     results = {}
     for name, (model, tok) in systems.items():
-        results[name] = evaluate_system(name, model, tok, cases, kb, ecfg, judge=judge,
-                                        generic_docs=docs, general_qa=qa)
+        results[name] = evaluate_system(name, model, tok, suite.cases, suite.kb, suite.cfg,
+                                        judge=suite.judge, generic_docs=suite.docs, general_qa=suite.qa)
         with open(out / f"items_{name}.jsonl", "w") as f:
             for row in results[name].items:
                 f.write(json.dumps(row) + "\n")
@@ -86,8 +96,7 @@ def load_references(ref_dir: Path) -> dict[str, SystemEval]:
     out = {}
     for name in REFERENCES:
         items = [json.loads(line) for line in (ref_dir / f"items_{name}.jsonl").read_text().splitlines()]
-        summary = {k: Estimate(d["value"], d["ci_low"], d["ci_high"], d["n"])
-                   for k, d in saved[name]["summary"].items()}
+        summary = {k: Estimate.from_dict(d) for k, d in saved[name]["summary"].items()}
         out[name] = SystemEval(name, items, summary, saved[name]["scalars"])
     return out
 
@@ -98,12 +107,12 @@ def evaluate_references(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], 
     over KD or GRPO settings reuses it."""
     started = time.time()
     t_model, tok = load_teacher(cfg, teacher)
-    ecfg, judge, *suite = _suite_inputs(cfg, out, t_model, tok, teacher)
+    suite = _suite_inputs(cfg, out, t_model, tok, teacher)
     systems = {"teacher": (t_model, tok), "base_student": (base_student(cfg, teacher), tok)}
-    results = _evaluate(systems, out, ecfg, judge, *suite)
+    results = _evaluate(systems, out, suite)
     atomic_write_json(out / "results.json", {"systems": _as_json(results),
                                              "n_cases": len(results["teacher"].items)})
-    judge_stats = vars(judge.stats) if judge is not None else {}
+    judge_stats = vars(suite.judge.stats) if suite.judge is not None else {}
     write_manifest(out, stage="eval_ref", cfg=OmegaConf.to_container(cfg.eval, resolve=True), seed=cfg.seed,
                    started=started, judge_calls=judge_stats, systems=list(results))
     return {"n_cases": len(results["teacher"].items), "judge": judge_stats}
@@ -114,11 +123,11 @@ def evaluate_pipeline(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], *,
     base student; win rates and the teacher-gap fraction; results.json with every system."""
     started = time.time()
     t_model, tok = load_teacher(cfg, teacher)  # the judge (and the pairwise opponent's judge)
-    ecfg, judge, *suite = _suite_inputs(cfg, out, t_model, tok, teacher)
+    suite = _suite_inputs(cfg, out, t_model, tok, teacher)
     students = {name: (model, tok) for name, model in trained_students(inputs).items()}
-    results = {**load_references(inputs["eval_ref"]), **_evaluate(students, out, ecfg, judge, *suite)}
-    comparison = compare_systems(results, teacher="teacher", base="base_student", cfg=ecfg,
-                                 judge=judge, kb=suite[1])
+    results = {**load_references(inputs["eval_ref"]), **_evaluate(students, out, suite)}
+    comparison = compare_systems(results, teacher="teacher", base="base_student", cfg=suite.cfg,
+                                 judge=suite.judge, kb=suite.kb)
     payload = {
         "systems": _as_json(results),
         "compare": {n: {k: e.as_dict() for k, e in row.items()} for n, row in comparison.items()},
@@ -126,7 +135,7 @@ def evaluate_pipeline(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], *,
     }
     atomic_write_json(out / "results.json", payload)
     _log(cfg, out, payload)
-    judge_stats = vars(judge.stats) if judge is not None else {}
+    judge_stats = vars(suite.judge.stats) if suite.judge is not None else {}
     write_manifest(out, stage="eval", cfg=OmegaConf.to_container(cfg.eval, resolve=True), seed=cfg.seed,
                    inputs={k: v for k, v in inputs.items() if k in ("kd", "grpo", "eval_ref")}, started=started,
                    judge_calls=judge_stats, systems=list(results))

@@ -134,6 +134,10 @@ def _logger(cfg: DictConfig, job_type: str) -> dict:
     return node
 
 
+def eval_slice(c: DictConfig) -> dict:
+    return {"eval": c.eval, "student": c.student, "seed": c.seed}
+
+
 STAGES = [
     Stage("teacher", (), lambda c: c.teacher, run_teacher),
     Stage("data", (), lambda c: {"data": c.data, "seed": c.seed}, run_data),
@@ -144,11 +148,8 @@ STAGES = [
           lambda c: {"grpo": c.grpo, "reward": c.reward, "judge": c.judge, "train": c.grpo_train,
                      "mesh": c.mesh, "seed": c.seed}, run_grpo),
     # teacher and base student: shared by every run of a KD or GRPO sweep
-    Stage("eval_ref", ("teacher", "data"), lambda c: {"eval": c.eval, "student": c.student, "seed": c.seed},
-          run_eval_ref),
-    Stage("eval", ("teacher", "data", "eval_ref"), lambda c: {"eval": c.eval, "student": c.student,
-                                                               "seed": c.seed}, run_eval,
-          optional=("kd", "grpo")),
+    Stage("eval_ref", ("teacher", "data"), eval_slice, run_eval_ref),
+    Stage("eval", ("teacher", "data", "eval_ref"), eval_slice, run_eval, optional=("kd", "grpo")),
 ]
 
 
