@@ -56,7 +56,7 @@ test-fast: setup
 bench: setup
 	$(PY) -m pip install -q -e '.[bench]'
 	@test -x .venv-tunix/bin/python || ($(PYTHON) -m venv .venv-tunix && .venv-tunix/bin/pip install -q google-tunix==0.1.7 jax==0.10.2)
-	$(PY) benchmarks/sampler.py
+	$(PY) benchmarks/sampler.py --json benchmarks/results/sampler.json
 	$(PY) benchmarks/grpo_step.py --config A --json benchmarks/results/grpo_A.json
 	$(PY) benchmarks/grpo_step.py --config B --sides ours,trl --json benchmarks/results/grpo_B.json
 	$(PY) benchmarks/kd_step.py --config B --json benchmarks/results/kd_B.json

@@ -148,16 +148,35 @@ def save_json(path: str | None, payload: dict) -> None:
         json.dump(payload, f, indent=2, default=float)
 
 
+def _dense_flops_per_token(*, hidden: int, layers: int, heads: int, kv_heads: int, head_dim: int,
+                           ffn: int) -> float:
+    """Projection and SwiGLU FLOPs of one token through every layer (no attention scores)."""
+    proj = 2 * hidden * (heads + 2 * kv_heads) * head_dim + 2 * heads * head_dim * hidden
+    return layers * (proj + 2 * 3 * hidden * ffn)
+
+
 def llama_forward_flops(*, hidden: int, layers: int, heads: int, kv_heads: int, head_dim: int,
                         ffn: int, vocab: int, rows: int, seq: int, scored: int) -> float:
     """Model FLOPs of one forward pass over `rows` sequences of `seq` tokens, unembedding only
     the last `scored` positions of each (the completion), causal attention counted as half of
     the full T x T score and value products. A backward pass costs 2x this."""
-    proj = 2 * hidden * (heads + 2 * kv_heads) * head_dim + 2 * heads * head_dim * hidden
-    mlp = 2 * 3 * hidden * ffn
-    attn = 2 * 2 * heads * head_dim * seq / 2  # per token: QK^T and PV over ~seq/2 keys
-    per_token = layers * (proj + mlp + attn)
-    return rows * (seq * per_token + scored * 2 * hidden * vocab)
+    dense = _dense_flops_per_token(hidden=hidden, layers=layers, heads=heads, kv_heads=kv_heads,
+                                   head_dim=head_dim, ffn=ffn)
+    attn = layers * 2 * 2 * heads * head_dim * seq / 2  # per token: QK^T and PV over ~seq/2 keys
+    return rows * (seq * (dense + attn) + scored * 2 * hidden * vocab)
+
+
+def llama_generate_flops(*, hidden: int, layers: int, heads: int, kv_heads: int, head_dim: int,
+                         ffn: int, vocab: int, rows: int, prompt: int, new: int) -> float:
+    """Model FLOPs of sampling `new` tokens after a `prompt`-token prefill, for `rows` sequences:
+    the prefill (unembedding its last position, which gives the first token), then one
+    single-token step per further token, each attending over every cached key."""
+    shape = dict(hidden=hidden, layers=layers, heads=heads, kv_heads=kv_heads, head_dim=head_dim, ffn=ffn)
+    prefill = llama_forward_flops(**shape, vocab=vocab, rows=rows, seq=prompt, scored=1)
+    steps = new - 1
+    keys = steps * prompt + steps * (steps + 1) / 2  # step t attends over prompt + t keys
+    decode = steps * (_dense_flops_per_token(**shape) + 2 * hidden * vocab) + layers * 2 * 2 * heads * head_dim * keys
+    return prefill + rows * decode
 
 
 class GatedTrainer:

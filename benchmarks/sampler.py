@@ -1,28 +1,31 @@
-"""Decode throughput: our jitted sampler vs transformers `generate`, SmolLM2-135M fp32, CPU.
+"""Decode throughput: our jitted sampler vs transformers `generate`, same model and batch, CPU.
 
-    python benchmarks/sampler.py [--batches 1 32] [--new-tokens 128] [--rounds 2]
+    python benchmarks/sampler.py [--batches 1 32] [--new-tokens 128] [--repeats 3] [--json F]
 
-Both run greedy for exactly --new-tokens tokens (EOS disabled), timed A B A B after a
-warm-up (which also compiles ours). Tokens/s counts generated tokens over the whole batch,
-prefill included.
+The foundation issue's setting by default: SmolLM2-135M in float32, batch 1 and batch 32, 128
+new tokens. Both sides decode greedily for exactly --new-tokens tokens (EOS disabled) from the
+same chat prompts on identical (dequantised) weights. Per batch size: build both sides, measure
+the matmul peak, warm each side up (ours compiles), alternate A B A B for --repeats rounds,
+measure the peak again. Prints the median time per batch, tokens/s (generated tokens over the
+whole batch, prefill included), the median per-round ratio, and our MFU (model FLOPs of the
+prefill and every decode step, `common.llama_generate_flops`) against the measured peak.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-import time
+from pathlib import Path
 
-import numpy as np
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks import common  # noqa: E402  (sets the CPU / offline env first)
 
 QUESTIONS = ["My Bluetooth headphones won't pair with my phone.", "My smart speaker keeps dropping Wi-Fi.",
              "My soundbar has no sound over HDMI ARC.", "The left earbud is much quieter than the right."]
 
 
 def reference_model(model):
-    """transformers LlamaForCausalLM holding exactly our (dequantised) weights."""
+    """transformers causal LM holding exactly our (dequantised) weights."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
@@ -33,62 +36,130 @@ def reference_model(model):
     ref = AutoModelForCausalLM.from_config(config, dtype=torch.float32).eval()
     state = {k: torch.from_numpy(v) for k, v in hf_tensors_from_model(model).items()}
     missing, unexpected = ref.load_state_dict(state, strict=False)
-    assert not unexpected and set(missing) <= {"lm_head.weight"}, (missing, unexpected)
+    if unexpected or not set(missing) <= {"lm_head.weight"}:
+        raise RuntimeError(f"reference_model: weights do not line up (missing {missing}, unexpected {unexpected})")
     ref.tie_weights()
     ref.generation_config.eos_token_id = None  # force the full length
     return ref
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="smollm2-135m-instruct")
-    ap.add_argument("--batches", type=int, nargs="+", default=[1, 32])
-    ap.add_argument("--new-tokens", type=int, default=128)
-    ap.add_argument("--rounds", type=int, default=2)
-    args = ap.parse_args()
+def model_shape(cfg) -> dict:
+    """The keyword arguments of the `common.llama_*_flops` counters for a `ModelConfig`."""
+    return dict(hidden=cfg.hidden_size, layers=cfg.num_layers, heads=cfg.num_heads,
+                kv_heads=cfg.num_kv_heads, head_dim=cfg.head_dim, ffn=cfg.intermediate_size,
+                vocab=cfg.vocab_size)
 
+
+def chat_batch(tok, batch: int):
+    """`batch` left-padded chat prompts (ids, mask) cycling through QUESTIONS."""
+    seqs = [tok.chat([{"role": "user", "content": QUESTIONS[i % len(QUESTIONS)]}]) for i in range(batch)]
+    return tok.batch(seqs)
+
+
+class OurSampler:
+    """`models.generate`, greedy, exactly `new_tokens` tokens per row."""
+
+    def __init__(self, model, ids, mask, new_tokens: int, pad_id: int):
+        self.model, self.ids, self.mask, self.n, self.pad_id = model, ids, mask, new_tokens, pad_id
+
+    def __call__(self) -> dict:
+        import jax
+
+        import models
+
+        out = models.generate(self.model, self.ids, self.mask, jax.random.key(0), max_new_tokens=self.n,
+                              temperature=0.0, eos_id=-1, pad_id=self.pad_id)
+        lengths = jax.device_get(out.lengths)  # blocks until the batch is done
+        if int(lengths.min()) != self.n:
+            raise RuntimeError(f"sampler benchmark: a row stopped early ({lengths.tolist()}), expected {self.n}")
+        return {"tokens": int(lengths.sum())}
+
+
+class TheirSampler:
+    """transformers `generate`, greedy, `min_new_tokens = max_new_tokens`."""
+
+    def __init__(self, ref, ids, mask, new_tokens: int, pad_id: int):
+        import torch
+
+        self.ref, self.n, self.pad_id = ref, new_tokens, pad_id
+        self.ids = torch.tensor(ids, dtype=torch.long)
+        self.mask = torch.tensor(mask, dtype=torch.long)
+
+    def __call__(self) -> dict:
+        import torch
+
+        with torch.no_grad():
+            out = self.ref.generate(self.ids, attention_mask=self.mask, max_new_tokens=self.n,
+                                    min_new_tokens=self.n, do_sample=False, pad_token_id=self.pad_id)
+        new = out.shape[1] - self.ids.shape[1]
+        if new != self.n:
+            raise RuntimeError(f"sampler benchmark: transformers generated {new} tokens, expected {self.n}")
+        return {"tokens": new * out.shape[0]}
+
+
+def report(shape: dict, batch: int, prompt: int, new_tokens: int, t: common.Timings, peak: float) -> list[dict]:
+    """One row per side: median seconds per batch, tokens/s, ours/this ratio, MFU."""
+    flops = common.llama_generate_flops(**shape, rows=batch, prompt=prompt, new=new_tokens)
+    rows = []
+    for side in t.times:
+        med = t.median(side)
+        row = {"side": side, "batch": batch, "batch_s": med, "tokens/s": t.extra_median(side, "tokens") / med,
+               "MFU": flops / med / peak}
+        if side != "ours" and "ours" in t.times:
+            row["ours_speedup"] = t.ratio(side, "ours")  # median per-round time(this) / time(ours)
+        rows.append(row)
+    return rows
+
+
+def run(model_name: str, batches: list[int], new_tokens: int, *, repeats: int, warmup: int,
+        sides: list[str], json_path: str | None = None) -> list[dict]:
     import jax
-    import torch
 
     import models
 
-    torch.set_num_threads(os.cpu_count() or 1)
-    model, tok = models.load_pretrained(args.model)
-    ref = reference_model(model)
-    n = args.new_tokens
-    print(f"{args.model}: {sum(x.size for x in jax.tree.leaves(model)) / 1e6:.1f}M params, fp32, "
-          f"{n} new tokens, {os.cpu_count()} CPUs, jax {jax.__version__}, torch {torch.__version__}", flush=True)
-    for b in args.batches:
-        seqs = [tok.chat([{"role": "user", "content": QUESTIONS[i % len(QUESTIONS)]}]) for i in range(b)]
-        ids, mask = tok.batch(seqs)
+    model, tok = models.load_pretrained(model_name)
+    ref = reference_model(model) if "transformers" in sides else None
+    if ref is not None:
+        import torch
 
-        def ours():
-            out = models.generate(model, ids, mask, jax.random.key(0), max_new_tokens=n, temperature=0.0,
-                                  eos_id=-1, pad_id=tok.pad_id)
-            jax.block_until_ready(out.tokens)
-            assert int(out.lengths.min()) == n
+        torch.set_num_threads(os.cpu_count() or 1)
+    shape = model_shape(model.cfg)
+    print(f"{model_name}: {sum(x.size for x in jax.tree.leaves(model)) / 1e6:.1f}M params, float32, "
+          f"{new_tokens} new tokens, {os.cpu_count()} CPUs, jax {jax.__version__}; load {common.load_average():.1f}",
+          flush=True)
+    rows, raw = [], {}
+    for b in batches:
+        ids, mask = chat_batch(tok, b)
+        runners = {"ours": OurSampler(model, ids, mask, new_tokens, tok.pad_id)}
+        if ref is not None:
+            runners["transformers"] = TheirSampler(ref, ids, mask, new_tokens, tok.pad_id)
+        runners = {k: v for k, v in runners.items() if k in sides}
+        peak = common.matmul_peak()
+        t = common.alternate(runners, repeats=repeats, warmup=warmup)
+        peak = (peak + common.matmul_peak()) / 2
+        batch_rows = report(shape, b, ids.shape[1], new_tokens, t, peak)
+        print(f"\nbatch {b}, prompt {ids.shape[1]} tokens; matmul peak {peak / 1e9:.1f} GFLOP/s; load "
+              f"{min(t.loads):.1f}-{max(t.loads):.1f}; median of {repeats}")
+        print(common.table(batch_rows, ["side", "batch", "batch_s", "tokens/s", "ours_speedup", "MFU"]), flush=True)
+        rows += batch_rows
+        raw[str(b)] = {"prompt": ids.shape[1], "peak_flops": peak, "times": t.times, "loads": t.loads}
+    common.save_json(json_path, {"model": model_name, "dtype": "float32", "new_tokens": new_tokens,
+                                 "machine": common.machine(), "rows": rows, "batches": raw})
+    return rows
 
-        def theirs():
-            with torch.no_grad():
-                out = ref.generate(torch.tensor(ids, dtype=torch.long), attention_mask=torch.tensor(mask, dtype=torch.long),
-                                   max_new_tokens=n, min_new_tokens=n, do_sample=False, pad_token_id=tok.pad_id)
-            assert out.shape[1] - ids.shape[1] == n
 
-        t0 = time.perf_counter()
-        ours()
-        compile_s = time.perf_counter() - t0
-        theirs()
-        times = {"mighty": [], "transformers": []}
-        for _ in range(args.rounds):  # A B A B
-            for name, fn in (("mighty", ours), ("transformers", theirs)):
-                t0 = time.perf_counter()
-                fn()
-                times[name].append(time.perf_counter() - t0)
-        rate = {k: b * n / min(v) for k, v in times.items()}
-        print(f"batch {b:3d}: mighty {rate['mighty']:7.1f} tok/s | transformers {rate['transformers']:7.1f} tok/s"
-              f" | ratio {rate['mighty'] / rate['transformers']:.2f}x  (first call incl. compile {compile_s:.1f}s;"
-              f" runs mighty {['%.2f' % t for t in times['mighty']]} s, transformers "
-              f"{['%.2f' % t for t in times['transformers']]} s)", flush=True)
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default="smollm2-135m-instruct")
+    ap.add_argument("--batches", type=int, nargs="+", default=[1, 32])
+    ap.add_argument("--new-tokens", type=int, default=128)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--sides", default="ours,transformers")
+    ap.add_argument("--json", default=None, help="write the results here")
+    a = ap.parse_args(argv)
+    return run(a.model, a.batches, a.new_tokens, repeats=a.repeats, warmup=a.warmup,
+               sides=a.sides.split(","), json_path=a.json)
 
 
 if __name__ == "__main__":

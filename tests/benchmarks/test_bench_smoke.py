@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks import common, grpo_step, kd_step
+from benchmarks import common, grpo_step, kd_step, sampler
 from benchmarks.setups import config_a, even_token_reward
 
 TINY = dict(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
@@ -86,3 +86,30 @@ def test_reward_is_shared_and_format_aware():
     assert even_token_reward(["p"], ["t2 t3 t4 t5"]) == [0.5]
     assert even_token_reward(["p"], [[{"role": "assistant", "content": "ab1"}]]) == [2 / 3]
     assert even_token_reward(["p"], [""]) == [0.0]
+
+
+def test_generate_flops_hand_worked():
+    """1 layer, hidden 2, 1 head of 2, FFN 3, vocab 5; one row, 2-token prompt, 3 new tokens.
+    Per token: projections 2·2·(1+2)·2 + 2·2·2 = 32, SwiGLU 2·3·2·3 = 36 -> 68.
+    Prefill: 2 tokens × (68 + causal attention 8) + one unembedding 2·2·5 = 20 -> 172.
+    Decode: 2 steps × (68 + 20) + 4·2 FLOPs per cached key × (3 + 4 keys) = 176 + 56 -> 232."""
+    shape = dict(hidden=2, layers=1, heads=1, kv_heads=1, head_dim=2, ffn=3, vocab=5)
+    assert common.llama_generate_flops(**shape, rows=1, prompt=2, new=3) == 404
+    assert common.llama_generate_flops(**shape, rows=4, prompt=2, new=3) == 4 * 404
+    # one new token is just the prefill
+    assert common.llama_generate_flops(**shape, rows=1, prompt=2, new=1) == common.llama_forward_flops(
+        **shape, rows=1, seq=2, scored=1)
+
+
+def test_sampler_our_side_generates_full_length(setup):
+    from models import load_pretrained
+
+    model, _ = load_pretrained(setup.model_dir)
+    ids = np.asarray(setup.prompt_ids, np.int32)
+    side = sampler.OurSampler(model, ids, np.ones_like(ids), new_tokens=3, pad_id=0)
+    t = common.alternate({"ours": side}, repeats=1, warmup=1, log=None)
+    assert t.extra_median("ours", "tokens") == len(ids) * 3  # EOS disabled: every row is full length
+    shape = sampler.model_shape(model.cfg)
+    assert shape == setup.shape
+    (row,) = sampler.report(shape, len(ids), ids.shape[1], 3, t, peak=1e9)
+    assert row["side"] == "ours" and row["tokens/s"] > 0 and row["MFU"] > 0
