@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import common  # noqa: E402  (sets the CPU / offline env first)
+from benchmarks.setups import flop_shape  # noqa: E402
 
 QUESTIONS = ["My Bluetooth headphones won't pair with my phone.", "My smart speaker keeps dropping Wi-Fi.",
              "My soundbar has no sound over HDMI ARC.", "The left earbud is much quieter than the right."]
@@ -44,10 +45,8 @@ def reference_model(model):
 
 
 def model_shape(cfg) -> dict:
-    """The keyword arguments of the `common.llama_*_flops` counters for a `ModelConfig`."""
-    return dict(hidden=cfg.hidden_size, layers=cfg.num_layers, heads=cfg.num_heads,
-                kv_heads=cfg.num_kv_heads, head_dim=cfg.head_dim, ffn=cfg.intermediate_size,
-                vocab=cfg.vocab_size)
+    """The FLOP counters' shape arguments for a `ModelConfig` (via its HF config dict)."""
+    return flop_shape(cfg.to_hf_dict())
 
 
 def chat_batch(tok, batch: int):
@@ -130,10 +129,11 @@ def run(model_name: str, batches: list[int], new_tokens: int, *, repeats: int, w
     rows, raw = [], {}
     for b in batches:
         ids, mask = chat_batch(tok, b)
-        runners = {"ours": OurSampler(model, ids, mask, new_tokens, tok.pad_id)}
+        runners = {}
+        if "ours" in sides:
+            runners["ours"] = OurSampler(model, ids, mask, new_tokens, tok.pad_id)
         if ref is not None:
             runners["transformers"] = TheirSampler(ref, ids, mask, new_tokens, tok.pad_id)
-        runners = {k: v for k, v in runners.items() if k in sides}
         peak = common.matmul_peak()
         t = common.alternate(runners, repeats=repeats, warmup=warmup)
         peak = (peak + common.matmul_peak()) / 2

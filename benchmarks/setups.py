@@ -77,7 +77,7 @@ def config_a(workdir: str | os.PathLike, *, prompts: int = 8, prompt_len: int = 
     ids = [rng.integers(3, vocab, size=prompt_len).tolist() for _ in range(prompts)]
     texts = [" ".join(f"t{i}" for i in row) for row in ids]
     return Setup("A", str(out), texts, ids, max_new_tokens, eos_id=vocab, pad_id=0,
-                 stop_at_eos=False, shape=_shape(hf))
+                 stop_at_eos=False, shape=flop_shape(hf))
 
 
 def config_b(workdir: str | os.PathLike, *, prompts: int = 8, max_new_tokens: int = 128,
@@ -100,10 +100,8 @@ def config_b(workdir: str | os.PathLike, *, prompts: int = 8, max_new_tokens: in
     ids = [tok.encode(t) for t in texts]
     import json
 
-    cfg = ModelConfig.from_hf_dict(json.loads((out / "config.json").read_text()))
-    shape = dict(hidden=cfg.hidden_size, layers=cfg.num_layers, heads=cfg.num_heads,
-                 kv_heads=cfg.num_kv_heads, head_dim=cfg.head_dim, ffn=cfg.intermediate_size,
-                 vocab=cfg.vocab_size)
+    # through ModelConfig, which fills what the file leaves to defaults (e.g. head_dim)
+    shape = flop_shape(ModelConfig.from_hf_dict(json.loads((out / "config.json").read_text())).to_hf_dict())
     return Setup("B", str(out), texts, ids, max_new_tokens, eos_id=tok.eos_id, pad_id=tok.pad_id,
                  stop_at_eos=True, shape=shape)
 
@@ -114,7 +112,8 @@ def _tokenizer(path):
     return Tokenizer.from_pretrained(path)
 
 
-def _shape(hf: dict) -> dict:
+def flop_shape(hf: dict) -> dict:
+    """The keyword arguments of the `common.llama_*_flops` counters for an HF config dict."""
     return dict(hidden=hf["hidden_size"], layers=hf["num_hidden_layers"],
                 heads=hf["num_attention_heads"], kv_heads=hf["num_key_value_heads"],
                 head_dim=hf["head_dim"], ffn=hf["intermediate_size"], vocab=hf["vocab_size"])
