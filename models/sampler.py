@@ -49,12 +49,17 @@ def _stream_dispatch(step, tokens, valid):
 
 def generate(model: Transformer, prompt_ids, prompt_mask, key, *, max_new_tokens: int,
              temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, eos_id: int,
-             pad_id: int, return_topk: int = 0, rules=DEFAULT_RULES,
+             pad_id: int, return_topk: int = 0, rules=DEFAULT_RULES, group_size: int = 1,
              stream: Callable[[int, np.ndarray, np.ndarray], None] | None = None) -> SampleOutput:
     """Sample continuations of left-padded prompts `[B, T]` (mask 1 on real tokens).
 
     temperature=0 is greedy. top_k=0 and top_p=1 disable those filters. `stream(step,
     tokens_b, valid_b)` is called on the host after every step, in order.
+
+    `group_size` = G samples every prompt G times: outputs have B·G rows, rows b·G … b·G+G−1
+    continuing prompt b, exactly as if each prompt had been repeated G times (row r draws
+    with fold_in(key, r) either way), but the prompt is prefilled once and its KV cache
+    copied G times. Prompts must then sit on one device.
 
     Prompts sharded over a mesh (host or global arrays, e.g. `models.mesh.shard_batch` of each
     process's rows) keep that layout: the KV cache and every output are split by `rules` (rows
@@ -67,11 +72,15 @@ def generate(model: Transformer, prompt_ids, prompt_mask, key, *, max_new_tokens
         raise ValueError(f"generate: need temperature >= 0, 0 < top_p <= 1, top_k >= 0; got "
                          f"{temperature}, {top_p}, {top_k}")
     ids, mask = _prompts(prompt_ids, prompt_mask)
+    shardings = _shardings(model.cfg, ids, int(max_new_tokens), rules)
+    if group_size < 1 or (group_size > 1 and shardings is not None):
+        raise ValueError(f"generate: group_size must be ≥ 1 and, above 1, needs prompts on one "
+                         f"device (repeat sharded prompts instead); got {group_size}")
     graphdef, params = nnx.split(model)
     kwargs = dict(max_new_tokens=int(max_new_tokens), top_k=min(int(top_k), model.cfg.vocab_size),
                   return_topk=int(return_topk), greedy=temperature == 0,
-                  use_top_p=top_p < 1.0, streaming=stream is not None,
-                  shardings=_shardings(model.cfg, ids, int(max_new_tokens), rules))
+                  use_top_p=top_p < 1.0, streaming=stream is not None, shardings=shardings,
+                  group_size=int(group_size))
     args = (graphdef, params, ids, mask, key, jnp.float32(max(temperature, 1e-6)),
             jnp.float32(top_p), jnp.int32(eos_id), jnp.int32(pad_id))
     if stream is None:
@@ -113,11 +122,14 @@ def _shardings(cfg, ids, max_new_tokens: int, rules):
     if not isinstance(sharding, NamedSharding) or sharding.mesh.size == 1:
         return None
     mesh, (b, t) = sharding.mesh, ids.shape
-    kv = logical_sharding(("batch", "kv_heads", None, "head_dim"),
-                          (b, cfg.num_kv_heads, t + max_new_tokens, cfg.head_dim), mesh, rules)
+    size = t + max_new_tokens
+    keys = logical_sharding(("batch", "kv_heads", "head_dim", None),
+                            (b, cfg.num_kv_heads, cfg.head_dim, size), mesh, rules)
+    values = logical_sharding(("batch", "kv_heads", None, "head_dim"),
+                              (b, cfg.num_kv_heads, size, cfg.head_dim), mesh, rules)
     rows = logical_sharding(("batch",), (b,), mesh, rules)  # dim 0 of any (B, ...) array
-    layers = (kv,) * cfg.num_layers
-    return KVCache(layers, layers, rows, replicated(mesh)), rows
+    n = cfg.num_layers
+    return KVCache((keys,) * n, (values,) * n, rows, replicated(mesh)), rows
 
 
 def _constrain(tree, sharding):
@@ -233,13 +245,17 @@ def _emit(state: _Loop, logits, row_keys, consts, opts) -> _Loop:
 
 def _generate_core(graphdef, params, ids, mask, key, temperature, top_p, eos_id, pad_id, **opts):
     model = nnx.merge(graphdef, params)
-    b, t = ids.shape
+    t, g = ids.shape[1], opts["group_size"]
+    b = ids.shape[0] * g
     n, k = opts["max_new_tokens"], opts["return_topk"]
     positions = default_positions(mask)
     cache_sh, rows_sh = opts.get("shardings") or (None, None)
-    cache = _constrain(KVCache.init(model.cfg, b, t + n), cache_sh)
+    cache = _constrain(KVCache.init(model.cfg, ids.shape[0], t + n), cache_sh)
     h, cache = model.forward(ids, positions=positions, attention_mask=mask, cache=cache)
     logits = model.unembed(h[:, -1])  # (B, V): only the last column is needed
+    if g > 1:  # each prompt's prefill serves its G rows
+        repeat = lambda x: jnp.repeat(x, g, axis=0) if x.ndim else x
+        cache, logits, positions = jax.tree.map(repeat, (cache, logits, positions))
     row_keys = jax.vmap(jax.random.fold_in, (None, 0))(key, jnp.arange(b))
     out = SampleOutput(
         tokens=jnp.full((b, n), pad_id, jnp.int32), logprobs=jnp.zeros((b, n), jnp.float32),
@@ -271,4 +287,5 @@ def _call_core(*args, **opts):
 
 
 _generate_jit = jax.jit(_call_core, static_argnums=(0,), static_argnames=(
-    "max_new_tokens", "top_k", "return_topk", "greedy", "use_top_p", "streaming", "shardings"))
+    "max_new_tokens", "top_k", "return_topk", "greedy", "use_top_p", "streaming", "shardings",
+    "group_size"))

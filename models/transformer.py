@@ -47,15 +47,15 @@ class Transformer(nnx.Module):
         if positions is None:
             positions = default_positions(attention_mask)
         x = jnp.take(self.embed[...], input_ids, axis=0).astype(self.cfg.jnp_dtype)  # (B, T, D)
+        call = _layer_call(getattr(self, "remat", "none"))
         if cache is None:
-            call = _layer_call(getattr(self, "remat", "none"))
             for layer in self.layers:
-                x = call(layer, x, positions, attention_mask)
+                x = call(layer, x, positions, attention_mask, None, None)[0]
             return self.final_norm(x), None
         mask = jax.lax.dynamic_update_slice(cache.mask, attention_mask, (0, cache.index))  # (B, S)
         keys, values = [], []
         for i, layer in enumerate(self.layers):
-            x, (k, v) = layer(x, positions, mask, (cache.keys[i], cache.values[i]), cache.index)
+            x, (k, v) = call(layer, x, positions, mask, (cache.keys[i], cache.values[i]), cache.index)
             keys.append(k)
             values.append(v)
         new_cache = KVCache(tuple(keys), tuple(values), mask, cache.index + input_ids.shape[1])
@@ -91,8 +91,8 @@ REMAT_POLICIES = {
 
 
 def _layer_call(policy: str):
-    def call(layer, x, positions, mask):
-        return layer(x, positions, mask)[0]
+    def call(layer, x, positions, mask, layer_cache, index):
+        return layer(x, positions, mask, layer_cache, index)
 
     if policy in (None, "none"):
         return call

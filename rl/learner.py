@@ -32,7 +32,7 @@ from rl.advantages import group_advantages, rloo_advantages, zero_std_group_frac
 from rl.config import GRPOConfig, TrainConfig
 from rl.rollout import Rollout, Rollouts
 from rl.sampling import fill_groups
-from rl.step import init_state, lr_schedule, make_grpo_step, make_optimizer
+from rl.step import group_prompts, init_state, lr_schedule, make_grpo_step, make_optimizer, prompt_group_size
 
 STREAMS = ("init", "data", "rollout", "update", "eval")
 SAMPLES = "samples"  # sample-table name: <run_dir>/samples.jsonl (+ W&B table)
@@ -76,9 +76,15 @@ def advantages(rewards_n: np.ndarray, cfg: GRPOConfig) -> jax.Array:
     return group_advantages(r, cfg.num_generations, cfg.adv_scale)
 
 
-def update_batch(ro: Rollout, adv_n: jax.Array, use_ref: bool) -> dict[str, jax.Array]:
-    """The arrays `grpo_step` reads (fixed keys and shapes every step)."""
-    batch = {"prompt_ids": ro.prompt_ids, "prompt_mask": ro.prompt_mask, "tokens": ro.tokens,
+def update_batch(ro: Rollout, adv_n: jax.Array, cfg: GRPOConfig, batch_split: int = 1
+                 ) -> dict[str, jax.Array]:
+    """The arrays `grpo_step` reads (fixed keys and shapes every step). Prompts come one per
+    group when `grpo.share_prompt` is on and the groups split evenly over the microbatches and
+    the `batch_split` devices that share each one (`rl.step.prompt_group_size`)."""
+    use_ref = cfg.beta > 0
+    group = prompt_group_size(cfg, cfg.micro_batches * batch_split)
+    ids, mask = group_prompts(ro.prompt_ids, ro.prompt_mask, group)
+    batch = {"prompt_ids": ids, "prompt_mask": mask, "tokens": ro.tokens,
              "mask": ro.mask, "adv": adv_n,
              "logp_old": ro.logp_old if ro.logp_old is not None else jnp.zeros(ro.tokens.shape, jnp.float32)}
     if use_ref:
@@ -211,7 +217,8 @@ class Learner:
         rewards = np.asarray(ro.rewards, np.float32)  # (N,), every row, on every process
         if self.layout is not None:  # groups may straddle shards; advantages see the global array
             rewards = self.rollouts.to_devices((rewards[self.rollouts.rows(len(rewards))],), len(rewards))[0]
-        batch = update_batch(ro, advantages(rewards, self.cfg), self.cfg.beta > 0)
+        split = self.layout.batch_split if self.layout is not None else 1
+        batch = update_batch(ro, advantages(rewards, self.cfg), self.cfg, split)
         if self.layout is not None:
             batch = jax.device_put(batch, batch_shardings(batch, self.layout.mesh, self.layout.rules))
         key = self.streams.at("update", step)

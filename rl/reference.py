@@ -8,6 +8,7 @@ the pass only, so they take no device memory while the sampler and the update ru
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 
 from rl.step import completion_logprobs
 
@@ -26,7 +27,8 @@ def offload(params):
 
 
 class ReferencePass:
-    """`ref(prompt_ids, prompt_mask, tokens, mask) -> log π_ref (N, L)` for fixed weights."""
+    """`ref(prompt_ids, prompt_mask, tokens, mask) -> log π_ref (N, L)` for fixed weights;
+    prompts one per row or one per group (`rl.step.completion_hidden`)."""
 
     def __init__(self, graphdef, params, *, chunk_rows: int = 0, offloaded: bool = False):
         self.graphdef, self.chunk_rows, self.offloaded = graphdef, int(chunk_rows), offloaded
@@ -45,7 +47,10 @@ class ReferencePass:
             return one((prompt_ids, prompt_mask, tokens, mask))
         if n % c:
             raise ValueError(f"grpo.ref_chunk={c} must divide the rollout batch's {n} rows")
-        blocks = jax.tree.map(lambda x: x.reshape(n // c, c, *x.shape[1:]),
+        if prompt_ids.shape[0] % (n // c):  # group prompts that straddle chunks: one per row
+            g = n // prompt_ids.shape[0]
+            prompt_ids, prompt_mask = jnp.repeat(prompt_ids, g, 0), jnp.repeat(prompt_mask, g, 0)
+        blocks = jax.tree.map(lambda x: x.reshape(n // c, x.shape[0] // (n // c), *x.shape[1:]),
                               (prompt_ids, prompt_mask, tokens, mask))
         return jax.lax.map(one, blocks).reshape(n, -1)  # (N, L)
 

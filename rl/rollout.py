@@ -3,10 +3,11 @@
 Order of work in `Rollouts.sample` (JAX dispatch is asynchronous, so device and host overlap):
 
 1. `models.generate` on the prompts repeated group-contiguously (rows g·G … g·G+G−1 belong to
-   prompt g). The sampler derives row b's key as fold_in(key, b), so each group's
-   completions depend only on (round key, group index), never on the rest of the batch.
+   prompt g; on one device each prompt is prefilled once, `group_size=G`). The sampler
+   derives row b's key as fold_in(key, b), so each group's completions depend only on
+   (round key, group index), never on the rest of the batch.
 2. Dispatch, without waiting, the reference log-probs (β > 0) and the old-policy log-probs
-   (μ > 1): one forward pass each over [prompt ‖ completion].
+   (μ > 1): one forward pass each over [prompt ‖ completion], each group's prompt once.
 3. Meanwhile on the host: copy the tokens, decode, and score them with the reward (the slow
    part: rubric, grammar, judge calls), add the DAPO soft overlong punishment. With many
    processes each one copies and scores only its own rows (`models.mesh.host_rows`); the
@@ -241,26 +242,32 @@ class Rollouts:
         cfg, rc = self.cfg, self.cfg.rollout
         g = group_size or cfg.num_generations
         need_old = cfg.mu > 1 if need_old is None else need_old
-        ids, mask = self.prompt_batch(records)
+        group_ids, group_mask = self.prompt_batch(records)  # one row per prompt
         n = len(records) * g
         rows = self.rows(n)  # every process holds all records; it feeds and scores only `rows`
-        ids, mask = self.to_devices((np.repeat(ids, g, 0)[rows], np.repeat(mask, g, 0)[rows]), n)
+        ids, mask = self.to_devices((np.repeat(group_ids, g, 0)[rows], np.repeat(group_mask, g, 0)[rows]), n)
+        # rows are group-contiguous, so each group's prompt is prefilled once (on one device)
+        # and run once in the log-prob passes below (rl.step.completion_hidden)
+        share = g if cfg.share_prompt else 1
+        prefill_once = share > 1 and self.layout is None
         policy = nnx.merge(self.graphdef, params)
         t0 = time.perf_counter()
-        out = generate(policy, ids, mask, key, max_new_tokens=rc.max_new_tokens,
+        out = generate(policy, *((group_ids, group_mask) if prefill_once else (ids, mask)), key,
+                       max_new_tokens=rc.max_new_tokens,
                        temperature=rc.temperature if temperature is None else temperature,
                        top_k=rc.top_k, top_p=rc.top_p, eos_id=self.tokenizer.eos_id,
-                       pad_id=self.tokenizer.pad_id,
+                       pad_id=self.tokenizer.pad_id, group_size=g if prefill_once else 1,
                        rules=self.layout.rules if self.layout is not None else DEFAULT_RULES)
         loss_mask = out.mask
         if rc.mask_truncated:
             loss_mask = out.mask * (~out.truncated)[:, None].astype(out.mask.dtype)
         # async dispatch: these run on the device while the host scores the texts below
         logp_ref = logp_old = None
+        ids_g, mask_g = (ids, mask) if share == 1 else (ids[::share], mask[::share])
         if self.reference is not None and with_reference:
-            logp_ref = self._ref(ids, mask, out.tokens, out.mask)
+            logp_ref = self._ref(ids_g, mask_g, out.tokens, out.mask)
         if need_old:
-            logp_old = self.logprobs(self.graphdef, params, ids, mask, out.tokens, out.mask)
+            logp_old = self.logprobs(self.graphdef, params, ids_g, mask_g, out.tokens, out.mask)
         tokens_np, lengths, truncated = host_rows((out.tokens, out.lengths, out.truncated), rows)
         t1 = time.perf_counter()
         texts = [self.tokenizer.decode(t[:k]) for t, k in zip(tokens_np, lengths)]

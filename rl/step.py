@@ -4,7 +4,7 @@
 state of the policy, rebuilt into a module inside the trace with `nnx.merge`. `batch` holds
 only arrays of static shape (N = prompts·G rows, P prompt and L = L_max completion columns):
 
-    prompt_ids, prompt_mask  (N, P) int32, left padded
+    prompt_ids, prompt_mask  (N, P) or, one per group of G rows, (N/G, P) int32, left padded
     tokens, mask             (N, L) int32; mask = 1 on completion tokens that enter the loss
     adv                      (N,)   float32 advantages
     logp_old                 (N, L) log π_old, read only when `first` is False (μ > 1)
@@ -24,7 +24,8 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
-from models.transformer import chunked_logprobs
+from models.layers import KVCache
+from models.transformer import chunked_logprobs, default_positions
 from rl.config import GRPOConfig, OptimConfig
 from rl.losses import grpo_loss
 
@@ -97,11 +98,10 @@ def completion_logprobs(graphdef, params, prompt_ids, prompt_mask, tokens, mask,
 
     One forward pass over [prompt ‖ completion[:-1]]; only the L hidden states that predict
     completion tokens are unembedded (the prompt positions never touch the vocab matrix).
+    Prompts come one per row (N, P) or one per group (N/G, P): see `completion_hidden`.
     """
     model = nnx.merge(graphdef, params)
-    ids = jnp.concatenate([prompt_ids, tokens], axis=1)[:, :-1]  # (N, P+L-1)
-    attn = jnp.concatenate([prompt_mask, mask], axis=1)[:, :-1]
-    h = model.hidden(ids, attention_mask=attn)[:, prompt_ids.shape[1] - 1:]  # (N, L, D)
+    h = completion_hidden(model, prompt_ids, prompt_mask, tokens, mask)
     w = model.unembed_matrix()
     if not entropy:
         return chunked_logprobs(h, w, tokens, mask, chunk=chunk), None
@@ -109,6 +109,55 @@ def completion_logprobs(graphdef, params, prompt_ids, prompt_mask, tokens, mask,
     w_t = jnp.take(w.astype(h.dtype).T, tokens, axis=0)  # (N, L, D) target columns
     target = jnp.einsum("bld,bld->bl", h, w_t, preferred_element_type=jnp.float32)
     return jnp.where(mask > 0, target - lse, 0.0), ent
+
+
+def completion_hidden(model, prompt_ids, prompt_mask, tokens, mask):
+    """Final hidden states (N, L, D) at the positions that predict tokens[:, 0 … L−1].
+
+    prompt_ids/prompt_mask: (N, P), a prompt per row, or (N/G, P), one prompt for each block of
+    G consecutive rows (a GRPO group). Then the prompt runs through the stack once per group
+    and writes its keys/values to a cache that the group's G completions attend to: the same
+    attention and positions as the per-row pass, for (P + G·L)/(G·(P + L)) of its dense FLOPs
+    (config B: 47%); the prompt's gradient sums over its G rows (the transpose of the repeat).
+    The cache is in the compute dtype, like the per-row pass's keys/values.
+    """
+    (n, length), (groups, p) = tokens.shape, prompt_ids.shape
+    if n % groups:
+        raise ValueError(f"completion_hidden: {groups} prompts for {n} completion rows; pass one "
+                         f"prompt per row or one per group of G consecutive rows")
+    g = n // groups
+    repeat = lambda x: jnp.repeat(x, g, axis=0)
+    attn = jnp.concatenate([repeat(prompt_mask), mask], axis=1)[:, :-1]  # (N, P+L-1)
+    if g == 1:
+        ids = jnp.concatenate([prompt_ids, tokens], axis=1)[:, :-1]
+        return model.hidden(ids, attention_mask=attn)[:, p - 1:]
+    positions = default_positions(attn)  # exactly the per-row pass's numbering
+    cache = KVCache.init(model.cfg, groups, p + length - 1, dtype=model.cfg.jnp_dtype)
+    h_prompt, cache = model.forward(prompt_ids, positions=positions[::g, :p],
+                                    attention_mask=prompt_mask, cache=cache)
+    h_last = repeat(h_prompt[:, -1:])  # predicts tokens[:, 0]
+    if length == 1:
+        return h_last
+    cache = cache._replace(keys=tuple(map(repeat, cache.keys)), values=tuple(map(repeat, cache.values)),
+                           mask=repeat(cache.mask))
+    h, _ = model.forward(tokens[:, :-1], positions=positions[:, p:], attention_mask=mask[:, :-1],
+                         cache=cache)
+    return jnp.concatenate([h_last, h], axis=1)
+
+
+def group_prompts(prompt_ids, prompt_mask, group_size: int):
+    """(N, P) prompts of group-contiguous rows -> (N/G, P), one per group, after checking that
+    every row of a group holds its group's prompt (a mismatch would silently mix prompts)."""
+    n, p = prompt_ids.shape
+    if group_size == 1:
+        return prompt_ids, prompt_mask
+    ids_g, mask_g = prompt_ids[::group_size], prompt_mask[::group_size]
+    same = lambda x, x_g: jnp.all(x.reshape(n // group_size, group_size, p) == x_g[:, None])
+    if not bool(same(prompt_ids, ids_g) & same(prompt_mask, mask_g)):
+        raise ValueError(f"group_prompts: rows of a group of {group_size} hold different prompts; "
+                         f"GRPO batches must be group-contiguous (rows g·G … g·G+G−1 share prompt "
+                         f"g), or set grpo.share_prompt=false")
+    return ids_g, mask_g
 
 
 def make_grpo_step(graphdef, tx: optax.GradientTransformation, cfg: GRPOConfig, *,
@@ -154,17 +203,33 @@ def make_grpo_step(graphdef, tx: optax.GradientTransformation, cfg: GRPOConfig, 
     return jax.jit(grpo_step, donate_argnums=0, **kw)
 
 
+def prompt_group_size(cfg: GRPOConfig, blocks: int = 1) -> int:
+    """Rows per shared prompt for a pass over `blocks` equal blocks of whole groups: G with
+    `grpo.share_prompt` when the groups split evenly into the blocks, else 1 (a prompt per row)."""
+    if not getattr(cfg, "share_prompt", False) or cfg.prompts_per_step % blocks:
+        return 1
+    return cfg.num_generations
+
+
 def accumulated_grads(loss_fn, params, batch, micro: int, loss_agg: str):
     """Σ_m w_m ∇ℓ_m over M row blocks, with w_m = tokens_m / tokens (token aggregation) or 1/M
     (sequence, dr_grpo: equal-size blocks), so the sum is the gradient of the full-batch loss.
-    Metrics: token-weighted means; ratio_min / ratio_max are the extremes; tokens summed."""
-    n = batch["tokens"].shape[0]
-    if n % micro:
-        raise ValueError(f"grpo.micro_batches={micro} must divide the batch's {n} rows")
-    # strided blocks (rows m, m+M, m+2M, ...): a batch sharded in contiguous row blocks keeps
-    # every microbatch spread over all devices (a contiguous split would put each on one shard)
-    split = lambda x: (x.reshape(n // micro, micro, *x.shape[1:]).swapaxes(0, 1) if x.ndim
-                       else jnp.broadcast_to(x, (micro,)))
+    Metrics: token-weighted means; ratio_min / ratio_max are the extremes; tokens summed.
+    With one prompt per group ((N/G, P) prompts) each block takes whole groups."""
+    n, groups = batch["tokens"].shape[0], batch["prompt_ids"].shape[0]
+    if n % micro or groups % micro:
+        raise ValueError(f"grpo.micro_batches={micro} must divide the batch's {groups} "
+                         f"{'rows' if groups == n else 'groups'}")
+    # strided blocks (groups or rows m, m+M, m+2M, ...): a batch sharded in contiguous row
+    # blocks keeps every microbatch spread over all devices (a contiguous split would put each
+    # on one shard)
+    def split(x):
+        if not x.ndim:
+            return jnp.broadcast_to(x, (micro,))
+        rows_per_unit = x.shape[0] // groups  # G for completion rows, 1 for group prompts
+        units = x.reshape(groups // micro, micro, rows_per_unit, *x.shape[1:]).swapaxes(0, 1)
+        return units.reshape(micro, x.shape[0] // micro, *x.shape[1:])
+
     blocks = jax.tree.map(split, batch)
     total = jnp.maximum(jnp.sum(batch["mask"]), 1).astype(jnp.float32)
     grad_fn = jax.value_and_grad(loss_fn, has_aux=True)

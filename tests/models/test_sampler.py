@@ -103,6 +103,28 @@ def test_same_key_same_output_and_rows_differ():
     assert len({tuple(r) for r in np.asarray(a.tokens).tolist()}) > 1  # per-row keys differ
 
 
+def test_group_size_prefills_once_and_matches_repeated_prompts():
+    """group_size=G on B prompts gives the B·G rows that the prompts repeated G times give:
+    sampled (row r's key is fold_in(key, r) either way) and with EOS stopping rows early."""
+    model = Transformer(ModelConfig.tiny(), rngs=nnx.Rngs(0))
+    seqs = [[5, 6, 7, 8, 9], [9, 10], [11, 12, 13]]
+    ids, mask = _left_pad(seqs)
+    kw = dict(max_new_tokens=12, temperature=1.0, top_k=20, pad_id=0, return_topk=3)
+    repeated = lambda eos: models.generate(model, np.repeat(ids, 4, 0), np.repeat(mask, 4, 0),
+                                           jax.random.key(3), eos_id=eos, **kw)
+    eos = int(repeated(-1).tokens[0, 2])  # a token row 0 draws at step 2: it stops there
+    want = repeated(eos)
+    got = models.generate(model, ids, mask, jax.random.key(3), group_size=4, eos_id=eos, **kw)
+    assert got.tokens.shape == (12, 12) and int(want.lengths[0]) <= 3
+    np.testing.assert_array_equal(np.asarray(got.tokens), np.asarray(want.tokens))
+    np.testing.assert_array_equal(np.asarray(got.lengths), np.asarray(want.lengths))
+    for name in ("logprobs", "topk_logprobs", "eos_logprobs"):
+        np.testing.assert_allclose(getattr(got, name), getattr(want, name), atol=1e-5, err_msg=name)
+    assert len({tuple(r) for r in np.asarray(got.tokens[:4]).tolist()}) > 1  # a group's rows differ
+    with pytest.raises(ValueError, match="group_size must be ≥ 1"):
+        models.generate(model, ids, mask, jax.random.key(3), group_size=0, eos_id=eos, **kw)
+
+
 LOGITS = np.log(np.array([0.30, 0.20, 0.15, 0.12, 0.10, 0.07, 0.04, 0.02], np.float32))
 
 

@@ -11,7 +11,9 @@ from models import token_logprobs
 from rl.config import GRPOConfig, OptimConfig, RolloutConfig
 from rl.learner import advantages, update_batch
 from rl.rollout import Rollouts
-from rl.step import chunked_entropy, completion_logprobs, init_state, make_grpo_step, make_optimizer
+from rl.reference import ReferencePass
+from rl.step import (chunked_entropy, completion_logprobs, group_prompts, init_state, make_grpo_step,
+                     make_optimizer)
 
 
 @pytest.fixture
@@ -47,6 +49,81 @@ def test_completion_logprobs_match_full_forward(setup, prompts, tiny_policy):
     np.testing.assert_allclose(ent, -(p * jax.nn.log_softmax(logits, -1)).sum(-1), atol=1e-4)
 
 
+@pytest.mark.parametrize("remat", ["none", "full"])
+def test_shared_prompt_pass_matches_per_row(setup, prompts, tiny_policy, remat):
+    """One prompt per group (its keys/values shared by the G completions) gives the per-row
+    pass's log-probs, entropies and gradients: left-padded prompts of different lengths,
+    completions cut at EOS, a row with no loss tokens; with and without activation remat."""
+    cfg, graphdef, params, ro = setup()
+    r = ro.sample(params, prompts(3, 0), jax.random.key(1), need_old=False)
+    assert len(set(np.asarray(r.prompt_mask).sum(1).tolist())) > 1  # prompts of different lengths
+    mask = r.mask.at[5].set(0)
+    tiny_policy.remat = remat
+    graphdef = nnx.split(tiny_policy, nnx.Param)[0]
+    ids_g, mask_g = group_prompts(r.prompt_ids, r.prompt_mask, cfg.num_generations)
+    assert ids_g.shape == (3, r.prompt_ids.shape[1])
+
+    def run(p, prompt_ids, prompt_mask):
+        lp, ent = completion_logprobs(graphdef, p, prompt_ids, prompt_mask, r.tokens, mask,
+                                      entropy=True, chunk=48)
+        return jnp.sum(lp) + jnp.sum(ent * mask), (lp, ent)
+
+    (per_row, (lp1, ent1)), g1 = jax.value_and_grad(run, has_aux=True)(params, r.prompt_ids, r.prompt_mask)
+    (shared, (lp2, ent2)), g2 = jax.value_and_grad(run, has_aux=True)(params, ids_g, mask_g)
+    np.testing.assert_allclose(lp2, lp1, atol=1e-5)
+    np.testing.assert_allclose(ent2 * mask, ent1 * mask, atol=1e-5)
+    assert float(jnp.abs(lp1).sum()) > 0 and not np.asarray(lp2[5]).any()
+    for a, b in zip(jax.tree.leaves(g1), jax.tree.leaves(g2)):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+
+
+def test_group_prompts_rejects_rows_that_do_not_share_the_prompt(setup, prompts):
+    cfg, graphdef, params, ro = setup()
+    r = ro.sample(params, prompts(3, 0), jax.random.key(1), need_old=False)
+    ids, mask = group_prompts(r.prompt_ids, r.prompt_mask, 1)
+    assert ids is r.prompt_ids  # G = 1: a prompt per row, untouched
+    mixed = r.prompt_ids.at[1].set(r.prompt_ids[4])  # row 1 (group 0) holds group 1's prompt
+    with pytest.raises(ValueError, match="rows of a group of 4 hold different prompts"):
+        group_prompts(mixed, r.prompt_mask, 4)
+    with pytest.raises(ValueError, match="3 prompts for 8 completion rows"):
+        completion_logprobs(graphdef, params, r.prompt_ids[:3], r.prompt_mask[:3], r.tokens[:8], r.mask[:8])
+
+
+@pytest.mark.parametrize("chunk_rows", [0, 4, 2])
+def test_reference_pass_with_group_prompts(setup, prompts, chunk_rows):
+    """π_ref over group prompts, in one pass, in chunks of whole groups (4 rows) and in chunks
+    that split a group (2 rows: the prompts are expanded to one per row), equals the per-row pass."""
+    cfg, graphdef, params, ro = setup()
+    r = ro.sample(params, prompts(3, 0), jax.random.key(1), need_old=False)
+    want = completion_logprobs(graphdef, params, r.prompt_ids, r.prompt_mask, r.tokens, r.mask)[0]
+    ids_g, mask_g = group_prompts(r.prompt_ids, r.prompt_mask, cfg.num_generations)
+    got = ReferencePass(graphdef, params, chunk_rows=chunk_rows)(ids_g, mask_g, r.tokens, r.mask)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+@pytest.mark.parametrize("share", [True, False])
+def test_microbatches_of_whole_groups_give_the_full_batch_update(setup, prompts, share):
+    """micro_batches = 3 blocks of one group each (prompts shared) or of strided rows (a prompt
+    per row) step to the same parameters as one full-batch pass."""
+    out = {}
+    for m in (1, 3):
+        cfg, graphdef, params, ro = setup(beta=0.1, micro_batches=m, share_prompt=share)
+        r = ro.sample(params, prompts(3, 0), jax.random.key(4), need_old=False)
+        batch = update_batch(r, advantages(r.rewards, cfg), cfg)
+        assert batch["prompt_ids"].shape[0] == (3 if share else 12)
+        tx = make_optimizer(cfg.optim, 4)
+        step = make_grpo_step(graphdef, tx, cfg, max_len=cfg.rollout.max_new_tokens)
+        out[m] = step(init_state(jax.tree.map(jnp.copy, params), tx), {**batch, "first": jnp.asarray(True)},
+                      jax.random.key(0))
+    (s1, m1), (s3, m3) = out[1], out[3]
+    assert float(m1["grpo/grad_norm"]) > 0
+    np.testing.assert_allclose(m3["grpo/grad_norm"], m1["grpo/grad_norm"], rtol=1e-5)
+    # Adam's first step is ±lr·g/(|g| + ε) per entry: entries with tiny gradients amplify
+    # rounding, so the parameters are compared to a tenth of the lr = 1e-2 step
+    for a, c in zip(jax.tree.leaves(s1["params"]), jax.tree.leaves(s3["params"])):
+        np.testing.assert_allclose(c, a, rtol=0, atol=1e-3)
+
+
 def test_chunked_entropy_handles_peaked_rows():
     h = jax.random.normal(jax.random.key(0), (2, 3, 8)) * 30.0  # very peaked distributions
     w = jax.random.normal(jax.random.key(1), (8, 37))
@@ -65,7 +142,7 @@ def test_reference_equals_policy_at_step0_and_first_ratio_is_one(setup, prompts,
     tx = make_optimizer(cfg.optim, 4)
     step = make_grpo_step(graphdef, tx, cfg, max_len=cfg.rollout.max_new_tokens)
     state = init_state(params, tx)
-    batch = update_batch(r, advantages(r.rewards, cfg), use_ref=True)
+    batch = update_batch(r, advantages(r.rewards, cfg), cfg)
     state, m0 = step(state, {**batch, "first": jnp.asarray(True)}, jax.random.key(0))
     m0 = jax.device_get(m0)
     assert m0["grpo/ratio_min"] == 1.0 and m0["grpo/ratio_max"] == 1.0
@@ -90,7 +167,7 @@ def test_step_is_pure_and_compiles_once(setup, prompts, tiny_policy):
     batches = []
     for k in range(2):
         r = ro.sample(params, prompts(3, 0), jax.random.key(10 + k), need_old=False)
-        batches.append({**update_batch(r, advantages(r.rewards, cfg), use_ref=False), "first": jnp.asarray(True)})
+        batches.append({**update_batch(r, advantages(r.rewards, cfg), cfg), "first": jnp.asarray(True)})
     fresh = lambda: init_state(jax.tree.map(jnp.copy, params), tx)
     s1, m1 = step(fresh(), batches[0], jax.random.key(0))
     s2, m2 = step(fresh(), batches[0], jax.random.key(0))
@@ -110,7 +187,7 @@ def test_zero_advantage_gives_zero_update(setup, prompts, tiny_policy):
     step = make_grpo_step(graphdef, tx, cfg, max_len=8)
     before = jax.tree.map(np.asarray, params)
     state, m = step(init_state(jax.tree.map(jnp.copy, params), tx),
-                    {**update_batch(r, advantages(r.rewards, cfg), False), "first": jnp.asarray(True)},
+                    {**update_batch(r, advantages(r.rewards, cfg), cfg), "first": jnp.asarray(True)},
                     jax.random.key(0))
     assert float(m["grpo/grad_norm"]) == 0.0
     jax.tree.map(np.testing.assert_array_equal, before, jax.device_get(state["params"]))
