@@ -230,10 +230,9 @@ def report(setup: Setup, group: int, timings: common.Timings, peak: float, json_
         med = timings.median(side)
         toks = timings.extra_median(side, "tokens")
         comp = toks / rows_n if toks == toks else setup.max_new_tokens
-        fwd = common.llama_forward_flops(
-            hidden=s["hidden"], layers=s["layers"], heads=s["heads"], kv_heads=s["kv_heads"],
-            head_dim=s["head_dim"], ffn=s["ffn"], vocab=s["vocab"], rows=rows_n,
-            seq=int(p_len + comp), scored=int(comp))
+        fwd = common.llama_forward_flops(**s, rows=rows_n, seq=int(p_len + comp), scored=int(comp))
+        if side == "ours":  # grpo.share_prompt: each group's prompt runs through the model once
+            fwd -= common.llama_forward_flops(**s, rows=rows_n - len(setup.prompts), seq=p_len, scored=0)
         row = {"side": side, "step_s": med, "completion_tok/s": toks / med if toks == toks else "",
                "mean_completion": comp, "step_MFU": 5 * fwd / med / peak}  # gen + ref + 3 (fwd+bwd)
         if side != "ours" and base:
