@@ -245,7 +245,7 @@ def _emit(state: _Loop, logits, row_keys, consts, opts) -> _Loop:
 
 def _generate_core(graphdef, params, ids, mask, key, temperature, top_p, eos_id, pad_id, **opts):
     model = nnx.merge(graphdef, params)
-    t, g = ids.shape[1], opts["group_size"]
+    t, g = ids.shape[1], opts.get("group_size", 1)  # callers lowering the jit directly may omit it
     b = ids.shape[0] * g
     n, k = opts["max_new_tokens"], opts["return_topk"]
     positions = default_positions(mask)
