@@ -6,7 +6,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from models.config import ModelConfig
-from models.layers import Block, KVCache, RMSNorm, param
+from models.layers import Block, KVCache, RMSNorm, param, rope_tables
 
 
 def default_positions(attention_mask):
@@ -44,18 +44,24 @@ class Transformer(nnx.Module):
         if attention_mask is None:
             attention_mask = jnp.ones(input_ids.shape, jnp.int32)
         attention_mask = attention_mask.astype(jnp.int32)
+        # positions below a bound known here come from a table (models.layers.rope_tables):
+        # the defaults lie in [0, T), a cache's in [0, S)
+        bound = input_ids.shape[1] if positions is None else None
+        if cache is not None:
+            bound = cache.mask.shape[1]
         if positions is None:
             positions = default_positions(attention_mask)
         x = jnp.take(self.embed[...], input_ids, axis=0).astype(self.cfg.jnp_dtype)  # (B, T, D)
         call = _layer_call(getattr(self, "remat", "none"))
+        rope = rope_tables(positions, self.cfg, x.dtype, bound)  # once for every layer
         if cache is None:
             for layer in self.layers:
-                x = call(layer, x, positions, attention_mask, None, None)[0]
+                x = call(layer, x, rope, attention_mask, None, None)[0]
             return self.final_norm(x), None
         mask = jax.lax.dynamic_update_slice(cache.mask, attention_mask, (0, cache.index))  # (B, S)
         keys, values = [], []
         for i, layer in enumerate(self.layers):
-            x, (k, v) = call(layer, x, positions, mask, (cache.keys[i], cache.values[i]), cache.index)
+            x, (k, v) = call(layer, x, rope, mask, (cache.keys[i], cache.values[i]), cache.index)
             keys.append(k)
             values.append(v)
         new_cache = KVCache(tuple(keys), tuple(values), mask, cache.index + input_ids.shape[1])
@@ -91,8 +97,8 @@ REMAT_POLICIES = {
 
 
 def _layer_call(policy: str):
-    def call(layer, x, positions, mask, layer_cache, index):
-        return layer(x, positions, mask, layer_cache, index)
+    def call(layer, x, rope, mask, layer_cache, index):
+        return layer(x, rope, mask, layer_cache, index)
 
     if policy in (None, "none"):
         return call
