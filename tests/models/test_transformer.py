@@ -139,3 +139,17 @@ def test_params_carry_logical_axes_and_map_to_a_mesh():
         models.logical_to_mesh_spec(("nonsense",))
     models.shard_model(model, mesh)
     assert model(jnp.ones((1, 4), jnp.int32)).shape == (1, 4, 128)
+
+
+def test_rope_table_gather_equals_computed_rope():
+    """Positions bounded at trace time take cos/sin from a NumPy table; the same values as
+    computing them in the graph (the path for caller-given positions without a bound)."""
+    from models.layers import rope_tables
+
+    cfg = ModelConfig.tiny()
+    positions = jnp.asarray([[0, 0, 1, 2, 3], [4, 5, 6, 7, 8]], jnp.int32)
+    table = rope_tables(positions, cfg, jnp.float32, bound=9)
+    computed = rope_tables(positions, cfg, jnp.float32)
+    assert table[0].shape == (2, 5, 1, cfg.head_dim // 2)
+    for a, b in zip(table, computed):
+        np.testing.assert_allclose(a, b, atol=1e-6)
