@@ -66,6 +66,12 @@ class KVCache(NamedTuple):
         return cls(zeros(batch, k, d, size), zeros(batch, k, size, d),
                    jnp.zeros((batch, size), jnp.int32), jnp.zeros((), jnp.int32))
 
+    def repeat_rows(self, g: int) -> "KVCache":
+        """Each row's cache repeated for g consecutive rows (one prompt, g continuations)."""
+        rep = lambda x: jnp.repeat(x, g, axis=0)
+        return self._replace(keys=tuple(map(rep, self.keys)), values=tuple(map(rep, self.values)),
+                             mask=rep(self.mask))
+
 
 def cache_dtype(cfg: ModelConfig):
     """The KV cache's dtype: the compute dtype, but at least float32 on CPU. XLA:CPU has no

@@ -254,8 +254,8 @@ def _generate_core(graphdef, params, ids, mask, key, temperature, top_p, eos_id,
     h, cache = model.forward(ids, positions=positions, attention_mask=mask, cache=cache)
     logits = model.unembed(h[:, -1])  # (B, V): only the last column is needed
     if g > 1:  # each prompt's prefill serves its G rows
-        repeat = lambda x: jnp.repeat(x, g, axis=0) if x.ndim else x
-        cache, logits, positions = jax.tree.map(repeat, (cache, logits, positions))
+        cache = cache.repeat_rows(g)
+        logits, positions = jnp.repeat(logits, g, axis=0), jnp.repeat(positions, g, axis=0)
     row_keys = jax.vmap(jax.random.fold_in, (None, 0))(key, jnp.arange(b))
     out = SampleOutput(
         tokens=jnp.full((b, n), pad_id, jnp.int32), logprobs=jnp.zeros((b, n), jnp.float32),

@@ -138,10 +138,8 @@ def completion_hidden(model, prompt_ids, prompt_mask, tokens, mask):
     h_last = repeat(h_prompt[:, -1:])  # predicts tokens[:, 0]
     if length == 1:
         return h_last
-    cache = cache._replace(keys=tuple(map(repeat, cache.keys)), values=tuple(map(repeat, cache.values)),
-                           mask=repeat(cache.mask))
     h, _ = model.forward(tokens[:, :-1], positions=positions[:, p:], attention_mask=mask[:, :-1],
-                         cache=cache)
+                         cache=cache.repeat_rows(g))
     return jnp.concatenate([h_last, h], axis=1)
 
 
@@ -206,7 +204,7 @@ def make_grpo_step(graphdef, tx: optax.GradientTransformation, cfg: GRPOConfig, 
 def prompt_group_size(cfg: GRPOConfig, blocks: int = 1) -> int:
     """Rows per shared prompt for a pass over `blocks` equal blocks of whole groups: G with
     `grpo.share_prompt` when the groups split evenly into the blocks, else 1 (a prompt per row)."""
-    if not getattr(cfg, "share_prompt", False) or cfg.prompts_per_step % blocks:
+    if not cfg.share_prompt or cfg.prompts_per_step % blocks:
         return 1
     return cfg.num_generations
 
@@ -217,7 +215,7 @@ def accumulated_grads(loss_fn, params, batch, micro: int, loss_agg: str):
     Metrics: token-weighted means; ratio_min / ratio_max are the extremes; tokens summed.
     With one prompt per group ((N/G, P) prompts) each block takes whole groups."""
     n, groups = batch["tokens"].shape[0], batch["prompt_ids"].shape[0]
-    if n % micro or groups % micro:
+    if groups % micro:  # groups = n rows, or n / G group prompts
         raise ValueError(f"grpo.micro_batches={micro} must divide the batch's {groups} "
                          f"{'rows' if groups == n else 'groups'}")
     # strided blocks (groups or rows m, m+M, m+2M, ...): a batch sharded in contiguous row
