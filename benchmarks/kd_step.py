@@ -31,14 +31,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import common  # noqa: E402
 from benchmarks.setups import Setup, config_a, config_b  # noqa: E402
-from distill.batching import TOKEN_ROW_KEYS, token_rows  # noqa: E402
+from distill.batching import TOKEN_ROW_KEYS, Example, collate  # noqa: E402
 
 ALPHA, LR, CLIP, K = 0.3, 3e-4, 1.0, 20
 
 
 def make_batches(setup: Setup, *, steps: int, micro: int, per_micro: int, completion: int,
                  seed: int = 0) -> list[dict]:
-    """`steps` batches of numpy arrays shaped (M, b, ...) (see distill/step.py)."""
+    """`steps` batches of numpy arrays shaped (M, b, ...) (see distill/step.py), built by the
+    trainer's own batcher (`distill.batching.collate`: padding, microbatches balanced by
+    length, compact token rows)."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -46,24 +48,19 @@ def make_batches(setup: Setup, *, steps: int, micro: int, per_micro: int, comple
     p_len = max(len(p) for p in setup.prompt_ids)
     out = []
     for _ in range(steps):
-        shape = (micro, per_micro)
-        rows = [setup.prompt_ids[i % len(setup.prompt_ids)] for i in range(micro * per_micro)]
-        p_ids = np.full((*shape, p_len), setup.pad_id, np.int32)
-        p_mask = np.zeros((*shape, p_len), np.int32)
-        for i, r in enumerate(rows):
-            p_ids.reshape(-1, p_len)[i, p_len - len(r):] = r
-            p_mask.reshape(-1, p_len)[i, p_len - len(r):] = 1
-        lengths = rng.integers(completion // 4, completion + 1, size=shape)
-        c_mask = (np.arange(completion) < lengths[..., None]).astype(np.int32)
-        c_ids = rng.integers(3, vocab, size=(*shape, completion)).astype(np.int32)
-        topk_ids = rng.integers(3, vocab, size=(*shape, completion, K)).astype(np.int32)
-        topk_ids[..., 0] = c_ids
-        raw = -np.sort(rng.exponential(1.0, size=(*shape, completion, K + 1)), axis=-1)[..., ::-1]
-        logp = raw - np.log(np.exp(raw).sum(-1, keepdims=True))  # K + 1 outcomes sum to 1
-        out.append({"prompt_ids": p_ids, "prompt_mask": p_mask, "completion_ids": c_ids,
-                    "completion_mask": c_mask, "boost": np.zeros((*shape, completion), bool),
-                    "topk_ids": topk_ids, "topk_logprobs": logp[..., :K].astype(np.float32),
-                    **token_rows(c_mask)})
+        rows = []
+        for i in range(micro * per_micro):
+            n = int(rng.integers(completion // 4, completion + 1))
+            c_ids = rng.integers(3, vocab, size=n).astype(np.int32)
+            topk_ids = rng.integers(3, vocab, size=(n, K)).astype(np.int32)
+            topk_ids[:, 0] = c_ids
+            raw = -np.sort(rng.exponential(1.0, size=(n, K + 1)), axis=-1)[:, ::-1]
+            logp = raw - np.log(np.exp(raw).sum(-1, keepdims=True))  # K + 1 outcomes sum to 1
+            rows.append(Example(uid=f"bench-{i}", device_type="bench",
+                                prompt_ids=np.asarray(setup.prompt_ids[i % len(setup.prompt_ids)], np.int32),
+                                completion_ids=c_ids, topk_ids=topk_ids,
+                                topk_logprobs=logp[:, :K].astype(np.float32)))
+        out.append(collate(rows, p_len, completion, setup.pad_id, micro=per_micro))
     return out
 
 
@@ -138,7 +135,7 @@ class TRLSide:
         data = Dataset.from_dict(rows)
         P, N = batches[0]["prompt_ids"].shape[-1], batches[0]["completion_ids"].shape[-1]
 
-        def collate(examples):
+        def to_torch(examples):
             t = {k: torch.tensor(np.asarray([e[k] for e in examples])) for k in examples[0]}
             return {"input_ids": torch.cat([t["prompt_ids"], t["completion_ids"]], 1).long(),
                     "attention_mask": torch.cat([t["prompt_mask"], t["completion_mask"]], 1).long(),
@@ -165,7 +162,7 @@ class TRLSide:
         tok = AutoTokenizer.from_pretrained(setup.model_dir)
         self.gate = common.GatedTrainer(lambda callbacks: KDSFTTrainer(
             model=model, args=args, train_dataset=data, processing_class=tok,
-            data_collator=collate, callbacks=callbacks))
+            data_collator=to_torch, callbacks=callbacks))
         self.tokens = [int(b["completion_mask"].sum()) for b in batches]
         self.i = 0
         del P

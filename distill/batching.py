@@ -91,8 +91,12 @@ def bucket_of(e: Example, prompt_buckets: Sequence[int], completion_buckets: Seq
 
 def collate(examples: Sequence[Example], P: int, N: int, pad_id: int, micro: int | None = None
             ) -> dict[str, np.ndarray]:
-    """Pad to (P, N); with `micro`, reshape the batch axis to (M, micro)."""
+    """Pad to (P, N); with `micro`, order the rows by `balanced_microbatches` and reshape the
+    batch axis to (M, micro)."""
     B, K = len(examples), examples[0].topk_ids.shape[-1]
+    if micro:  # the loss is token-weighted over the whole batch, so which row goes where is free
+        order = balanced_microbatches([min(len(e.completion_ids), N) for e in examples], micro)
+        examples = [examples[i] for i in order]
     out = {
         "prompt_ids": np.full((B, P), pad_id, np.int32), "prompt_mask": np.zeros((B, P), np.int32),
         "completion_ids": np.full((B, N), pad_id, np.int32),
@@ -113,6 +117,24 @@ def collate(examples: Sequence[Example], P: int, N: int, pad_id: int, micro: int
         out = {k: v.reshape(B // micro, micro, *v.shape[1:]) for k, v in out.items()}
         out.update(token_rows(out["completion_mask"]))
     return out
+
+
+def balanced_microbatches(lengths: Sequence[int], micro: int) -> list[int]:
+    """An order of the rows, `micro` consecutive rows per microbatch, that balances the
+    microbatches' completion tokens: longest first, each row to the microbatch with the fewest
+    tokens that still has room (ties: the lowest index). The step scores R token rows per
+    microbatch, R set by the fullest one (`token_rows`), so balancing shrinks R; the maths is
+    unchanged (accumulation is token-weighted)."""
+    if len(lengths) % micro:
+        raise ValueError(f"balanced_microbatches: {len(lengths)} rows do not split into "
+                         f"microbatches of {micro}; make the batch size a multiple of micro_batch")
+    groups = [[] for _ in range(len(lengths) // micro)]
+    totals = [0] * len(groups)
+    for i in sorted(range(len(lengths)), key=lambda i: (-lengths[i], i)):
+        g = min((g for g in range(len(groups)) if len(groups[g]) < micro), key=lambda g: (totals[g], g))
+        groups[g].append(i)
+        totals[g] += lengths[i]
+    return [i for g in groups for i in g]
 
 
 ROW_BUCKETS = 8  # distinct compiled row counts R per (P, N) bucket, at most

@@ -37,8 +37,8 @@ def test_kd_our_side_counts_completion_tokens(setup):
     batches = kd_step.make_batches(setup, steps=2, micro=1, per_micro=2, completion=6)
     b = batches[0]
     assert b["prompt_ids"].shape == (1, 2, 4) and b["topk_ids"].shape == (1, 2, 6, kd_step.K)
-    # K teacher log-probs plus the tail form a distribution
-    tail = 1 - np.exp(b["topk_logprobs"]).sum(-1)
+    # K teacher log-probs plus the tail form a distribution at every real completion token
+    tail = 1 - np.exp(b["topk_logprobs"]).sum(-1)[b["completion_mask"] > 0]
     assert (tail > 0).all() and (tail < 1).all()
     # our side scores only the real completion tokens, listed as the trainer's batcher does
     assert b["token_mask"].sum() == b["completion_mask"].sum()

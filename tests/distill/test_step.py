@@ -1,4 +1,6 @@
 """The jitted KD step: padding invariance, one trace per bucket, exact grad accumulation."""
+import dataclasses
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -6,7 +8,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from distill.batching import TOKEN_ROW_KEYS, collate, token_rows
+from distill.batching import TOKEN_ROW_KEYS, balanced_microbatches, collate, token_rows
 from distill.config import OptimConfig
 from distill.step import (LossSpec, decay_mask, init_state, kd_step_fn, make_kd_step,
                           make_optimizer, microbatch_loss)
@@ -137,6 +139,43 @@ def test_token_rows_list_real_slots_in_row_buckets():
     np.testing.assert_array_equal(rows["token_index"][1], [0, 1, 2, 3, 4, 5, 6, 0])
     assert token_rows(np.ones((1, 2, 8)))["token_index"].shape == (1, 16)  # never past b·N
     assert token_rows(np.zeros((1, 2, 8)))["token_mask"].shape == (1, 2)  # at least one quantum
+
+
+def test_balanced_microbatches_hand_case():
+    # longest first, each to the emptiest microbatch with room: 10 | 9 | 8 -> second (9 < 10)
+    # | 1 -> first (10 < 17) | 1 -> first (its third row) | 1 -> second
+    assert balanced_microbatches([10, 9, 8, 1, 1, 1], micro=3) == [0, 3, 4, 1, 2, 5]
+    assert balanced_microbatches([5, 5, 5, 5], micro=4) == [0, 1, 2, 3]  # one microbatch: as given
+    with pytest.raises(ValueError, match="multiple of micro_batch"):
+        balanced_microbatches([1, 2, 3], micro=2)
+
+
+def test_balanced_microbatches_shrink_token_rows_not_the_update(toy_examples):
+    """The batcher deals rows over microbatches by length; the step's update is the same as
+    with the rows in the order drawn, and it scores fewer token rows R."""
+    longest = sorted(_with_boost(list(toy_examples)), key=lambda e: -len(e.completion_ids))[:8]
+    top = len(longest[-1].completion_ids)
+    assert top >= 6
+    cut = lambda e, n: dataclasses.replace(e, completion_ids=e.completion_ids[:n], boost=e.boost[:n],  # noqa: E731
+                                           topk_ids=e.topk_ids[:n], topk_logprobs=e.topk_logprobs[:n])
+    # drawn long-first: microbatch 0 gets every long answer, microbatch 1 every short one
+    exs = [cut(e, n) for e, n in zip(longest, [top, top, top - 1, top - 1, 3, 2, 2, 1])]
+    balanced = collate(exs, 16, 16, 0, micro=4)
+    drawn = collate(exs, 16, 16, 0)  # the same rows in the order given, then split in two
+    drawn = {k: v.reshape(2, 4, *v.shape[1:]) for k, v in drawn.items()}
+    drawn.update(token_rows(drawn["completion_mask"]))
+    real = balanced["completion_mask"].sum(axis=(1, 2))
+    assert abs(int(real[0]) - int(real[1])) < abs(int(np.diff(drawn["completion_mask"].sum(axis=(1, 2)))[0]))
+    assert balanced["token_index"].shape[1] < drawn["token_index"].shape[1]
+    graphdef, params, rest, tx, schedule = _step_setup()
+    out = []
+    for batch in (balanced, drawn):
+        step = make_kd_step(graphdef, rest, tx, schedule, SPEC)
+        state, m = step(init_state(jax.tree.map(jnp.copy, params), tx), batch, jax.random.key(0))
+        out.append((state["params"], m))
+    for a, b in zip(jax.tree.leaves(out[0][0]), jax.tree.leaves(out[1][0])):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(out[0][1]["kd/loss"], out[1][1]["kd/loss"], rtol=1e-5)
 
 
 def _dense_microbatch_loss(params, mb, graphdef, rest, spec):
