@@ -78,9 +78,10 @@ def advantages(rewards_n: np.ndarray, cfg: GRPOConfig) -> jax.Array:
 
 def update_batch(ro: Rollout, adv_n: jax.Array, cfg: GRPOConfig, batch_split: int = 1
                  ) -> dict[str, jax.Array]:
-    """The arrays `grpo_step` reads (fixed keys and shapes every step). Prompts come one per
-    group when `grpo.share_prompt` is on and the groups split evenly over the microbatches and
-    the `batch_split` devices that share each one (`rl.step.prompt_group_size`)."""
+    """The arrays `grpo_step` reads (fixed keys and shapes every step). With
+    `grpo.share_prompt` prompts come one per group, or per sub-group of g rows where whole
+    groups do not split evenly over the microbatches and the `batch_split` devices that share
+    each one (`rl.step.prompt_group_size`)."""
     use_ref = cfg.beta > 0
     group = prompt_group_size(cfg, cfg.micro_batches * batch_split)
     ids, mask = group_prompts(ro.prompt_ids, ro.prompt_mask, group)

@@ -202,20 +202,24 @@ def make_grpo_step(graphdef, tx: optax.GradientTransformation, cfg: GRPOConfig, 
 
 
 def prompt_group_size(cfg: GRPOConfig, blocks: int = 1) -> int:
-    """Rows per shared prompt for a pass over `blocks` equal blocks of whole groups: G with
-    `grpo.share_prompt` when the groups split evenly into the blocks, else 1 (a prompt per row)."""
-    if not cfg.share_prompt or cfg.prompts_per_step % blocks:
+    """Rows per shared prompt for a pass over `blocks` equal blocks (microbatches × batch
+    devices): with `grpo.share_prompt`, the largest divisor g of G for which the rollout's
+    N/g prompt copies split evenly into the blocks, so each block holds whole sub-groups of
+    g rows (G itself when the groups split evenly: 8 prompts × G = 8 in 4 blocks; 2 for 32
+    prompts × 8 in 16 microbatches × 8 devices). 1, a prompt per row, when sharing is off."""
+    if not cfg.share_prompt:
         return 1
-    return cfg.num_generations
+    g, rows = cfg.num_generations, cfg.prompts_per_step * cfg.num_generations
+    return max((d for d in range(1, g + 1) if g % d == 0 and (rows // d) % blocks == 0), default=1)
 
 
 def accumulated_grads(loss_fn, params, batch, micro: int, loss_agg: str):
     """Σ_m w_m ∇ℓ_m over M row blocks, with w_m = tokens_m / tokens (token aggregation) or 1/M
     (sequence, dr_grpo: equal-size blocks), so the sum is the gradient of the full-batch loss.
     Metrics: token-weighted means; ratio_min / ratio_max are the extremes; tokens summed.
-    With one prompt per group ((N/G, P) prompts) each block takes whole groups."""
+    With one prompt per (sub-)group ((N/g, P) prompts) each block takes whole (sub-)groups."""
     n, groups = batch["tokens"].shape[0], batch["prompt_ids"].shape[0]
-    if groups % micro:  # groups = n rows, or n / G group prompts
+    if groups % micro:  # groups = n rows, or n / g (sub-)group prompts
         raise ValueError(f"grpo.micro_batches={micro} must divide the batch's {groups} "
                          f"{'rows' if groups == n else 'groups'}")
     # strided blocks (groups or rows m, m+M, m+2M, ...): a batch sharded in contiguous row
@@ -224,7 +228,7 @@ def accumulated_grads(loss_fn, params, batch, micro: int, loss_agg: str):
     def split(x):
         if not x.ndim:
             return jnp.broadcast_to(x, (micro,))
-        rows_per_unit = x.shape[0] // groups  # G for completion rows, 1 for group prompts
+        rows_per_unit = x.shape[0] // groups  # g for completion rows, 1 for group prompts
         units = x.reshape(groups // micro, micro, rows_per_unit, *x.shape[1:]).swapaxes(0, 1)
         return units.reshape(micro, x.shape[0] // micro, *x.shape[1:])
 

@@ -13,7 +13,7 @@ from rl.learner import advantages, update_batch
 from rl.rollout import Rollouts
 from rl.reference import ReferencePass
 from rl.step import (chunked_entropy, completion_logprobs, group_prompts, init_state, make_grpo_step,
-                     make_optimizer)
+                     make_optimizer, prompt_group_size)
 
 
 @pytest.fixture
@@ -101,27 +101,42 @@ def test_reference_pass_with_group_prompts(setup, prompts, chunk_rows):
     np.testing.assert_allclose(got, want, atol=1e-5)
 
 
+def test_prompt_group_size_hand_cases():
+    def size(prompts, g, blocks, share=True):
+        cfg = GRPOConfig(num_generations=g, prompts_per_step=prompts, share_prompt=share)
+        return prompt_group_size(cfg, blocks)
+
+    assert size(8, 8, 1) == 8 and size(8, 8, 4) == 8  # whole groups per block
+    assert size(8, 8, 16) == 4  # 16 blocks of 4 rows: one prompt per half-group
+    assert size(32, 8, 16 * 8) == 2  # the paper configs: 16 microbatches × 8 batch devices
+    assert size(3, 4, 2) == 2 and size(3, 4, 12) == 1  # 12 blocks of one row: a prompt per row
+    assert size(8, 8, 1, share=False) == 1
+
+
 @pytest.mark.parametrize("share", [True, False])
 def test_microbatches_of_whole_groups_give_the_full_batch_update(setup, prompts, share):
-    """micro_batches = 3 blocks of one group each (prompts shared) or of strided rows (a prompt
-    per row) step to the same parameters as one full-batch pass."""
+    """micro_batches = 3 blocks of one group each or 2 blocks of three half-groups (prompts
+    shared per group / per half-group), or of strided rows (a prompt per row), step to the same
+    parameters as one full-batch pass."""
     out = {}
-    for m in (1, 3):
+    for m, prompt_rows in ((1, 3), (3, 3), (2, 6)):
         cfg, graphdef, params, ro = setup(beta=0.1, micro_batches=m, share_prompt=share)
         r = ro.sample(params, prompts(3, 0), jax.random.key(4), need_old=False)
         batch = update_batch(r, advantages(r.rewards, cfg), cfg)
-        assert batch["prompt_ids"].shape[0] == (3 if share else 12)
+        assert batch["prompt_ids"].shape[0] == (prompt_rows if share else 12)
         tx = make_optimizer(cfg.optim, 4)
         step = make_grpo_step(graphdef, tx, cfg, max_len=cfg.rollout.max_new_tokens)
         out[m] = step(init_state(jax.tree.map(jnp.copy, params), tx), {**batch, "first": jnp.asarray(True)},
                       jax.random.key(0))
-    (s1, m1), (s3, m3) = out[1], out[3]
+    s1, m1 = out[1]
     assert float(m1["grpo/grad_norm"]) > 0
-    np.testing.assert_allclose(m3["grpo/grad_norm"], m1["grpo/grad_norm"], rtol=1e-5)
-    # Adam's first step is ±lr·g/(|g| + ε) per entry: entries with tiny gradients amplify
-    # rounding, so the parameters are compared to a tenth of the lr = 1e-2 step
-    for a, c in zip(jax.tree.leaves(s1["params"]), jax.tree.leaves(s3["params"])):
-        np.testing.assert_allclose(c, a, rtol=0, atol=1e-3)
+    for m in (3, 2):
+        sm, mm = out[m]
+        np.testing.assert_allclose(mm["grpo/grad_norm"], m1["grpo/grad_norm"], rtol=1e-5)
+        # Adam's first step is ±lr·g/(|g| + ε) per entry: entries with tiny gradients amplify
+        # rounding, so the parameters are compared to a tenth of the lr = 1e-2 step
+        for a, c in zip(jax.tree.leaves(s1["params"]), jax.tree.leaves(sm["params"])):
+            np.testing.assert_allclose(c, a, rtol=0, atol=1e-3)
 
 
 def test_chunked_entropy_handles_peaked_rows():

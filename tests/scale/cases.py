@@ -17,7 +17,8 @@ from models.mesh import Layout, init_model, init_sharded, to_host
 from rl.advantages import group_advantages
 from rl.config import GRPOConfig, OptimConfig as RLOptim, RolloutConfig
 from rl.reference import ReferencePass
-from rl.step import init_state as rl_init_state, make_grpo_step, make_optimizer as rl_optimizer
+from rl.step import (group_prompts, init_state as rl_init_state, make_grpo_step, make_optimizer as rl_optimizer,
+                     prompt_group_size)
 
 CFG = ModelConfig.tiny(tie_embeddings=False, num_layers=1)  # V=128, D=32, 4 heads / 2 kv heads
 ROWS, P, N, K = 8, 16, 12, 4
@@ -66,9 +67,11 @@ def run_kd(layout: Layout, steps: int = 2) -> dict:
     return {"params": to_host(state["params"]), "metrics": metrics}
 
 
-def grpo_inputs(seed=0):
+def grpo_inputs(seed=0, group: int = 1):
+    """Rows with their own prompts, or (group=G) one prompt per block of G rows, as a rollout."""
     rng = np.random.default_rng(seed)
     p_ids, p_mask = _left_padded(rng, ROWS, P, 4)
+    p_ids, p_mask = np.repeat(p_ids[::group], group, 0), np.repeat(p_mask[::group], group, 0)
     lengths = rng.integers(2, 9, ROWS)
     mask = (np.arange(8)[None] < lengths[:, None]).astype(np.int32)
     tokens = (rng.integers(3, CFG.vocab_size, (ROWS, 8)) * mask).astype(np.int32)
@@ -77,8 +80,12 @@ def grpo_inputs(seed=0):
     return dict(prompt_ids=p_ids, prompt_mask=p_mask, tokens=tokens, mask=mask), rewards
 
 
-def run_grpo(layout: Layout, steps: int = 2, micro_batches: int = 2, return_state: bool = False):
-    """G=4 completions per prompt; with ROWS=8 on 8 devices each group spans 4 devices."""
+def run_grpo(layout: Layout, steps: int = 2, micro_batches: int = 2, return_state: bool = False,
+             share_prompt: bool = False):
+    """G=4 completions per prompt; with ROWS=8 on 8 devices each group spans 4 devices.
+
+    share_prompt: the update runs each prompt once per (sub-)group, as `rl.learner.update_batch`
+    does (`prompt_group_size` over microbatches × this mesh's batch devices); else per row."""
     cfg = GRPOConfig(num_generations=4, prompts_per_step=2, beta=0.04, micro_batches=micro_batches,
                      ref_chunk=4, ref_offload=True, rollout=RolloutConfig(max_new_tokens=8),
                      optim=RLOptim(lr=1e-2, warmup_steps=0))
@@ -87,9 +94,11 @@ def run_grpo(layout: Layout, steps: int = 2, micro_batches: int = 2, return_stat
     tx = rl_optimizer(cfg.optim, 10)
     state, s_sh = layout.state(rl_init_state(params, tx), p_sh)
     step = make_grpo_step(graphdef, tx, cfg, max_len=8, out_shardings=(s_sh, layout.replicated))
-    host, rewards = grpo_inputs()
+    host, rewards = grpo_inputs(group=cfg.num_generations if share_prompt else 1)
     rows = layout.rows(ROWS)
     batch = layout.batch({k: v[rows] for k, v in host.items()}, global_rows=ROWS)
+    group = prompt_group_size(cfg, micro_batches * layout.batch_split) if share_prompt else 1
+    batch["prompt_ids"], batch["prompt_mask"] = group_prompts(batch["prompt_ids"], batch["prompt_mask"], group)
     adv = group_advantages(layout.batch(rewards[rows], global_rows=ROWS), cfg.num_generations)
     ref = ReferencePass(graphdef, ref_params, chunk_rows=cfg.ref_chunk, offloaded=cfg.ref_offload)
     logp_ref = ref(batch["prompt_ids"], batch["prompt_mask"], batch["tokens"], batch["mask"])
@@ -99,7 +108,7 @@ def run_grpo(layout: Layout, steps: int = 2, micro_batches: int = 2, return_stat
         state, m = step(state, {**full, "first": np.asarray(s == 0)}, jax.random.key(s))
         metrics.append(to_host(m))
     out = {"params": to_host(state["params"]), "metrics": metrics, "adv": to_host(adv),
-           "logp_ref": to_host(logp_ref)}
+           "logp_ref": to_host(logp_ref), "prompt_group": np.asarray(group)}
     return (out, state) if return_state else out
 
 

@@ -39,6 +39,7 @@ def main(out_path):
         out[f"{name}/mesh_size"] = np.asarray(layout.mesh.size)
         flatten(f"{name}/kd", cases.run_kd(layout), out)
         flatten(f"{name}/grpo", cases.run_grpo(layout), out)
+        flatten(f"{name}/grpo_shared", cases.run_grpo(layout, micro_batches=1, share_prompt=True), out)
         flatten(f"{name}/sampler", cases.run_sampler(layout), out)
         out[f"{name}/cache_shapes"] = np.asarray(cases.sampler_cache_shapes(layout))
         flatten(f"{name}/born", cases.run_born(layout, Path(out_path).parent / f"born_{name}"), out)

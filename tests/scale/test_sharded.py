@@ -31,8 +31,8 @@ def results(tmp_path_factory):
 
 
 def _case(results, mesh, case):
-    prefix = f"{mesh}/{case}"
-    return {k[len(prefix):]: v for k, v in results.items() if k.startswith(prefix)}
+    prefix = f"{mesh}/{case}"  # keys are prefix + a pytree path "['params']…" ("grpo" ≠ "grpo_shared")
+    return {k[len(prefix):]: v for k, v in results.items() if k.startswith(prefix + "[")}
 
 
 @pytest.mark.slow
@@ -48,15 +48,21 @@ def test_mesh_really_shards(results, mesh):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mesh", MESHES)
-@pytest.mark.parametrize("case", ["kd", "grpo"])
+@pytest.mark.parametrize("case", ["kd", "grpo", "grpo_shared"])
 def test_train_steps_match_one_device(results, mesh, case):
     want, got = _case(results, "single", case), _case(results, mesh, case)
     assert want.keys() == got.keys() and any("params" in k for k in want)
+    if case == "grpo_shared":  # one prompt per group of 4 on one device; per half-group when
+        # the 8 rows split over fsdp_tensor's 4 batch devices; per row over 8 batch devices
+        assert int(want["['prompt_group']"]) == 4
+        assert int(got["['prompt_group']"]) == {"single": 4, "fsdp_tensor": 2}.get(mesh, 1)
     for k in want:
+        if k == "['prompt_group']":
+            continue
         # params after Adam steps of ~lr = 1e-2: Adam rescales float noise in near-zero grads
         atol = 1e-4 if k.startswith("['params']") else 2e-5
         np.testing.assert_allclose(got[k], want[k], rtol=2e-4, atol=atol, err_msg=f"{mesh} {case}{k}")
-    if case == "grpo":  # the zero-variance group (rows 4..7) has exactly zero advantage
+    if case.startswith("grpo"):  # the zero-variance group (rows 4..7) has exactly zero advantage
         np.testing.assert_array_equal(got["['adv']"][4:], 0.0)
         assert np.abs(got["['adv']"][:4]).min() > 0
 
