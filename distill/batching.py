@@ -130,11 +130,12 @@ def balanced_microbatches(lengths: Sequence[int], micro: int) -> list[int]:
                          f"microbatches of {micro}; make the batch size a multiple of micro_batch")
     groups = [[] for _ in range(len(lengths) // micro)]
     totals = [0] * len(groups)
-    for i in sorted(range(len(lengths)), key=lambda i: (-lengths[i], i)):
-        g = min((g for g in range(len(groups)) if len(groups[g]) < micro), key=lambda g: (totals[g], g))
-        groups[g].append(i)
-        totals[g] += lengths[i]
-    return [i for g in groups for i in g]
+    for row in sorted(range(len(lengths)), key=lambda r: (-lengths[r], r)):
+        with_room = [m for m, rows in enumerate(groups) if len(rows) < micro]
+        emptiest = min(with_room, key=lambda m: (totals[m], m))
+        groups[emptiest].append(row)
+        totals[emptiest] += lengths[row]
+    return [row for rows in groups for row in rows]
 
 
 ROW_BUCKETS = 8  # distinct compiled row counts R per (P, N) bucket, at most
