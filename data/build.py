@@ -51,7 +51,7 @@ def main(node: DictConfig) -> None:
                               corpus_dir=to_absolute_path(cfg.corpus_dir) if cfg.corpus_dir else "")
     t0 = time.time()
     result = build(cfg)
-    outputs = write_outputs(result, cfg.out_dir)
+    outputs = write_outputs(result, cfg.out_dir, cfg.grounding)
     write_manifest(cfg.out_dir, stage="data", config=dataclasses.asdict(cfg),
                    config_hash=config_hash(cfg), seed=cfg.seed, inputs=result.report["inputs"],
                    outputs=outputs, wall_time_s=round(time.time() - t0, 3))

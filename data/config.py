@@ -5,6 +5,8 @@ import dataclasses
 
 from hydra.core.config_store import ConfigStore
 
+from data.grounding import GroundingConfig
+
 
 @dataclasses.dataclass
 class CleanConfig:
@@ -61,6 +63,8 @@ class DataConfig:
     dedup: DedupConfig = dataclasses.field(default_factory=DedupConfig)
     split: SplitConfig = dataclasses.field(default_factory=SplitConfig)
     contamination: ContaminationConfig = dataclasses.field(default_factory=ContaminationConfig)
+    # how every stage grounds its prompts (written to <out_dir>/grounding.json for them)
+    grounding: GroundingConfig = dataclasses.field(default_factory=GroundingConfig)
 
     def __post_init__(self):
         if self.on_error not in ("raise", "skip"):

@@ -1,7 +1,9 @@
 """`python -m data.label [label.teacher=...] [label.prompts=...] [label.out_dir=...]`: teacher labeling.
 
-The teacher answers each training prompt through the grounded prompt (its KB entry in the
-system context, which the student never sees), sampling through `models.generate`. For every
+The teacher answers each training prompt through the grounded prompt (`data.grounding`: the
+entries retrieved for the question, the same ones the student sees, or with
+`grounding.teacher_gold` the gold entry), sampling through `models.generate`. Each row records
+the entries the student's prompt holds (`context`), so KD rebuilds exactly that prompt. For every
 generated token the chosen token's logprob and the top-K logprobs are cached in fixed-size
 shards (see `data.logprob_cache`). Batch b uses key fold_in(label_stream, b), so a killed run
 that is restarted skips its finished shards and ends byte-identical to an uninterrupted run.
@@ -22,7 +24,7 @@ from data.io import load_records
 from data.logprob_cache import (CacheError, LogprobCache, shard_done, shard_entry, shard_metadata,
                                 write_manifest, write_shard)
 from data.paths import KB_PATH
-from data.prompts import format_prompt
+from data.grounding import GROUNDING_FILE, Grounder, GroundingConfig, read_grounding
 from data.quality import step_coverage
 
 LABEL_STREAM = 1  # fold_in id of the labeling stream under the root key
@@ -35,6 +37,7 @@ class LabelConfig:
     tokenizer: str = ""  # empty: the teacher's own; else a tokenizer dir
     prompts: str = "artifacts/data/train.jsonl"
     kb: str = ""  # empty: the bundled data/corpus/kb.jsonl
+    grounding: str = ""  # a grounding.json; empty: the one beside `prompts` (the data stage's)
     out_dir: str = "artifacts/label"
     seed: int = 0
     batch_size: int = 8
@@ -63,7 +66,7 @@ class LabelConfig:
     def output_fields(self) -> dict[str, Any]:
         """Everything that changes the cache's bytes (not out_dir, progress or stop hooks)."""
         d = dataclasses.asdict(self)
-        for k in ("out_dir", "progress", "stop_after_shards", "prompts", "kb", "tokenizer"):
+        for k in ("out_dir", "progress", "stop_after_shards", "prompts", "kb", "tokenizer", "grounding"):
             d.pop(k)
         return d
 
@@ -73,26 +76,37 @@ def config_hash(cfg: LabelConfig, inputs: dict[str, str]) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def teacher_messages(prompt: dict, kb: dict[str, dict]) -> list[dict]:
-    if prompt["issue_id"] not in kb:
+def gold_entry(prompt: dict, grounder: Grounder) -> dict:
+    if prompt["issue_id"] not in grounder.kb:
         raise KeyError(f"prompt {prompt['prompt_id']!r}: issue {prompt['issue_id']!r} not in the KB")
-    return format_prompt(prompt["question"], kb_entry=kb[prompt["issue_id"]])
+    return grounder.kb[prompt["issue_id"]]
 
 
-def encode_batch(tokenizer, prompts: Sequence[dict], kb: dict[str, dict], batch_size: int):
+def teacher_messages(prompt: dict, grounder: Grounder) -> list[dict]:
+    return grounder.messages(prompt["question"], gold=gold_entry(prompt, grounder), teacher=True)
+
+
+def student_context(prompt: dict, grounder: Grounder) -> list[str] | None:
+    """Issue ids of the entries in the student's prompt (None: closed-book)."""
+    entries = grounder.entries(prompt["question"], gold=gold_entry(prompt, grounder))
+    return None if entries is None else [e["issue_id"] for e in entries]
+
+
+def encode_batch(tokenizer, prompts: Sequence[dict], grounder: Grounder, batch_size: int):
     """Left-padded teacher prompt ids/mask [batch_size, T]; short batches repeat the last row."""
-    seqs = [tokenizer.chat(teacher_messages(p, kb)) for p in prompts]
+    seqs = [tokenizer.chat(teacher_messages(p, grounder)) for p in prompts]
     seqs += [seqs[-1]] * (batch_size - len(seqs))
     return tokenizer.batch(seqs, padding_side="left")
 
 
 def quality_row(prompt: dict, answer: str, kb_entry: dict, min_coverage: float,
-                ended: str = "eos") -> dict:
+                ended: str = "eos", context: list[str] | None = None) -> dict:
     cov = step_coverage(answer, kb_entry["required_keywords"])
     unsafe = [u for u in kb_entry.get("unsafe_phrases", []) if u.lower() in answer.lower()]
     return {"prompt_id": prompt["prompt_id"], "issue_id": prompt["issue_id"],
             "question": prompt["question"], "answer": answer, "coverage": round(cov, 4),
-            "ended": ended, "unsafe": unsafe, "keep": cov >= min_coverage and not unsafe}
+            "ended": ended, "unsafe": unsafe, "keep": cov >= min_coverage and not unsafe,
+            "context": context}
 
 
 _LIST_MARKER = re.compile(r"^\s*(?:\d+\s*[.):]|[-*\u2022])\s*")
@@ -152,12 +166,12 @@ def end_answer(arrays: dict[str, np.ndarray], eos_logprobs: np.ndarray, row: int
     arrays["lengths"][row], arrays["truncated"][row] = cut + 1, False
 
 
-def label_batch(model, tokenizer, prompts: Sequence[dict], kb: dict[str, dict], key,
+def label_batch(model, tokenizer, prompts: Sequence[dict], grounder: Grounder, key,
                 cfg: LabelConfig) -> tuple[dict[str, np.ndarray], list[dict]]:
     """Samples one batch; returns numpy arrays for the real rows and their jsonl rows."""
     from models import generate
 
-    ids, mask = encode_batch(tokenizer, prompts, kb, cfg.batch_size)
+    ids, mask = encode_batch(tokenizer, prompts, grounder, cfg.batch_size)
     out = generate(model, ids, mask, key, max_new_tokens=cfg.max_new_tokens,
                    temperature=cfg.temperature, top_k=cfg.top_k, top_p=cfg.top_p,
                    eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id, return_topk=cfg.topk_logprobs)
@@ -173,18 +187,19 @@ def label_batch(model, tokenizer, prompts: Sequence[dict], kb: dict[str, dict], 
             end_answer(arrays, eos_logprobs, i, cut, tokenizer.eos_id, tokenizer.pad_id)
             ended[i] = "repeat"
     rows = [quality_row(p, tokenizer.decode(arrays["tokens"][i, :arrays["lengths"][i]]),
-                        kb[p["issue_id"]], cfg.min_coverage, ended[i]) for i, p in enumerate(prompts)]
+                        gold_entry(p, grounder), cfg.min_coverage, ended[i], student_context(p, grounder))
+            for i, p in enumerate(prompts)]
     return arrays, rows
 
 
-def label_shard(model, tokenizer, prompts, kb, shard_index: int, label_key, cfg: LabelConfig):
+def label_shard(model, tokenizer, prompts, grounder: Grounder, shard_index: int, label_key, cfg: LabelConfig):
     import jax
 
     per_shard = cfg.shard_rows // cfg.batch_size
     parts, rows = [], []
     for j in range(0, len(prompts), cfg.batch_size):
         batch_index = shard_index * per_shard + j // cfg.batch_size
-        arrays, r = label_batch(model, tokenizer, prompts[j:j + cfg.batch_size], kb,
+        arrays, r = label_batch(model, tokenizer, prompts[j:j + cfg.batch_size], grounder,
                                 jax.random.fold_in(label_key, batch_index), cfg)
         parts.append(arrays)
         rows += r
@@ -213,7 +228,7 @@ def quality_summary(rows: list[dict], cfg: LabelConfig) -> dict[str, Any]:
             "coverage_hist": np.histogram(cov, bins=5, range=(0, 1))[0].tolist()}
 
 
-def run(cfg: LabelConfig, model, tokenizer, prompts: list[dict], kb: dict[str, dict],
+def run(cfg: LabelConfig, model, tokenizer, prompts: list[dict], grounder: Grounder,
         inputs: dict[str, str]) -> dict[str, Any] | None:
     """Labels every prompt into `cfg.out_dir`; returns the manifest (None if stopped early)."""
     import jax
@@ -238,16 +253,16 @@ def run(cfg: LabelConfig, model, tokenizer, prompts: list[dict], kb: dict[str, d
             return None
         chunk = prompts[i * cfg.shard_rows:(i + 1) * cfg.shard_rows]
         t0 = time.time()
-        arrays, rows = label_shard(model, tokenizer, chunk, kb, i, label_key, cfg)
+        arrays, rows = label_shard(model, tokenizer, chunk, grounder, i, label_key, cfg)
         write_shard(out_dir, i, arrays, rows, meta)
         bar.update(len(chunk))
         bar.set_postfix(tok_s=f"{int(arrays['lengths'].sum()) / max(time.time() - t0, 1e-9):.0f}")
     bar.close()
-    return finish(out_dir, cfg, tokenizer, n_shards, chash, inputs)
+    return finish(out_dir, cfg, tokenizer, n_shards, chash, inputs, grounder)
 
 
 def finish(out_dir: Path, cfg: LabelConfig, tokenizer, n_shards: int, chash: str,
-           inputs: dict[str, str]) -> dict[str, Any]:
+           inputs: dict[str, str], grounder: Grounder) -> dict[str, Any]:
     """Writes manifest.json (deterministic: no timestamps) once every shard exists."""
     from safetensors import safe_open
 
@@ -264,6 +279,7 @@ def finish(out_dir: Path, cfg: LabelConfig, tokenizer, n_shards: int, chash: str
                 "topk_logprobs": cfg.topk_logprobs, "shard_rows": cfg.shard_rows,
                 "tokenizer": {"vocab_size": tokenizer.vocab_size, "eos_id": tokenizer.eos_id,
                               "pad_id": tokenizer.pad_id},
+                "grounding": grounder.describe(),
                 "rows": len(rows), "tokens": tokens, "quality": quality_summary(rows, cfg),
                 "shards": shards}
     write_manifest(out_dir, manifest)
@@ -294,8 +310,17 @@ def load_teacher(cfg: LabelConfig):
     return model, tokenizer
 
 
-def load_inputs(cfg: LabelConfig) -> tuple[list[dict], dict[str, dict], dict[str, str]]:
-    """(prompts, kb by issue_id, {name: sha256}) for the run."""
+def grounding_config(cfg: LabelConfig) -> GroundingConfig:
+    """`cfg.grounding`, else the data stage's grounding.json beside the prompts, else the defaults
+    (a raw prompts file); the manifest records the choice either way."""
+    path = Path(cfg.grounding) if cfg.grounding else Path(cfg.prompts).parent / GROUNDING_FILE
+    if cfg.grounding and not path.is_file():
+        raise FileNotFoundError(f"label.grounding={cfg.grounding} does not exist")
+    return read_grounding(path.parent) if path.is_file() else GroundingConfig()
+
+
+def load_inputs(cfg: LabelConfig) -> tuple[list[dict], Grounder, dict[str, str]]:
+    """(prompts, the grounder over the KB, {name: sha256}) for the run."""
     from data.frozen import sha256_file
 
     kb_path = Path(cfg.kb) if cfg.kb else KB_PATH
@@ -303,10 +328,12 @@ def load_inputs(cfg: LabelConfig) -> tuple[list[dict], dict[str, dict], dict[str
     if not prompts:
         raise ValueError(f"{cfg.prompts}: no prompts to label")
     prompts = prompts[:cfg.limit] if cfg.limit is not None else prompts
-    kb = {e["issue_id"]: e for e in load_records(kb_path, "kb")[0]}
+    gcfg = grounding_config(cfg)
+    grounder = Grounder(load_records(kb_path, "kb")[0], gcfg)
     inputs = {"prompts": sha256_file(cfg.prompts), "kb": sha256_file(kb_path),
+              "grounding": hashlib.sha256(json.dumps(dataclasses.asdict(gcfg), sort_keys=True).encode()).hexdigest(),
               "prompt_ids_sha256": hashlib.sha256("\n".join(p["prompt_id"] for p in prompts).encode()).hexdigest()}
-    return prompts, kb, inputs
+    return prompts, grounder, inputs
 
 
 def _main(node) -> None:
@@ -317,11 +344,12 @@ def _main(node) -> None:
     cfg = dataclasses.replace(cfg, out_dir=to_absolute_path(cfg.out_dir),
                               prompts=to_absolute_path(cfg.prompts),
                               kb=to_absolute_path(cfg.kb) if cfg.kb else "",
+                              grounding=to_absolute_path(cfg.grounding) if cfg.grounding else "",
                               tokenizer=to_absolute_path(cfg.tokenizer) if cfg.tokenizer else "")
-    prompts, kb, inputs = load_inputs(cfg)
+    prompts, grounder, inputs = load_inputs(cfg)
     model, tokenizer = load_teacher(cfg)
     t0 = time.time()
-    manifest = run(cfg, model, tokenizer, prompts, kb, inputs)
+    manifest = run(cfg, model, tokenizer, prompts, grounder, inputs)
     if manifest is None:
         print(f"stopped after {cfg.stop_after_shards} new shard(s); rerun to resume: {cfg.out_dir}")
         return

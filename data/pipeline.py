@@ -228,8 +228,11 @@ def config_hash(cfg: DataConfig) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def write_outputs(result: BuildResult, out_dir: str | Path) -> dict[str, str]:
-    """Writes the split files and `data_report.json`; returns {file: sha256}."""
+def write_outputs(result: BuildResult, out_dir: str | Path, grounding=None) -> dict[str, str]:
+    """Writes the split files, `data_report.json` and `grounding.json` (the prompt grounding every
+    later stage reads, `data.grounding`); returns {file: sha256}."""
+    from data.grounding import GROUNDING_FILE, GroundingConfig, write_grounding
+
     out_dir = Path(out_dir)
     files = {"train.jsonl": result.train, "val.jsonl": result.val, "eval.jsonl": result.eval_cases,
              "heldout_prompts.jsonl": result.heldout, "forum_clean.jsonl": result.forum}
@@ -237,4 +240,5 @@ def write_outputs(result: BuildResult, out_dir: str | Path) -> dict[str, str]:
         write_jsonl(out_dir / name, recs)
     report_path = out_dir / "data_report.json"
     report_path.write_text(json.dumps(result.report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return {name: sha256_file(out_dir / name) for name in [*files, "data_report.json"]}
+    write_grounding(out_dir, GroundingConfig() if grounding is None else grounding)
+    return {name: sha256_file(out_dir / name) for name in [*files, "data_report.json", GROUNDING_FILE]}

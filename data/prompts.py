@@ -1,7 +1,15 @@
-"""Chat prompts: the student prompt and the retrieval-grounded teacher prompt."""
+"""Chat prompts: one builder for every stage and the demo (label, KD, GRPO, eval, serve).
+
+The product is retrieval-grounded: teacher and student answer from the same retrieved
+knowledge-base entries, and only the LLM changes. `format_prompt(question, entries=[...])`
+is that prompt; `format_prompt(question)` (no `entries`) is the closed-book ablation.
+Which entries a question gets is decided by `data.grounding.Grounder`.
+"""
 from __future__ import annotations
 
-# The student's system prompt is short on purpose: every token of it is paid for in every KD,
+from typing import Sequence
+
+# The closed-book system prompt is short on purpose: every token of it is paid for in every KD,
 # GRPO and eval forward pass (it was ~140 tokens, 60% of a typical prompt).
 SYSTEM = (
     "You are Mighty, a troubleshooting assistant for headphones, earbuds, speakers and "
@@ -11,15 +19,21 @@ SYSTEM = (
     "about a device problem, say politely that you can only help with device problems."
 )
 
-# The teacher's grounded prompt: a one-line system prompt and the reference in the user turn.
+# The grounded prompt: a one-line system prompt and the reference in the user turn.
 # SmolLM2-135M ignores a reference buried in a long system prompt (mean step coverage 0.10,
 # 0 of 16 answers usable, greedy); next to the question it follows it (0.67, 13 of 16), and
 # the prompt is half as long to prefill (session note, issue 4).
-TEACHER_SYSTEM = "You are a helpful troubleshooting assistant. Answer with short numbered steps."
+GROUNDED_SYSTEM = "You are a helpful troubleshooting assistant. Answer with short numbered steps."
+
+# What the grounded prompt says when retrieval found no entry it trusts (out-of-scope or vague
+# questions): the decline / clarify instruction travels only with the questions that need it.
+NO_MATCH = ("No troubleshooting article matches this question. If it is not about a problem "
+            "with a headphone, speaker or smart-home device, tell me politely that you can only "
+            "help with device problems. If it is, ask me which device I have and what happens.")
 
 
 def kb_context(entry: dict) -> str:
-    """The KB entry rendered as the reference block of the teacher's user turn."""
+    """A KB entry rendered as the reference block of the grounded user turn."""
     if entry.get("safety"):
         lines = ["This is a safety issue: tell me to stop using the device, unplug it and "
                  "contact support, and do not suggest any repair. The safe steps, in order:"]
@@ -32,14 +46,24 @@ def kb_context(entry: dict) -> str:
     return "\n".join(lines)
 
 
-def format_prompt(question: str, *, kb_entry: dict | None = None, system: str | None = None
-                  ) -> list[dict[str, str]]:
-    """[system, user] messages: the student prompt, or with `kb_entry` the grounded teacher prompt
-    (its own short system prompt unless `system` is given, the reference after the question)."""
+def reference_block(entries: Sequence[dict]) -> str:
+    """The retrieved entries as one block: a single entry as it is, several titled in rank order."""
+    if not entries:
+        return NO_MATCH
+    if len(entries) == 1:
+        return kb_context(entries[0])
+    return "\n\n".join(f"Article {i} ({e.get('title', e['issue_id'])}):\n{kb_context(e)}"
+                       for i, e in enumerate(entries, 1))
+
+
+def format_prompt(question: str, *, entries: Sequence[dict] | None = None,
+                  system: str | None = None) -> list[dict[str, str]]:
+    """[system, user] messages. `entries=None`: closed-book (the question alone under SYSTEM);
+    a list (possibly empty: nothing retrieved): grounded, the reference block after the question."""
     if not isinstance(question, str) or not question.strip():
         raise ValueError(f"format_prompt: question must be a non-empty string, got {question!r}")
-    if kb_entry is None:
+    if entries is None:
         return [{"role": "system", "content": SYSTEM if system is None else system},
                 {"role": "user", "content": question.strip()}]
-    return [{"role": "system", "content": TEACHER_SYSTEM if system is None else system},
-            {"role": "user", "content": f"{question.strip()}\n\n{kb_context(kb_entry)}"}]
+    return [{"role": "system", "content": GROUNDED_SYSTEM if system is None else system},
+            {"role": "user", "content": f"{question.strip()}\n\n{reference_block(entries)}"}]

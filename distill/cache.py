@@ -32,8 +32,9 @@ def read_examples(cache_dir: str | Path, tokenizer, kb: dict) -> list[Example]:
 
 
 def read_label_cache(cache_dir: Path, tokenizer, kb: dict) -> list[Example]:
-    """Kept rows (quality filter passed) of `data.logprob_cache.LogprobCache`; the student
-    prompt is the question alone, the teacher prompt adds the KB entry (for on-policy)."""
+    """Kept rows (quality filter passed) of `data.logprob_cache.LogprobCache`. The student prompt
+    holds the entries the label stage retrieved for it (`row["context"]`; None: closed-book), the
+    teacher prompt (on-policy KD) the gold entry."""
     from data.logprob_cache import LogprobCache
     from data.prompts import format_prompt
 
@@ -45,8 +46,9 @@ def read_label_cache(cache_dir: Path, tokenizer, kb: dict) -> list[Example]:
                            f"which is not in the knowledge base (pass kb= the one it was labelled with)")
         out.append(Example(
             uid=row["prompt_id"], device_type=entry["device_type"],
-            prompt_ids=np.asarray(tokenizer.chat(format_prompt(row["question"])), np.int32),
-            teacher_prompt_ids=np.asarray(tokenizer.chat(format_prompt(row["question"], kb_entry=entry)), np.int32),
+            prompt_ids=np.asarray(tokenizer.chat(format_prompt(
+                row["question"], entries=student_entries(row, kb, cache_dir))), np.int32),
+            teacher_prompt_ids=np.asarray(tokenizer.chat(format_prompt(row["question"], entries=[entry])), np.int32),
             completion_ids=np.asarray(row["tokens"], np.int32),
             topk_ids=np.asarray(row["topk_ids"], np.int32),
             topk_logprobs=np.asarray(row["topk_logprobs"], np.float32),
@@ -54,6 +56,18 @@ def read_label_cache(cache_dir: Path, tokenizer, kb: dict) -> list[Example]:
     if not out:
         raise ValueError(f"{cache_dir}: no kept rows in the label cache (all failed the quality filter?)")
     return out
+
+
+def student_entries(row: dict, kb: dict, cache_dir: Path) -> list[dict] | None:
+    """The KB entries of the student's prompt as the label stage chose them (None: closed-book)."""
+    context = row.get("context")
+    if context is None:
+        return None
+    missing = [i for i in context if i not in kb]
+    if missing:
+        raise KeyError(f"{cache_dir}: row {row['prompt_id']!r} was grounded on {missing}, which are not "
+                       f"in the knowledge base (pass kb= the one it was labelled with)")
+    return [kb[i] for i in context]
 
 
 # ----------------------------------------------------------------------------- toy cache

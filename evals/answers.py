@@ -51,14 +51,16 @@ class Answers:
         return self.timed_tokens / self.seconds if self.seconds > 0 else float("nan")
 
 
-def answer_questions(model, tokenizer, questions: Sequence[str], *, max_new_tokens: int,
+def answer_questions(model, tokenizer, questions: Sequence[str | list[dict]], *, max_new_tokens: int,
                      batch_size: int = 16, system: str | None = None, seed: int = 0,
                      temperature: float = 0.0, desc: str = "answers") -> Answers:
     """Answers `questions` in fixed-size batches (short batches are padded with a repeat row,
-    so every batch hits one compiled shape per prompt-length bucket)."""
+    so every batch hits one compiled shape per prompt-length bucket). A question is a string
+    (asked closed-book under `system`) or the chat messages built for it (a grounded prompt
+    from `data.grounding.Grounder.messages`)."""
     from models import generate
 
-    seqs = [tokenizer.chat(format_prompt(q, system=system)) for q in questions]
+    seqs = [tokenizer.chat(q if isinstance(q, list) else format_prompt(q, system=system)) for q in questions]
     texts, lengths, truncated = [], [], []
     seconds, timed = 0.0, 0
     key = jax.random.key(seed)

@@ -57,7 +57,7 @@ def run_data(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
     dcfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(DataConfig), plain(cfg.data),
                                                {"out_dir": str(out), "seed": cfg.seed}))
     result = build(dcfg)
-    hashes = write_outputs(result, out)
+    hashes = write_outputs(result, out, dcfg.grounding)
     write_manifest(out, stage="data", cfg=plain(cfg.data), seed=cfg.seed, started=started,
                    outputs=hashes, counts={"train": len(result.train), "val": len(result.val),
                                            "eval": len(result.eval_cases)})
@@ -71,9 +71,9 @@ def run_label(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
         OmegaConf.structured(label.LabelConfig), plain(cfg.label),
         {"teacher": teacher_source(cfg, inputs["teacher"]), "prompts": str(inputs["data"] / "train.jsonl"),
          "out_dir": str(out), "seed": cfg.seed, "progress": cfg.progress}))
-    prompts, kb, hashes = label.load_inputs(lcfg)
+    prompts, grounder, hashes = label.load_inputs(lcfg)
     model, tok = label.load_teacher(lcfg)
-    manifest = label.run(lcfg, model, tok, prompts, kb, hashes)
+    manifest = label.run(lcfg, model, tok, prompts, grounder, hashes)
     return {"rows": manifest["rows"], "tokens": manifest["tokens"], "quality": manifest["quality"]}
 
 

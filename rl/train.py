@@ -106,7 +106,9 @@ def run(cfg: DictConfig) -> dict[str, float]:
     reference = load_reference(r, policy, layout)
     reward_fn = hydra.utils.instantiate(cfg.reward)
     train, heldout, fields = prompt_sets(r)
-    from data import format_prompt
+    from data.grounding import Grounder
+
+    grounder = Grounder.from_data_dir(r.data_dir)
 
     wandb = OmegaConf.to_container(r.logger.wandb, resolve=True) if r.logger and r.logger.get("wandb") else None
     if wandb is not None:
@@ -114,7 +116,8 @@ def run(cfg: DictConfig) -> dict[str, float]:
         wandb.setdefault("job_type", "grpo")
     learner = Learner(
         r.grpo, r.train, policy=policy, tokenizer=tok, reward_fn=reward_fn,
-        encode=lambda rec: tok.chat(format_prompt(rec["question"])), fields=fields,
+        encode=lambda rec: tok.chat(grounder.messages(rec["question"], gold=grounder.kb.get(rec.get("issue_id")))),
+        fields=fields,
         train_prompts=train, heldout=heldout, run_dir=run_dir, seed=r.seed, reference=reference,
         wandb=wandb, config_dict=resolved, mesh=layout)
     del policy  # its buffers now belong to the learner's (donated) state

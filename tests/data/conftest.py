@@ -131,9 +131,10 @@ def build_tokenizer(texts: list[str], out_dir: Path):
 @pytest.fixture(scope="session")
 def tiny_tokenizer_dir(tmp_path_factory) -> Path:
     tmp_path = tmp_path_factory.mktemp("tokenizer")
-    from data.prompts import format_prompt
+    from data.prompts import NO_MATCH, format_prompt
 
     texts = [m["content"] for p in prompt_rows()
-             for m in format_prompt(p["question"], kb_entry={e["issue_id"]: e for e in KB}[p["issue_id"]])]
+             for m in format_prompt(p["question"], entries=[{e["issue_id"]: e for e in KB}[p["issue_id"]]])]
+    texts.append(NO_MATCH)
     build_tokenizer(texts, tmp_path / "tok")
     return tmp_path / "tok"

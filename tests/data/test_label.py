@@ -178,3 +178,26 @@ def test_end_answer_puts_the_teachers_eos_where_the_loop_starts():
     assert arrays["logprobs"][1, 2] == eos_lp[1, 2] and not arrays["logprobs"][1, 3:].any()
     np.testing.assert_array_equal(arrays["topk_ids"][1, :3], before["topk_ids"][1, :3])
     assert arrays["lengths"][1] == 3 and arrays["truncated"][1] == 0
+
+
+def test_rows_record_the_student_context_and_kd_rebuilds_that_prompt(tiny_corpus, tiny_tokenizer_dir, tmp_path):
+    """One prompt builder: the KD student's prompt holds exactly the entries retrieved at label time."""
+    from data.grounding import GroundingConfig, write_grounding
+    from data.prompts import format_prompt
+    from distill.cache import read_label_cache
+
+    write_grounding(tiny_corpus, GroundingConfig(min_confidence=0.0))  # beside prompts.jsonl
+    cfg = _cfg(tiny_corpus, tiny_tokenizer_dir, tmp_path / "c", limit=3, shard_rows=2)
+    prompts, grounder, inputs = load_inputs(cfg)
+    model, tok = load_teacher(cfg)
+    run(cfg, model, tok, prompts, grounder, inputs)
+    rows = list(LogprobCache(tmp_path / "c").iter_rows())
+    for p, r in zip(prompts, rows):
+        assert r["context"] == list(grounder.retrieve(p["question"])[0]) and len(r["context"]) == 1
+    examples = read_label_cache(tmp_path / "c", tok, grounder.kb)
+    for r, ex in zip(rows, examples):
+        want = tok.chat(format_prompt(r["question"], entries=[grounder.kb[i] for i in r["context"]]))
+        assert ex.prompt_ids.tolist() == want
+    # a closed-book data dir changes the label cache's key
+    write_grounding(tiny_corpus, GroundingConfig(mode="closed_book"))
+    assert load_inputs(cfg)[2]["grounding"] != inputs["grounding"]

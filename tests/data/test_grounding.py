@@ -1,0 +1,57 @@
+"""One grounding choice for every stage: retrieval, the teacher's privileged view, the config file."""
+import json
+
+import pytest
+
+from data import load_eval, load_kb
+from data.grounding import Grounder, GroundingConfig, read_grounding, write_grounding
+from data.prompts import NO_MATCH, kb_context
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return load_kb()
+
+
+def test_student_and_teacher_see_the_same_retrieved_entry(kb):
+    g = Grounder(kb, GroundingConfig(min_confidence=0.0))
+    case = next(c for c in load_eval() if c["bucket"] == "in_scope")
+    gold = g.kb[case["issue_id"]]
+    ids, conf = g.retrieve(case["question"])
+    assert len(ids) == 1 and 0.0 <= conf <= 1.0
+    student = g.messages(case["question"], gold=gold)
+    teacher = g.messages(case["question"], gold=gold, teacher=True)
+    assert student == teacher  # same retrieval, same prompt: only the LLM changes
+    assert kb_context(g.kb[ids[0]]) in student[1]["content"]
+
+
+def test_modes_and_privileged_teacher(kb):
+    q = "my earbuds will not charge in the case"
+    gold = kb[0]
+    assert Grounder(kb, GroundingConfig(mode="closed_book")).entries(q, gold=gold) is None
+    assert Grounder(kb, GroundingConfig(mode="gold")).entries(q, gold=gold) == [gold]
+    priv = Grounder(kb, GroundingConfig(teacher_gold=True, min_confidence=0.0))
+    assert priv.entries(q, gold=gold, teacher=True) == [gold]
+    assert priv.entries(q, gold=gold) == [priv.kb[i] for i in priv.retrieve(q)[0]]
+    three = Grounder(kb, GroundingConfig(k=3, min_confidence=0.0))
+    assert len(three.entries(q)) == 3
+
+
+def test_an_unsure_hit_is_not_shown(kb):
+    g = Grounder(kb, GroundingConfig(min_confidence=1.0))  # nothing is that sure
+    assert g.entries("my earbuds will not charge") == []
+    assert NO_MATCH in g.messages("my earbuds will not charge")[1]["content"]
+
+
+def test_config_round_trips_through_the_data_dir(tmp_path, kb):
+    cfg = GroundingConfig(k=2, method="tfidf", min_confidence=0.1)
+    write_grounding(tmp_path, cfg)
+    assert read_grounding(tmp_path) == cfg
+    assert Grounder.from_data_dir(tmp_path, kb).cfg == cfg
+    (tmp_path / "grounding.json").write_text(json.dumps({"mode": "retrieved", "kk": 1}))
+    with pytest.raises(ValueError, match="unknown keys"):
+        read_grounding(tmp_path)
+    with pytest.raises(FileNotFoundError, match="data stage writes it"):
+        read_grounding(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match="mode"):
+        GroundingConfig(mode="open_book")
