@@ -47,7 +47,7 @@ class LabelConfig:
     top_k: int = 0
     top_p: float = 0.95
     topk_logprobs: int = 20  # K cached per token
-    limit: int | None = None  # label only the first N prompts
+    limit: int | None = None  # label N prompts, one per issue per round (select_prompts); None: all
     min_coverage: float = 0.6  # quality filter: fraction of required steps covered, in order
     end_at_repeat: bool = True  # a line that repeats an earlier one ends the answer (see below)
     dtype: str = "float32"  # teacher parameter/compute dtype ("bfloat16": ~2x faster here)
@@ -310,6 +310,26 @@ def load_teacher(cfg: LabelConfig):
     return model, tokenizer
 
 
+def select_prompts(prompts: Sequence[dict], limit: int | None, kb: dict[str, dict], seed: int) -> list[dict]:
+    """`limit` prompts spread over issues: round r takes the r-th prompt of every issue, safety
+    issues first (rare, and the product must never miss one), the rest in a seeded order.
+
+    The split files are grouped by device, so their first 80 prompts were 6 issues of one
+    device: a KD student that never saw a speaker, a thermostat or a safety case.
+    """
+    if limit is None or limit >= len(prompts):
+        return list(prompts)
+    by_issue: dict[str, list[dict]] = {}
+    for p in prompts:
+        by_issue.setdefault(p["issue_id"], []).append(p)
+    issues = sorted(by_issue)
+    order = np.random.default_rng(seed).permutation(len(issues))
+    issues = sorted((issues[i] for i in order), key=lambda i: not kb.get(i, {}).get("safety", False))
+    rounds = max(len(v) for v in by_issue.values())
+    picked = [by_issue[i][r] for r in range(rounds) for i in issues if r < len(by_issue[i])]
+    return picked[:limit]
+
+
 def grounding_config(cfg: LabelConfig) -> GroundingConfig:
     """`cfg.grounding`, else the data stage's grounding.json beside the prompts, else the defaults
     (a raw prompts file); the manifest records the choice either way."""
@@ -327,9 +347,9 @@ def load_inputs(cfg: LabelConfig) -> tuple[list[dict], Grounder, dict[str, str]]
     prompts, _ = load_records(cfg.prompts, "prompt")
     if not prompts:
         raise ValueError(f"{cfg.prompts}: no prompts to label")
-    prompts = prompts[:cfg.limit] if cfg.limit is not None else prompts
     gcfg = grounding_config(cfg)
     grounder = Grounder(load_records(kb_path, "kb")[0], gcfg)
+    prompts = select_prompts(prompts, cfg.limit, grounder.kb, cfg.seed)
     inputs = {"prompts": sha256_file(cfg.prompts), "kb": sha256_file(kb_path),
               "grounding": hashlib.sha256(json.dumps(dataclasses.asdict(gcfg), sort_keys=True).encode()).hexdigest(),
               "prompt_ids_sha256": hashlib.sha256("\n".join(p["prompt_id"] for p in prompts).encode()).hexdigest()}

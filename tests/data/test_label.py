@@ -201,3 +201,18 @@ def test_rows_record_the_student_context_and_kd_rebuilds_that_prompt(tiny_corpus
     # a closed-book data dir changes the label cache's key
     write_grounding(tiny_corpus, GroundingConfig(mode="closed_book"))
     assert load_inputs(cfg)[2]["grounding"] != inputs["grounding"]
+
+
+def test_select_prompts_spreads_over_issues_safety_first():
+    from data.label import select_prompts
+
+    kb = {"a": {}, "b": {"safety": True}, "c": {}}
+    prompts = [{"prompt_id": f"{i}{n}", "issue_id": i} for i in "aaabbc" for n in [0]]
+    for n, p in enumerate(prompts):
+        p["prompt_id"] = f"p{n}"
+    got = select_prompts(prompts, 4, kb, seed=0)
+    assert got[0]["issue_id"] == "b"                                # safety first
+    assert sorted(p["issue_id"] for p in got[:3]) == ["a", "b", "c"]  # one per issue per round
+    assert got[3]["issue_id"] in "ab" and len({p["prompt_id"] for p in got}) == 4
+    assert select_prompts(prompts, None, kb, 0) == prompts
+    assert select_prompts(prompts, 4, kb, 0) == got                   # deterministic
