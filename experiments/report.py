@@ -110,14 +110,14 @@ def read_metrics(path: Path) -> list[dict]:
 
 
 def plot_curves(metrics: Sequence[dict], keys: Sequence[str], out: Path, title: str) -> Path | None:
-    rows = [r for r in metrics if any(k in r for k in keys)]
-    if not rows:
+    """One panel per key that has data (a key never logged gets no empty panel); None if none has."""
+    series = {k: [(r["step"], r[k]) for r in metrics if isinstance(r.get(k), (int, float))] for k in keys}
+    series = {k: pts for k, pts in series.items() if pts}
+    if not series:
         return None
-    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3.2))
-    for ax, k in zip(axes if len(keys) > 1 else [axes], keys):
-        pts = [(r["step"], r[k]) for r in rows if isinstance(r.get(k), (int, float))]
-        if pts:
-            ax.plot(*zip(*pts), marker=".")
+    fig, axes = plt.subplots(1, len(series), figsize=(4 * len(series), 3.2), squeeze=False)
+    for ax, (k, pts) in zip(axes[0], series.items()):
+        ax.plot(*zip(*pts), marker=".")
         ax.set_title(k, fontsize=9)
         ax.set_xlabel("step")
     fig.suptitle(title)
@@ -150,7 +150,7 @@ def write_report(results: Mapping[str, Any], out_dir: Path, *, gate: Mapping[str
     out_dir.mkdir(parents=True, exist_ok=True)
     student = next((s for s in ("grpo_student", "kd_student") if s in results["systems"]), None)
     plots = [plot_quality_scatter(results, out_dir / "accuracy_grammar_length.png")]
-    plots.append(plot_curves(grpo_metrics, ["grpo/reward/mean", "grpo/kl"], out_dir / "grpo_curves.png",
+    plots.append(plot_curves(grpo_metrics, ["reward/total/mean", "eval/reward/total/mean", "grpo/kl"], out_dir / "grpo_curves.png",
                              "GRPO reward and KL"))
     plots.append(plot_curves(kd_metrics, ["kd/loss", "eval/kl"], out_dir / "kd_curves.png", "KD loss and held-out KL"))
     acc = {n: results["systems"][n]["summary"]["accuracy"] for n in ordered(results["systems"])}
