@@ -78,6 +78,7 @@ def run_stages(stages: list[Stage], cfg: DictConfig, store: Path, *, force: bool
         t0 = time.time()
         stats = stage.run(cfg, stage_dir, inputs) or {}
         seconds = round(time.time() - t0, 2)
+        log(f"[{stage.name}] done in {seconds:.0f} s")
         marker = {"key": keys[stage.name], "stage": stage.name, "seconds": seconds,
                   "parents": {p: out[p]["key"] for p in parents}, "stats": stats}
         (stage_dir / DONE).write_text(json.dumps(marker, indent=2, sort_keys=True, default=str))

@@ -1,0 +1,18 @@
+"""The console shows the run's story and warnings; library INFO chatter goes to the log file only."""
+import logging
+
+from models.runtime.console import ConsoleFilter
+
+
+def _rec(name, level):
+    return logging.LogRecord(name, level, __file__, 1, "m", None, None)
+
+
+def test_console_filter(monkeypatch):
+    monkeypatch.delenv("MIGHTY_VERBOSE", raising=False)
+    f = ConsoleFilter()
+    assert f.filter(_rec("pipeline", logging.INFO))
+    assert not f.filter(_rec("absl", logging.INFO)) and not f.filter(_rec("orbax.checkpoint", logging.INFO))
+    assert f.filter(_rec("absl", logging.WARNING)) and f.filter(_rec("jax", logging.ERROR))
+    monkeypatch.setenv("MIGHTY_VERBOSE", "1")
+    assert f.filter(_rec("absl", logging.INFO))
