@@ -46,13 +46,15 @@ def heldout_fraction_key(uid: str) -> float:
 def split_examples(examples: Sequence[Example], heldout_frac: float, probe_per_domain: int
                    ) -> tuple[list[Example], list[Example], list[Example]]:
     """-> (train, probe, eval). Held-out = the `heldout_frac` of ids with the smallest hash;
-    the probe (domain gaps) takes the first `probe_per_domain` of each device, eval the rest."""
+    the probe (domain gaps) takes the first `probe_per_domain` of each device, eval the rest;
+    the probe never takes more than half the held-out rows (a prompt set spread over many
+    devices would otherwise leave none for eval)."""
     ranked = sorted(examples, key=lambda e: heldout_fraction_key(e.uid))
     n_held = max(int(round(heldout_frac * len(ranked))), 2)
     held, train = ranked[:n_held], ranked[n_held:]
     taken, probe, evals = Counter(), [], []
     for e in held:
-        if taken[e.device_type] < probe_per_domain:
+        if taken[e.device_type] < probe_per_domain and len(probe) < n_held // 2:
             taken[e.device_type] += 1
             probe.append(e)
         else:

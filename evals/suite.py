@@ -147,11 +147,16 @@ def summarise(items: list[dict], cfg: SuiteConfig) -> dict[str, Estimate]:
 
 def evaluate_system(name: str, model, tokenizer, cases: Sequence[dict], kb: Mapping[str, dict],
                     cfg: SuiteConfig, *, judge=None, generic_docs: Sequence[str] = (),
-                    general_qa: Sequence[dict] = ()) -> SystemEval:
+                    general_qa: Sequence[dict] = (), grounder=None) -> SystemEval:
+    """`grounder` (data.grounding.Grounder) builds each case's prompt as every other stage does;
+    None asks the questions closed-book."""
     cases = select_cases(cases, cfg.limit)
     seconds: dict[str, float] = {}
+    prompts = [c["question"] if grounder is None else
+               grounder.messages(c["question"], gold=kb.get(c["issue_id"]) if c.get("issue_id") else None)
+               for c in cases]
     with timed(seconds, "answers"):
-        ans = answer_questions(model, tokenizer, [c["question"] for c in cases],
+        ans = answer_questions(model, tokenizer, prompts,
                                max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size,
                                seed=cfg.seed, desc=f"eval {name}")
     with timed(seconds, "judge"):

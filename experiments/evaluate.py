@@ -54,11 +54,14 @@ class SuiteInputs(NamedTuple):
     kb: Mapping[str, dict]
     docs: Sequence[str]    # generic-corpus documents for perplexity
     qa: Sequence[dict]     # general-QA items
+    grounder: object       # data.grounding.Grounder: the prompts every system answers
 
 
-def _suite_inputs(cfg: DictConfig, out: Path, t_model, tok, teacher: str) -> SuiteInputs:
-    """What every system is evaluated with; the judge (if on) is the teacher."""
+def _suite_inputs(cfg: DictConfig, out: Path, t_model, tok, teacher: str, data_dir: Path) -> SuiteInputs:
+    """What every system is evaluated with; the judge (if on) is the teacher; the prompts are
+    grounded as the data stage chose (`<data_dir>/grounding.json`)."""
     import data
+    from data.grounding import Grounder
     from data.corpus.generic import load_generic
     from evals.retention import load_general_qa
 
@@ -71,18 +74,33 @@ def _suite_inputs(cfg: DictConfig, out: Path, t_model, tok, teacher: str) -> Sui
                          max_prompt_tokens=ecfg.judge_max_prompt_tokens)
     docs = load_generic(ecfg.generic_docs, seed=ecfg.seed) if ecfg.generic_docs else []
     return SuiteInputs(ecfg, judge, data.load_eval(), data.kb_by_id(), docs,
-                       load_general_qa()[:ecfg.general_qa])
+                       load_general_qa()[:ecfg.general_qa], Grounder.from_data_dir(data_dir))
 
 
 def _evaluate(systems: Mapping[str, tuple], out: Path, suite: SuiteInputs) -> dict:
     results = {}
     for name, (model, tok) in systems.items():
         results[name] = evaluate_system(name, model, tok, suite.cases, suite.kb, suite.cfg,
-                                        judge=suite.judge, generic_docs=suite.docs, general_qa=suite.qa)
+                                        judge=suite.judge, generic_docs=suite.docs, general_qa=suite.qa,
+                                        grounder=suite.grounder)
         with open(out / f"items_{name}.jsonl", "w") as f:
             for row in results[name].items:
                 f.write(json.dumps(row) + "\n")
     return results
+
+
+def grounding_report(suite: SuiteInputs) -> dict:
+    """How the answers were grounded, and how good that grounding is on the eval's in-scope
+    cases (recall@1/@3 of the gold issue), next to the answers it grounds."""
+    from data import recall_at_k
+
+    out = suite.grounder.describe()
+    if suite.grounder.retriever is not None:
+        cases = [c for c in suite.cases if c["bucket"] == "in_scope"]
+        rec = recall_at_k(suite.grounder.retriever, [c["question"] for c in cases],
+                          [c["issue_id"] for c in cases], ks=(1, 3))
+        out.update({"recall_at_1": rec[1], "recall_at_3": rec[3], "n_in_scope": len(cases)})
+    return out
 
 
 def _as_json(results: Mapping[str, SystemEval]) -> dict:
@@ -107,11 +125,12 @@ def evaluate_references(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], 
     over KD or GRPO settings reuses it."""
     started = time.time()
     t_model, tok = load_teacher(cfg, teacher)
-    suite = _suite_inputs(cfg, out, t_model, tok, teacher)
+    suite = _suite_inputs(cfg, out, t_model, tok, teacher, inputs["data"])
     systems = {"teacher": (t_model, tok), "base_student": (base_student(cfg, teacher), tok)}
     results = _evaluate(systems, out, suite)
     atomic_write_json(out / "results.json", {"systems": _as_json(results),
-                                             "n_cases": len(results["teacher"].items)})
+                                             "n_cases": len(results["teacher"].items),
+                                             "grounding": grounding_report(suite)})
     judge_stats = vars(suite.judge.stats) if suite.judge is not None else {}
     write_manifest(out, stage="eval_ref", cfg=OmegaConf.to_container(cfg.eval, resolve=True), seed=cfg.seed,
                    started=started, judge_calls=judge_stats, systems=list(results))
@@ -123,7 +142,7 @@ def evaluate_pipeline(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], *,
     base student; win rates and the teacher-gap fraction; results.json with every system."""
     started = time.time()
     t_model, tok = load_teacher(cfg, teacher)  # the judge (and the pairwise opponent's judge)
-    suite = _suite_inputs(cfg, out, t_model, tok, teacher)
+    suite = _suite_inputs(cfg, out, t_model, tok, teacher, inputs["data"])
     students = {name: (model, tok) for name, model in trained_students(inputs).items()}
     results = {**load_references(inputs["eval_ref"]), **_evaluate(students, out, suite)}
     comparison = compare_systems(results, teacher="teacher", base="base_student", cfg=suite.cfg,
@@ -132,6 +151,7 @@ def evaluate_pipeline(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], *,
         "systems": _as_json(results),
         "compare": {n: {k: e.as_dict() for k, e in row.items()} for n, row in comparison.items()},
         "n_cases": len(next(iter(results.values())).items),
+        "grounding": grounding_report(suite),
     }
     atomic_write_json(out / "results.json", payload)
     _log(cfg, out, payload)

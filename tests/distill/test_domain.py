@@ -61,3 +61,9 @@ def test_split_is_deterministic_and_disjoint():
     assert (ids(train), ids(probe), ids(ev)) == (ids(train2), ids(probe2), ids(ev2))
     assert len(probe) == 6 and len(train) + len(probe) + len(ev) == 60
     assert not set(ids(train)) & set(ids(probe) + ids(ev))
+
+
+def test_probe_leaves_eval_rows_when_devices_outnumber_held_out_rows():
+    exs = [_ex(i, f"dev{i % 14}", 4, 4) for i in range(32)]  # the smoke label set: 14 devices
+    train, probe, ev = split_examples(exs, 0.2, probe_per_domain=2)
+    assert len(probe) + len(ev) == 6 and len(probe) == 3 and len(ev) == 3 and len(train) == 26
