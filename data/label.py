@@ -24,6 +24,7 @@ from data.io import load_records
 from data.logprob_cache import (CacheError, LogprobCache, shard_done, shard_entry, shard_metadata,
                                 write_manifest, write_shard)
 from data.paths import KB_PATH
+from data.corpus.scope import is_out_of_scope
 from data.grounding import GROUNDING_FILE, Grounder, GroundingConfig, read_grounding
 from data.quality import step_coverage
 
@@ -76,7 +77,19 @@ def config_hash(cfg: LabelConfig, inputs: dict[str, str]) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def gold_entry(prompt: dict, grounder: Grounder) -> dict:
+def decline_entry() -> dict:
+    """What an out-of-scope prompt's answer is checked against: one required "step", a decline
+    phrase (the eval's own list, so a kept label is one the eval counts as a decline)."""
+    from rewards.tech import DECLINE_PHRASES
+
+    return {"issue_id": None, "required_keywords": [list(DECLINE_PHRASES)], "unsafe_phrases": [],
+            "safety": False}
+
+
+def gold_entry(prompt: dict, grounder: Grounder) -> dict | None:
+    """The prompt's KB entry; None for an out-of-scope prompt (it has none: the answer declines)."""
+    if is_out_of_scope(prompt["issue_id"]):
+        return None
     if prompt["issue_id"] not in grounder.kb:
         raise KeyError(f"prompt {prompt['prompt_id']!r}: issue {prompt['issue_id']!r} not in the KB")
     return grounder.kb[prompt["issue_id"]]
@@ -90,6 +103,12 @@ def student_context(prompt: dict, grounder: Grounder) -> list[str] | None:
     """Issue ids of the entries in the student's prompt (None: closed-book)."""
     entries = grounder.entries(prompt["question"], gold=gold_entry(prompt, grounder))
     return None if entries is None else [e["issue_id"] for e in entries]
+
+
+def quality_reference(prompt: dict, grounder: Grounder) -> dict:
+    """What the quality filter measures the teacher's answer against."""
+    entry = gold_entry(prompt, grounder)
+    return decline_entry() if entry is None else entry
 
 
 def encode_batch(tokenizer, prompts: Sequence[dict], grounder: Grounder, batch_size: int):
@@ -187,7 +206,7 @@ def label_batch(model, tokenizer, prompts: Sequence[dict], grounder: Grounder, k
             end_answer(arrays, eos_logprobs, i, cut, tokenizer.eos_id, tokenizer.pad_id)
             ended[i] = "repeat"
     rows = [quality_row(p, tokenizer.decode(arrays["tokens"][i, :arrays["lengths"][i]]),
-                        gold_entry(p, grounder), cfg.min_coverage, ended[i], student_context(p, grounder))
+                        quality_reference(p, grounder), cfg.min_coverage, ended[i], student_context(p, grounder))
             for i, p in enumerate(prompts)]
     return arrays, rows
 
@@ -312,7 +331,8 @@ def load_teacher(cfg: LabelConfig):
 
 def select_prompts(prompts: Sequence[dict], limit: int | None, kb: dict[str, dict], seed: int) -> list[dict]:
     """`limit` prompts spread over issues: round r takes the r-th prompt of every issue, safety
-    issues first (rare, and the product must never miss one), the rest in a seeded order.
+    and out-of-scope topics first (rare behaviours the product must never miss), the rest in a
+    seeded order.
 
     The split files are grouped by device, so their first 80 prompts were 6 issues of one
     device: a KD student that never saw a speaker, a thermostat or a safety case.
@@ -324,7 +344,8 @@ def select_prompts(prompts: Sequence[dict], limit: int | None, kb: dict[str, dic
         by_issue.setdefault(p["issue_id"], []).append(p)
     issues = sorted(by_issue)
     order = np.random.default_rng(seed).permutation(len(issues))
-    issues = sorted((issues[i] for i in order), key=lambda i: not kb.get(i, {}).get("safety", False))
+    rare = lambda i: kb.get(i, {}).get("safety", False) or is_out_of_scope(i)  # noqa: E731
+    issues = sorted((issues[i] for i in order), key=lambda i: not rare(i))
     rounds = max(len(v) for v in by_issue.values())
     picked = [by_issue[i][r] for r in range(rounds) for i in issues if r < len(by_issue[i])]
     return picked[:limit]

@@ -15,6 +15,7 @@ from typing import Any
 from data import clean as clean_mod
 from data import contamination, dedup as dedup_mod, split as split_mod, tagging
 from data.config import DataConfig
+from data.corpus.scope import is_out_of_scope
 from data.frozen import sha256_file, verify_manifest
 from data.io import load_records, write_jsonl
 from data.paths import CORPUS_DIR
@@ -85,7 +86,7 @@ def check_references(corpus: Corpus) -> dict[str, int]:
     """Every prompt/eval/held-out issue_id must exist in the KB; errors name the offender."""
     kb_ids = {e["issue_id"] for e in corpus.kb}
     for rec in corpus.prompts:
-        if rec["issue_id"] not in kb_ids:
+        if rec["issue_id"] not in kb_ids and not is_out_of_scope(rec["issue_id"]):
             raise ValueError(f"prompts.jsonl: prompt {rec['prompt_id']!r} names unknown issue "
                              f"{rec['issue_id']!r} (add it to kb.jsonl or fix the id)")
     for case in corpus.eval_cases:

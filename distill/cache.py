@@ -35,20 +35,22 @@ def read_label_cache(cache_dir: Path, tokenizer, kb: dict) -> list[Example]:
     """Kept rows (quality filter passed) of `data.logprob_cache.LogprobCache`. The student prompt
     holds the entries the label stage retrieved for it (`row["context"]`; None: closed-book), the
     teacher prompt (on-policy KD) the gold entry."""
+    from data.corpus.scope import OUT_OF_SCOPE_DEVICE, is_out_of_scope
     from data.logprob_cache import LogprobCache
     from data.prompts import format_prompt
 
     out = []
     for row in LogprobCache(cache_dir).iter_rows(only_kept=True):
         entry = kb.get(row["issue_id"])
-        if entry is None:
+        if entry is None and not is_out_of_scope(row["issue_id"]):
             raise KeyError(f"{cache_dir}: row {row['prompt_id']!r} names issue {row['issue_id']!r}, "
                            f"which is not in the knowledge base (pass kb= the one it was labelled with)")
         out.append(Example(
-            uid=row["prompt_id"], device_type=entry["device_type"],
+            uid=row["prompt_id"], device_type=OUT_OF_SCOPE_DEVICE if entry is None else entry["device_type"],
             prompt_ids=np.asarray(tokenizer.chat(format_prompt(
                 row["question"], entries=student_entries(row, kb, cache_dir))), np.int32),
-            teacher_prompt_ids=np.asarray(tokenizer.chat(format_prompt(row["question"], entries=[entry])), np.int32),
+            teacher_prompt_ids=np.asarray(tokenizer.chat(format_prompt(
+                row["question"], entries=[] if entry is None else [entry])), np.int32),
             completion_ids=np.asarray(row["tokens"], np.int32),
             topk_ids=np.asarray(row["topk_ids"], np.int32),
             topk_logprobs=np.asarray(row["topk_logprobs"], np.float32),

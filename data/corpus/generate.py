@@ -21,6 +21,7 @@ from .forum import build_forum
 from .general_qa import general_qa_records
 from .kb import kb_record
 from .prompts import build_prompts
+from .scope import scope_prompts
 from .schema import check_eval, check_kb, check_prompt
 
 SEED = 20240611
@@ -39,7 +40,7 @@ def build(seed: int = SEED) -> dict[str, bytes]:
     if dupes:
         raise ValueError(f"duplicate issue ids (same device, symptom and family twice): {dupes}")
     heldout = select_heldout(issues, seed)
-    prompts = build_prompts(issues, set(heldout), seed)
+    prompts = build_prompts(issues, set(heldout), seed) + scope_prompts()
     forum = build_forum(issues, set(heldout), seed)
     evals = build_eval(issues, heldout, seed)
     for rec in kb:

@@ -161,9 +161,29 @@ def test_no_two_issues_share_most_of_their_wording(kb):
 
 # --- prompts, held-out split, eval -----------------------------------------------------------
 
+def device_prompts(prompts):
+    from data.corpus.scope import is_out_of_scope
+
+    return [p for p in prompts if not is_out_of_scope(p["issue_id"])]
+
+
+def test_out_of_scope_training_prompts_are_their_own_topics(prompts, evals):
+    from data.corpus.scope import OUT_OF_SCOPE_DEVICE, TOPICS, is_out_of_scope
+    from data.contamination import guard
+
+    scope = [p for p in prompts if is_out_of_scope(p["issue_id"])]
+    assert len(scope) == 3 * len(TOPICS) and {p["device_type"] for p in scope} == {OUT_OF_SCOPE_DEVICE}
+    assert len({p["issue_id"] for p in scope}) == len(TOPICS)
+    for p in scope:
+        assert list(p) == list(corpus.PROMPT_FIELDS) and p["style"] in corpus.PROMPT_STYLES
+    # none is a paraphrase of an eval out-of-scope case
+    assert guard(scope, [e for e in evals if e["bucket"] == "out_of_scope"], threshold=0.6).as_dict()["dropped"] == 0
+
+
 def test_prompt_schema_and_styles(prompts, kb):
     by_id = {r["issue_id"]: r for r in kb}
     per_issue = defaultdict(Counter)
+    prompts = device_prompts(prompts)
     for p in prompts:
         assert list(p) == list(corpus.PROMPT_FIELDS)
         issue = by_id[p["issue_id"]]
@@ -192,7 +212,7 @@ def test_heldout_issues_never_in_training(kb, prompts, forum, heldout):
     assert heldout <= {r["issue_id"] for r in kb}
     assert not heldout & {p["issue_id"] for p in prompts}
     assert not heldout & {p["issue_id"] for p in forum}
-    assert {p["issue_id"] for p in prompts} == {r["issue_id"] for r in kb} - heldout
+    assert {p["issue_id"] for p in device_prompts(prompts)} == {r["issue_id"] for r in kb} - heldout
 
 
 def test_eval_cases(evals, kb, heldout):

@@ -216,3 +216,19 @@ def test_select_prompts_spreads_over_issues_safety_first():
     assert got[3]["issue_id"] in "ab" and len({p["prompt_id"] for p in got}) == 4
     assert select_prompts(prompts, None, kb, 0) == prompts
     assert select_prompts(prompts, 4, kb, 0) == got                   # deterministic
+
+
+def test_out_of_scope_labels_are_kept_only_when_they_decline():
+    from data.grounding import Grounder, GroundingConfig
+    from data.label import gold_entry, quality_reference, quality_row
+
+    g = Grounder([{"issue_id": "x.y", "device_type": "x", "title": "t", "steps": ["a", "b", "c"],
+                   "required_keywords": [["a"], ["b"], ["c"]], "escalation": [], "safety": False,
+                   "unsafe_phrases": []}], GroundingConfig())
+    p = {"prompt_id": "out_of_scope.chess.formal.1", "issue_id": "out_of_scope.chess", "question": "chess?"}
+    assert gold_entry(p, g) is None
+    ref = quality_reference(p, g)
+    assert quality_row(p, "Sorry, I can only help with device problems.", ref, 0.5)["keep"]
+    assert not quality_row(p, "1. Move the pawn. 2. Castle early.", ref, 0.5)["keep"]
+    with pytest.raises(KeyError, match="not in the KB"):
+        gold_entry({"prompt_id": "p", "issue_id": "nope", "question": "q"}, g)
