@@ -12,8 +12,11 @@ venv by `make setup`.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import re
+import sys
 from dataclasses import dataclass
 
 _LIST_MARKER = re.compile(r"^\s*(?:\d+[.)]|[-*•]|step\s+\d+[:.)]?)\s*", re.IGNORECASE)
@@ -29,7 +32,25 @@ def _dictionary(lang: str):
         raise ImportError(
             "rewards.grammar needs link-grammar: apt-get install python3-link-grammar "
             "link-grammar-dictionaries-en, then `make setup` (symlinks it into .venv)") from e
-    return Dictionary(lang)
+    with _c_output_silenced():  # its C loader prints locale notices to stdout and stderr
+        return Dictionary(lang)
+
+
+@contextlib.contextmanager
+def _c_output_silenced():
+    """Silences file descriptors 1 and 2 (C-level stdout/stderr) for the block."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        for fd, copy in zip((1, 2), saved):
+            os.dup2(copy, fd)
+            os.close(copy)
 
 
 def split_sentences(text: str) -> list[str]:
