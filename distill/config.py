@@ -21,7 +21,7 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 from distill.losses import DIVERGENCES
 
 STUDENT_INITS = ("scratch", "pruned", "pretrained")
-PRUNE_STRATEGIES = ("even", "first_last_every_k")
+PRUNE_STRATEGIES = ("even", "first_last_every_k", "influence")
 DOMAIN_MODES = ("power", "softmax")
 
 
@@ -68,7 +68,7 @@ class StudentConfig:
     init: str = "pruned"
     num_layers: int = 6
     keep_layers: Optional[List[int]] = None
-    strategy: str = "even"  # even | first_last_every_k
+    strategy: str = "even"  # even | first_last_every_k | influence (block influence on KB text)
     every_k: int = 4  # strategy=first_last_every_k
     model: Dict[str, Any] = field(default_factory=dict)
     source: Optional[str] = None

@@ -113,7 +113,7 @@ def build(run: KDRunConfig, run_dir: Path) -> Trainer:
                                lexicon=list(ab.lexicon) + (kb_lexicon(kb) if ab.use_kb_lexicon else []))
     add_boost(examples, strings, boost_v, list(ab.lexicon) + (kb_lexicon(kb) if ab.use_kb_lexicon else []))
     train, probe, evals = split_examples(examples, kd.heldout_frac, kd.domain.probe_per_domain)
-    student = init_student(run.student, teacher, rng.at("init", 0), layout)
+    student = init_student(run.student, teacher, rng.at("init", 0), layout, tokenizer=tok)
     if layout is not None:
         student.remat = layout.remat
     graphdef, params, rest = nnx.split(student, nnx.Param, ...)

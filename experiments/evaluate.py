@@ -32,9 +32,9 @@ def base_student(cfg: DictConfig, teacher: str):
     from distill.train import STREAMS
     from models import load_pretrained, with_compute_dtype
 
-    t_model, _ = load_pretrained(teacher, dtype=cfg.teacher.dtype)
+    t_model, tok = load_pretrained(teacher, dtype=cfg.teacher.dtype)
     student_cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(StudentConfig), cfg.student))
-    base = init_student(student_cfg, t_model, RngStreams(cfg.seed, STREAMS).at("init", 0))
+    base = init_student(student_cfg, t_model, RngStreams(cfg.seed, STREAMS).at("init", 0), tokenizer=tok)
     return with_compute_dtype(base, base.cfg.param_dtype)  # as load_pretrained does for checkpoints
 
 
