@@ -66,13 +66,68 @@ def ablation_table(runs: dict[str, dict], system: str, metrics=DEFAULT_METRICS) 
     return "\n".join(lines)
 
 
+TRADEOFF = (("accuracy", "summary"), ("perplexity", "summary"), ("tokens_per_s", "scalars"))
+
+
+def tradeoff_points(runs: dict[str, dict], system: str) -> list[dict]:
+    """One point per run: the system's parameter count and each TRADEOFF metric (value, CI)."""
+    points = []
+    for label, res in runs.items():
+        sys_ = res["systems"].get(system)
+        if sys_ is None:
+            continue
+        row = {"label": label, "params_m": sys_["scalars"]["params"] / 1e6}
+        for metric, where in TRADEOFF:
+            v = sys_[where].get(metric)
+            row[metric] = v if isinstance(v, dict) else {"value": v}
+        points.append(row)
+    return sorted(points, key=lambda r: r["params_m"])
+
+
+def plot_tradeoff(points: list[dict], teacher: dict | None, out: Path, title: str) -> Path:
+    """Accuracy, perplexity (log) and tokens/s against parameter count; the teacher as a star."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(TRADEOFF), figsize=(4.2 * len(TRADEOFF), 3.4), squeeze=False)
+    x = [p["params_m"] for p in points]
+    for ax, (metric, _) in zip(axes[0], TRADEOFF):
+        y = [p[metric]["value"] for p in points]
+        lo = [p[metric].get("ci_low", p[metric]["value"]) for p in points]
+        hi = [p[metric].get("ci_high", p[metric]["value"]) for p in points]
+        ax.errorbar(x, y, yerr=[[a - b for a, b in zip(y, lo)], [c - a for a, c in zip(y, hi)]],
+                    marker="o", capsize=3, label="student")
+        if teacher is not None and teacher.get(metric) is not None:
+            ax.plot([teacher["params_m"]], [teacher[metric]["value"]], "r*", markersize=12, label="teacher")
+        if metric == "perplexity":
+            ax.set_yscale("log")
+        ax.set_xlabel("parameters (M)")
+        ax.set_title(metric, fontsize=9)
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
 def main(argv=None) -> Path:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("sweep_dir", type=Path)
     ap.add_argument("--metric", default="accuracy")
     ap.add_argument("--system", default="grpo_student")
+    ap.add_argument("--tradeoff", action="store_true",
+                    help="also plot accuracy, perplexity and tokens/s against parameter count")
     args = ap.parse_args(argv)
     runs = collect(args.sweep_dir)
+    if args.tradeoff:
+        points = tradeoff_points(runs, args.system)
+        teacher = (tradeoff_points({"teacher": next(iter(runs.values()))}, "teacher") or [None])[0]
+        png = plot_tradeoff(points, teacher, args.sweep_dir / "tradeoff.png",
+                            f"{args.system}: model size vs the teacher")
+        print(f"size trade-off plot: {png}")
     bars = {label: res["systems"][args.system]["summary"][args.metric]
             for label, res in runs.items() if args.system in res["systems"]}
     png = plot_bars(bars, args.metric, args.sweep_dir / f"ablation_{args.metric}.png",

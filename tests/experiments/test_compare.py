@@ -38,3 +38,18 @@ def test_a_single_run_keeps_its_overrides_and_a_missing_result_is_named(tmp_path
     (store / "eval" / "0" / "results.json").unlink()
     with pytest.raises(FileNotFoundError, match="has no results.json"):
         compare.collect(sweep)
+
+
+def test_size_tradeoff_points_and_plot(tmp_path):
+    est = lambda v: {"value": v, "ci_low": v - 0.1, "ci_high": v + 0.1, "n": 10}  # noqa: E731
+    def res(params, acc, ppl, tps):
+        s = {"summary": {"accuracy": est(acc), "perplexity": est(ppl)}, "scalars": {"params": params, "tokens_per_s": tps}}
+        return {"systems": {"grpo_student": s, "teacher": {"summary": {"accuracy": est(0.5), "perplexity": est(200.0)},
+                                                           "scalars": {"params": 135e6, "tokens_per_s": 150.0}}}}
+    runs = {"student.num_layers=18": res(80e6, 0.3, 800.0, 300.0), "student.num_layers=6": res(50e6, 0.1, 9e6, 480.0)}
+    points = compare.tradeoff_points(runs, "grpo_student")
+    assert [p["label"] for p in points] == ["student.num_layers=6", "student.num_layers=18"]  # by size
+    assert points[0]["params_m"] == 50.0 and points[1]["tokens_per_s"] == {"value": 300.0}
+    teacher = compare.tradeoff_points({"t": runs["student.num_layers=6"]}, "teacher")[0]
+    png = compare.plot_tradeoff(points, teacher, tmp_path / "t.png", "size")
+    assert png.stat().st_size > 5000
