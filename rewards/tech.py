@@ -52,6 +52,9 @@ DECLINE_PHRASES: tuple[str, ...] = (
     "outside", "out of scope", "only help with", "can only help", "can't assist",
     "cannot assist", "unable to assist", "not something i can", "beyond what i can",
     "i'm not able", "i am not able", "i can't answer", "i cannot answer",
+    # the packaged teacher's own declines, read off its labels of out-of-scope prompts
+    "not equipped to", "i specialize in", "i specialise in", "only assist with",
+    "here to help with device", "here to assist with device", "my primary function is",
 )
 POLITE_PHRASES: tuple[str, ...] = (
     "sorry", "apologize", "apologise", "unfortunately", "please", "thank", "happy to help",

@@ -30,3 +30,13 @@ def test_precision_recall_hand_worked_and_undefined():
     assert out["precision"] == 0.5 and out["recall"] == 0.5 and out["f1"] == 0.5
     none = precision_recall([0, 0], [1, 0])
     assert math.isnan(none["precision"]) and none["recall"] == 0.0
+
+
+def test_the_packaged_teachers_own_declines_count_as_declines():
+    from evals.metrics import behaviour
+
+    said = ["I'm sorry for any confusion, but as a device troubleshooting AI, I specialize in "
+            "device-related issues. I'm not equipped to assist with that.",
+            "No, I'm sorry. I'm here to help with device troubleshooting."]
+    assert [behaviour(t) for t in said] == ["decline", "decline"]
+    assert behaviour("1. I specialize in speakers: turn it off.\n2. Turn it on.\n3. Pair it.") == "answer"
