@@ -1,0 +1,88 @@
+"""The routed product as a row of the eval: the demo's router and validator over the answers
+the student and the teacher already gave to the same frozen cases.
+
+For each case the router decides from the same facts the server uses (escalation keywords,
+grounded prompt length, retrieval confidence); a student answer that fails the validator
+falls back to the teacher, as served. Scores are the chosen answer's own scores, so the
+routed row is paired with every other row case by case. Compute time per answer is its
+tokens over the system's measured decode throughput (a fallback pays for both), which gives
+cost per 1,000 answers at a configured price and p50/p95 latency.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from demo.config import RouterConfig, ValidatorConfig
+from demo.router import RouteFacts, decide
+from demo.validator import expects_steps, validate
+
+
+@dataclasses.dataclass(frozen=True)
+class CostConfig:
+    """`eval.cost.*`: what an answer costs."""
+
+    price_per_compute_s: float = 0.0005  # $ per second of the serving machine (a 2-core VM ~ $1.8/h)
+
+
+def route_case(case: dict, student_row: dict, *, confidence: float, prompt_tokens: int,
+               kb_entry: dict | None, router: RouterConfig, validator: ValidatorConfig) -> tuple[str, str]:
+    """(who served: student | teacher | fallback, why) for one case."""
+    route, reason = decide(RouteFacts(case["question"], prompt_tokens, confidence),
+                           token_budget=router.token_budget, min_confidence=router.min_confidence,
+                           escalation_keywords=router.escalation_keywords)
+    if route == "teacher":
+        return "teacher", reason
+    unsafe = list(validator.unsafe_phrases) + list((kb_entry or {}).get("unsafe_phrases", []))
+    check = validate(student_row["answer"], question=case["question"], unsafe_phrases=unsafe,
+                     min_chars=validator.min_chars, min_steps=validator.min_steps,
+                     steps_required=expects_steps(case["question"]),
+                     escalation=bool(kb_entry and kb_entry.get("safety")))
+    if check.ok or not validator.fallback_to_teacher:
+        return "student", reason
+    return "fallback", "validator:" + ",".join(check.failures)
+
+
+def compute_seconds(served: str, student_row: dict, teacher_row: dict, student_tps: float,
+                    teacher_tps: float) -> float:
+    """Decode seconds the answer cost; a fallback decoded the student's answer first."""
+    s = student_row["tokens"] / student_tps
+    t = teacher_row["tokens"] / teacher_tps
+    return {"student": s, "teacher": t, "fallback": s + t}[served]
+
+
+def routed_rows(cases: Sequence[dict], student_items: Sequence[dict], teacher_items: Sequence[dict], *,
+                confidences: Sequence[float], prompt_tokens: Sequence[int], kb: Mapping[str, dict],
+                router: RouterConfig, validator: ValidatorConfig, student_tps: float,
+                teacher_tps: float) -> list[dict]:
+    """One row per case: the served answer's scores plus `served_by`, `route_reason`, `compute_s`."""
+    if not (len(cases) == len(student_items) == len(teacher_items) == len(confidences) == len(prompt_tokens)):
+        raise ValueError("routed_rows: cases, both systems' items, confidences and prompt_tokens must align")
+    rows = []
+    for case, s_row, t_row, conf, n_tok in zip(cases, student_items, teacher_items, confidences, prompt_tokens):
+        if s_row["case_id"] != case["case_id"] or t_row["case_id"] != case["case_id"]:
+            raise ValueError(f"routed_rows: items are not in case order at {case['case_id']}")
+        served, why = route_case(case, s_row, confidence=conf, prompt_tokens=n_tok,
+                                 kb_entry=kb.get(case.get("issue_id") or ""), router=router, validator=validator)
+        chosen = s_row if served == "student" else t_row
+        rows.append({**chosen, "served_by": served, "route_reason": why,
+                     "compute_s": compute_seconds(served, s_row, t_row, student_tps, teacher_tps)})
+    return rows
+
+
+def routing_scalars(rows: Sequence[dict], teacher_seconds: Sequence[float], cost: CostConfig) -> dict:
+    """Share served by the student, fallbacks, cost per 1,000 answers (routed and teacher-only),
+    and p50/p95 compute latency in seconds."""
+    served = [r["served_by"] for r in rows]
+    secs = np.array([r["compute_s"] for r in rows], np.float64)
+    teacher = np.asarray(teacher_seconds, np.float64)
+    return {
+        "served_by_student": served.count("student") / len(rows),
+        "fallback_share": served.count("fallback") / len(rows),
+        "cost_per_1k": 1000 * secs.mean() * cost.price_per_compute_s,
+        "teacher_only_cost_per_1k": 1000 * teacher.mean() * cost.price_per_compute_s,
+        "latency_p50_s": float(np.percentile(secs, 50)),
+        "latency_p95_s": float(np.percentile(secs, 95)),
+    }
