@@ -160,6 +160,21 @@ def objective(results: dict, system: str = "grpo_student", metric: str = "accura
     return float(systems[name]["summary"][metric]["value"])
 
 
+LATEST_STUDENT = "latest_student.json"
+
+
+def write_latest_student(store: Path, done: Mapping[str, dict], run_dir: Path) -> Path | None:
+    """`<store>/latest_student.json`: the checkpoint of this run's final student (GRPO, else KD),
+    which `python -m demo.server` serves by default."""
+    for stage, sub in (("grpo", "policy"), ("kd", "student")):
+        if stage in done:
+            path = store / LATEST_STUDENT
+            atomic_write_json(path, {"checkpoint": str(Path(done[stage]["dir"]) / sub), "stage": stage,
+                                     "run": str(run_dir)})
+            return path
+    return None
+
+
 def run_pipeline(cfg: DictConfig, run_dir: Path) -> tuple[Path, float | None]:
     from experiments.report import read_metrics, write_report
 
@@ -170,6 +185,7 @@ def run_pipeline(cfg: DictConfig, run_dir: Path) -> tuple[Path, float | None]:
     done = run_stages(stages, cfg, store, force=force, log=log.info)
     atomic_write_json(run_dir / "pipeline.json", {"name": cfg.name, "store": str(store), "stages": done,
                                                   "config": plain(cfg)})
+    write_latest_student(store, done, run_dir)
     if "eval" not in done:
         return run_dir / "pipeline.json", None
     results = json.loads((Path(done["eval"]["dir"]) / "results.json").read_text())

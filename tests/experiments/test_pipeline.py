@@ -47,6 +47,24 @@ def test_report_has_every_row_ci_and_plots(first_run):
         assert (base / "run1" / "report" / png).stat().st_size > 5000, png
 
 
+def test_the_final_student_is_recorded_for_the_demo(first_run):
+    base, _ = first_run
+    latest = json.loads((base / "store" / "latest_student.json").read_text())
+    assert latest["stage"] == "grpo" and latest["checkpoint"] == str(stage_dirs(base / "run1")["grpo"] / "policy")
+    assert (Path(latest["checkpoint"]) / "mighty_config.json").exists()
+
+
+def test_report_plots_have_data_and_prompts_are_grounded(first_run):
+    base, _ = first_run
+    results = json.loads((stage_dirs(base / "run1")["eval"] / "results.json").read_text())
+    assert results["grounding"]["mode"] == "retrieved" and 0 <= results["grounding"]["recall_at_1"] <= 1
+    import matplotlib.image as mpimg
+
+    for png in (base / "run1" / "report").glob("*.png"):
+        img = mpimg.imread(png)
+        assert img.std() > 0.01, f"{png.name} looks empty"
+
+
 def test_every_stage_writes_a_manifest_with_lineage(first_run):
     base, _ = first_run
     dirs = stage_dirs(base / "run1")
