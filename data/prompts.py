@@ -42,7 +42,9 @@ def kb_context(entry: dict) -> str:
     lines += [f"{i}. {s}" for i, s in enumerate(entry["steps"], 1)]
     if entry.get("escalation"):
         lines.append("Contact support if: " + "; ".join(entry["escalation"]) + ".")
-    lines.append("Explain these steps to me as a numbered list.")
+    # No closing "Explain these steps to me as a numbered list." line: the teacher copied it
+    # into 21% of its answers as a last step, and a KD student into 55%. Without it, greedy
+    # step coverage on 48 labelled prompts was 0.88 (0.93 with it), 46 of 48 kept, 0 copies.
     return "\n".join(lines)
 
 

@@ -69,16 +69,16 @@ class Assistant:
         from data import format_prompt
 
         top, conf = self._retrieve(question)
-        grounded = format_prompt(question, kb_entry=top) if top is not None else format_prompt(question)
-        student_msgs = format_prompt(question)
-        n_tokens = self.runners["student"].engine.count_tokens(grounded)
         r = self.cfg.router
+        use_kb = top is not None and conf >= r.min_confidence
+        # one prompt for both models, as in training and eval (data.prompts): the same retrieved
+        # entry, or the "nothing matched" note; closed-book only when there is no knowledge base
+        grounded = format_prompt(question, entries=None if self.retriever is None else [top] if use_kb else [])
+        n_tokens = self.runners["student"].engine.count_tokens(grounded)
         route, reason = decide(RouteFacts(question, n_tokens, conf, admin), token_budget=r.token_budget,
                                min_confidence=r.min_confidence, escalation_keywords=r.escalation_keywords)
-        use_kb = top is not None and conf >= r.min_confidence
         return {"route": route, "reason": reason, "top": top if use_kb else None, "confidence": conf,
-                "prompt_tokens": n_tokens, "student_messages": student_msgs,
-                "teacher_messages": format_prompt(question, kb_entry=top) if use_kb else student_msgs}
+                "prompt_tokens": n_tokens, "student_messages": grounded, "teacher_messages": grounded}
 
     async def answer(self, question: str, *, admin: bool = False, max_new_tokens: int | None = None,
                      trace_id: str | None = None, emit: Emit | None = None) -> Answer:
