@@ -50,6 +50,10 @@ class ModelConfig:
         if self.head_dim % 2:
             raise ValueError(f"ModelConfig.head_dim must be even for RoPE, got {self.head_dim}")
         for name in ("param_dtype", "dtype"):
+            if getattr(self, name) == "auto":  # models.precision: bf16 where it is fast here
+                from models.precision import resolve_dtype
+
+                object.__setattr__(self, name, resolve_dtype("auto"))
             if getattr(self, name) not in DTYPES:
                 raise ValueError(f"ModelConfig.{name}={getattr(self, name)!r}; choose one of {list(DTYPES)}")
         if self.model_type not in SUPPORTED_MODEL_TYPES:

@@ -58,8 +58,11 @@ def load_pretrained(source: str | os.PathLike, *, dtype: str = "float32",
     slices as it is read, never whole on one device.
     """
     from models.checkpoint import is_checkpoint_dir, load_checkpoint
+    from models.precision import resolve_dtype
 
     src = str(source)
+    dtype = resolve_dtype(dtype)  # "auto": bf16 where this machine computes it fast
+    compute_dtype = None if compute_dtype is None else resolve_dtype(compute_dtype)
     placed = dict(dtype=dtype, compute_dtype=compute_dtype, mesh=mesh, rules=rules)
     if src in PACKAGED_MODELS:
         return load_gguf(packaged_model_path(src), use_cache=use_cache, **placed)

@@ -89,10 +89,18 @@ def write_manifest(run_dir: str | os.PathLike, *, stage: str, cfg: Mapping[str, 
         "seed": seed,
         "wall_time_s": None if started is None else round(time.time() - started, 3),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "precision": _precision(),
         **stats,
     }
     atomic_write_json(run_dir / MANIFEST, manifest)
     return manifest
+
+
+def _precision() -> dict:
+    """What `auto` compute dtype means in this process (models.precision), for every manifest."""
+    from models.precision import probe
+
+    return probe()
 
 
 def read_manifest(run_dir: str | os.PathLike) -> dict | None:
