@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Iterator
+
+log = logging.getLogger(__name__)
 
 STR, BOOL, INT = "str", "bool", "int"
 LIST_STR, LIST_LIST_STR = "list[str]", "list[list[str]]"
@@ -138,7 +141,8 @@ def _iter_jsonl(path: Path) -> Iterator[tuple[int, Any, str | None]]:
             try:
                 yield line_no, json.loads(line), None
             except json.JSONDecodeError as e:
-                yield line_no, None, f"bad JSON: {e.msg} at column {e.colno} (one object per line)"
+                # e.msg may itself end in "at" ("Unterminated string starting at"): column first
+                yield line_no, None, f"bad JSON at column {e.colno}: {e.msg} (one object per line)"
 
 
 def _iter_hf(path: Path) -> Iterator[tuple[int, Any, str | None]]:
@@ -183,6 +187,9 @@ def load_records(path: str | Path, kind: str, *, on_error: str = "raise",
             continue
         records.append(obj)
     report.n_loaded = len(records)
+    if report.n_skipped:  # counted in data_report.json, and said where a person sees it
+        log.warning("%s: skipped %d malformed %s record(s) (on_error=skip): %s", path, report.n_skipped,
+                    kind, " | ".join(report.messages[:3]) + (" | ..." if report.n_skipped > 3 else ""))
     return records, report
 
 

@@ -67,3 +67,19 @@ def test_write_jsonl_roundtrip(tmp_path):
 def test_missing_file_says_how_to_fix(tmp_path):
     with pytest.raises(FileNotFoundError, match="data.corpus.generate"):
         load_records(tmp_path / "nope.jsonl", "kb")
+
+
+def test_a_skipped_line_is_said_on_the_console_and_the_json_error_reads_well(tmp_path, caplog):
+    import logging
+
+    from data.io import load_records
+
+    f = tmp_path / "p.jsonl"
+    f.write_text('{"prompt_id": "a\n')  # unterminated string
+    with caplog.at_level(logging.WARNING):
+        recs, rep = load_records(f, "prompt", on_error="skip")
+    assert recs == [] and rep.n_skipped == 1
+    msg = rep.messages[0]
+    assert "at at" not in msg and "bad JSON at column" in msg and f"{f}:1:" in msg
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("skipped 1 malformed prompt record(s)" in w and f"{f}:1:" in w for w in warned)
