@@ -87,18 +87,26 @@ class _LazySafetensors:
     def __init__(self, files: list[Path]):
         from safetensors import safe_open
 
-        self._handles, self.shapes = {}, {}
+        self._handles, self._files, self.shapes = {}, {}, {}
         for f in files:
-            h = safe_open(str(f), framework="flax")  # flax: bf16 checkpoints need no torch
+            try:
+                h = safe_open(str(f), framework="flax")  # flax: bf16 checkpoints need no torch
+            except Exception as e:  # SafetensorError names no file
+                raise CheckpointError(f"{f}: not a readable safetensors file ({type(e).__name__}: {e}); "
+                                      f"it is probably truncated or corrupt: download or copy it again") from e
             for name in h.keys():
-                self._handles[name] = h
+                self._handles[name], self._files[name] = h, f
                 self.shapes[name] = tuple(h.get_slice(name).get_shape())
 
     def __iter__(self):
         return iter(self.shapes)
 
     def __getitem__(self, name):
-        return np.asarray(self._handles[name].get_tensor(name), dtype=np.float32)
+        try:
+            return np.asarray(self._handles[name].get_tensor(name), dtype=np.float32)
+        except Exception as e:
+            raise CheckpointError(f"{self._files[name]}: cannot read tensor {name!r} ({type(e).__name__}: "
+                                  f"{e}); the file is probably truncated: download or copy it again") from e
 
 
 def _safetensors_files(directory: Path) -> list[Path]:
@@ -122,11 +130,55 @@ def load_hf_dir(directory: Path, *, dtype="float32", compute_dtype=None, mesh=No
     config_file = directory / "config.json"
     if not config_file.is_file():
         raise FileNotFoundError(f"{directory}: no config.json; is this a Hugging Face checkpoint directory?")
-    cfg = ModelConfig.from_hf_dict(json.loads(config_file.read_text()), param_dtype=dtype,
-                                   dtype=compute_dtype, source=str(config_file))
+    hf = fill_special_ids(json.loads(config_file.read_text()), directory)
+    cfg = ModelConfig.from_hf_dict(hf, param_dtype=dtype, dtype=compute_dtype, source=str(config_file))
     tensors = _LazySafetensors(_safetensors_files(directory))
     model = model_from_hf_tensors(cfg, tensors, source=str(directory), mesh=mesh, rules=rules)
     return model, _maybe_tokenizer(directory, cfg)
+
+
+SPECIAL_IDS = {"eos_token_id": "eos_token", "bos_token_id": "bos_token", "pad_token_id": "pad_token"}
+
+
+def _tokenizer_special_id(directory: Path, key: str) -> int | None:
+    """The id of tokenizer_config.json's `eos_token` / `bos_token` / `pad_token` in tokenizer.json."""
+    tc, tj = directory / "tokenizer_config.json", directory / "tokenizer.json"
+    if not (tc.is_file() and tj.is_file()):
+        return None
+    token = json.loads(tc.read_text()).get(SPECIAL_IDS[key])
+    token = token.get("content") if isinstance(token, dict) else token
+    if not token:
+        return None
+    vocab = json.loads(tj.read_text())
+    for added in vocab.get("added_tokens", []):
+        if added.get("content") == token:
+            return int(added["id"])
+    return (vocab.get("model", {}).get("vocab") or {}).get(token)
+
+
+def fill_special_ids(hf: dict, directory: Path) -> dict:
+    """config.json with null eos/bos/pad ids (transformers 5 writes null for some models) filled
+    from generation_config.json, else from the tokenizer's special tokens; says where each came from."""
+    gen_file = directory / "generation_config.json"
+    gen = json.loads(gen_file.read_text()) if gen_file.is_file() else {}
+    out = dict(hf)
+    for key in SPECIAL_IDS:
+        if key in hf and hf[key] is not None:
+            continue
+        if gen.get(key) is not None:
+            out[key], where = gen[key], gen_file.name
+        else:
+            out[key], where = _tokenizer_special_id(directory, key), "the tokenizer's special tokens"
+        if out[key] is not None:
+            log.warning("%s/config.json: %s is null; using %s from %s", directory, key, out[key], where)
+    if out.get("eos_token_id") is None:
+        raise CheckpointError(f"{directory}/config.json: eos_token_id is null and neither generation_config.json "
+                              f"nor the tokenizer names an EOS token; set eos_token_id in config.json")
+    if "eos_token_id" in out and "pad_token_id" in out and out["pad_token_id"] is None:
+        del out["pad_token_id"]  # from_hf_dict pads with EOS then
+    if out.get("bos_token_id") is None:
+        out.pop("bos_token_id", None)
+    return out
 
 
 def _maybe_tokenizer(directory: Path, cfg: ModelConfig) -> Tokenizer | None:
