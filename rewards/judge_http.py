@@ -37,6 +37,10 @@ _STRICT_INT = re.compile(r"^\s*(\d{1,2})\s*(?:/\s*\d{1,2})?\s*[.!]?\s*$")
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
+class _Deadline(Exception):
+    """A request's wall-clock deadline passed mid-body (internal: becomes a JudgeTimeoutError)."""
+
+
 class HttpJudge(Judge):
     """OpenAI-compatible HTTP judge.
 
@@ -45,7 +49,10 @@ class HttpJudge(Judge):
       model: the `model` field of the request.
       judge_id: cache/metrics name; default "http:<model>".
       max_concurrency: simultaneous requests.
-      timeout_s: per-request timeout (connect + read).
+      timeout_s: wall-clock deadline of each request, connect to last body byte (a server that
+        trickles bytes cannot hold it longer: httpx's own timeout is per read).
+      batch_budget_s: wall-clock budget of one `score_batch` call, retries included (None: no
+        budget); once spent, the next request fails naming the budget.
       max_retries: retries after the first attempt.
       backoff_s, backoff_max_s: exponential backoff base and cap (seconds).
       logprobs: True / False / "auto" (try, fall back to text on 400 or missing logprobs).
@@ -57,6 +64,7 @@ class HttpJudge(Judge):
     def __init__(self, base_url: str, model: str = "default", *, judge_id: str | None = None,
                  cache: Any = None, rubric_version: str | None = None,
                  max_concurrency: int = 4, timeout_s: float = 30.0, max_retries: int = 3,
+                 batch_budget_s: float | None = None,
                  backoff_s: float = 0.5, backoff_max_s: float = 8.0,
                  logprobs: bool | str = "auto", top_logprobs: int = 20,
                  api_key: str | None = None, price_per_1k_tokens: float = 0.0, seed: int = 0):
@@ -70,6 +78,7 @@ class HttpJudge(Judge):
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model, self.max_concurrency = model, max_concurrency
         self.timeout_s, self.max_retries = timeout_s, max_retries
+        self.batch_budget_s, self._batch_deadline = batch_budget_s, float("inf")
         self.backoff_s, self.backoff_max_s = backoff_s, backoff_max_s
         self.logprobs, self.top_logprobs = logprobs, top_logprobs
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -95,19 +104,41 @@ class HttpJudge(Judge):
                 pass
         return d
 
+    def _request(self, payload: dict) -> tuple[int, bytes, dict]:
+        """One POST under a wall-clock deadline: (status, body, headers). Every read waits at most
+        the time left, and the body is read in chunks with the clock checked between them."""
+        deadline = min(time.monotonic() + self.timeout_s, self._batch_deadline)
+        left = lambda: max(deadline - time.monotonic(), 1e-3)  # noqa: E731
+        body = bytearray()
+        with self._client.stream("POST", self.url, json=payload, timeout=httpx.Timeout(left())) as r:
+            for chunk in r.iter_bytes():
+                body += chunk
+                if time.monotonic() > deadline:
+                    raise _Deadline(f"deadline of {self.timeout_s}s passed while reading the response "
+                                    f"body ({len(body)} bytes so far: the server is trickling)")
+            return r.status_code, bytes(body), dict(r.headers)
+
     def _post(self, payload: dict, idx: int) -> dict:
         """POST with retries; returns the JSON body. Raises a JudgeError naming judge/URL/item."""
         last, timed_out = "", False
         for attempt in range(self.max_retries + 1):
+            if time.monotonic() >= self._batch_deadline:
+                raise JudgeTimeoutError(
+                    f"judge '{self.judge_id}': POST {self.url} for item {idx}: the batch budget of "
+                    f"{self.batch_budget_s}s is spent (last error: {last or 'none'}); raise batch_budget_s "
+                    f"or check the server")
             self._count(http_calls=1)
             retry_after = None
             try:
-                r = self._client.post(self.url, json=payload)
+                status, raw, headers = self._request(payload)
+            except _Deadline as e:
+                last, timed_out = str(e), True
             except httpx.TimeoutException as e:
-                last, timed_out = f"timeout after {self.timeout_s}s ({type(e).__name__})", True
+                last, timed_out = f"no response within the {self.timeout_s}s deadline ({type(e).__name__})", True
             except httpx.TransportError as e:
                 last, timed_out = f"{type(e).__name__}: {e}", False
             else:
+                r = httpx.Response(status, content=raw, headers=headers)
                 if r.status_code == 200:
                     return r.json()
                 if r.status_code not in _RETRY_STATUS:
@@ -181,6 +212,8 @@ class HttpJudge(Judge):
 
     def _score_items(self, items: list[JudgeItem], indices: list[int]
                      ) -> tuple[np.ndarray, list[dict]]:
+        self._batch_deadline = (float("inf") if self.batch_budget_s is None
+                                else time.monotonic() + self.batch_budget_s)
         if len(items) == 1:
             results = [self._one(items[0], indices[0])]
         else:

@@ -222,3 +222,58 @@ def test_demo_server_as_judge(tmp_path):
         assert judge.stats.http_calls == calls and judge.stats.cache_hits == 1
     finally:
         _stop(proc)
+
+
+class _Trickle:
+    """A real HTTP server on loopback that sends a 200 header, then one body byte per second."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "1000")
+                self.end_headers()
+                try:
+                    for _ in range(60):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        time.sleep(1.0)
+                except OSError:
+                    pass  # the client gave up: what the test wants
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_a_trickling_server_hits_the_wall_clock_deadline_with_the_real_cause():
+    t = _Trickle()
+    try:
+        judge = HttpJudge(t.url, timeout_s=2.0, max_retries=0, logprobs=False)
+        t0 = time.monotonic()
+        with pytest.raises(JudgeTimeoutError, match=r"item 0.*deadline of 2.0s passed while reading the response body"):
+            judge.score_batch(["q"], ["a"], kb_entries=[None], references=None, aspect="tech")
+        assert time.monotonic() - t0 < 2.0 + 1.5  # deadline + one trickle interval + slack
+        # a batch budget stops a batch of several items early, naming the budget
+        judge = HttpJudge(t.url, timeout_s=2.0, max_retries=3, backoff_s=0.01, backoff_max_s=0.01,
+                          logprobs=False, batch_budget_s=3.0, max_concurrency=1)
+        t0 = time.monotonic()
+        with pytest.raises(JudgeTimeoutError, match="batch budget of 3.0s is spent"):
+            judge.score_batch(["q1", "q2", "q3"], ["a", "b", "c"], kb_entries=[None] * 3, references=None,
+                              aspect="tech")
+        assert time.monotonic() - t0 < 3.0 + 2.5
+    finally:
+        t.close()
