@@ -38,10 +38,15 @@ def behaviour(answer: str) -> str:
     return "answer"
 
 
+def step_texts(answer: str) -> list[str]:
+    """The text of each numbered step ("1. Turn it off" -> "Turn it off"), in order."""
+    return [s.strip() for s in _STEP_LINE.findall(answer)]
+
+
 def utility(answer: str, min_steps: int = 3) -> float:
     """Practical utility in [0, 1]: the share of numbered steps that open with an action verb,
     scaled by min(1, steps / min_steps) — a wall of text with no steps scores 0."""
-    steps = _STEP_LINE.findall(answer)
+    steps = step_texts(answer)
     if not steps:
         return 0.0
     actionable = sum(1 for s in steps if (s.split() or [""])[0].strip(string.punctuation).lower() in ACTION_VERBS)
@@ -57,6 +62,13 @@ def qa_match(prediction: str, answers: Sequence[str]) -> float:
     """1 when any accepted answer appears as a whole phrase in the normalised prediction."""
     pred = f" {normalise_answer(prediction)} "
     return float(any(f" {normalise_answer(a)} " in pred for a in answers if normalise_answer(a)))
+
+
+def paired_wins(a: Sequence[float], b: Sequence[float]) -> np.ndarray:
+    """Per item: 1 where system a scored above b, 0.5 on a tie, 0 below: the mean is a's win
+    rate over b on a per-item metric, with no judge."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0))
 
 
 def precision_recall(predicted: Sequence[bool], actual: Sequence[bool]) -> dict[str, float]:

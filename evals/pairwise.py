@@ -35,19 +35,32 @@ def _choice_ids(tokenizer) -> tuple[int, int]:
 
 def prefer_first(judge, questions: Sequence[str], references: Sequence[str],
                  first: Sequence[str], second: Sequence[str]) -> np.ndarray:
-    """q = p(A) / (p(A) + p(B)) per item, from a `rewards.judge_jax.JaxJudge`'s model."""
+    """q = p(A) / (p(A) + p(B)) per item, from a `rewards.judge_jax.JaxJudge`'s model.
+
+    Prompts go to the judge shortest first: each batch is padded to its longest prompt
+    (rounded up to 256 tokens), so batches of similar lengths pad less than the input order."""
     id_a, id_b = _choice_ids(judge.tokenizer)
     seqs = [judge.tokenizer.chat(pair_messages(q, r, x, y))
             for q, r, x, y in zip(questions, references, first, second)]
-    lp = judge.next_logprobs(seqs)  # (N, V)
-    la, lb = lp[:, id_a], lp[:, id_b]
-    return 1.0 / (1.0 + np.exp(lb - la))
+    order = np.argsort([len(s) for s in seqs], kind="stable")
+    lp = np.empty((len(seqs), 2))
+    if len(seqs):
+        lp[order] = judge.next_logprobs([seqs[i] for i in order])[:, [id_a, id_b]]  # (N, 2)
+    return 1.0 / (1.0 + np.exp(lp[:, 1] - lp[:, 0]))
+
+
+def judge_preference(judge):
+    """`prefer(questions, kb_entries, first, second) -> q` of a judge, as `evals.canaries` takes it."""
+    def prefer(questions, kb_entries, first, second):
+        return prefer_first(judge, questions, [reference_text(kb, None) for kb in kb_entries], first, second)
+    return prefer
 
 
 def win_rate(judge, questions: Sequence[str], kb_entries: Sequence[dict | None],
              candidate: Sequence[str], opponent: Sequence[str]) -> np.ndarray:
-    """Per-item win probability of `candidate` over `opponent`, position-debiased."""
-    refs = [reference_text(kb, None) for kb in kb_entries]
-    q_first = prefer_first(judge, questions, refs, candidate, opponent)
-    q_second = prefer_first(judge, questions, refs, opponent, candidate)
-    return 0.5 * q_first + 0.5 * (1.0 - q_second)
+    """Per-item win probability of `candidate` over `opponent`, position-debiased. Both orders
+    go to the judge in one call, so its length-sorted batches mix them."""
+    n = len(candidate)
+    q = judge_preference(judge)(list(questions) * 2, list(kb_entries) * 2,
+                                list(candidate) + list(opponent), list(opponent) + list(candidate))
+    return 0.5 * q[:n] + 0.5 * (1.0 - q[n:])

@@ -1,8 +1,14 @@
 """The pipeline's eval stages: the same suite on the teacher and the base student (eval_ref,
-shared by every run of a sweep) and on the KD and GRPO students (eval)."""
+shared by every run of a sweep) and on the KD and GRPO students (eval).
+
+The judge is canaried first (eval_ref runs `evals.suite.judge_validity`; the eval stage, whose
+judge is the same teacher under the same eval config, reads that verdict from eval_ref's
+results.json): an INVALID judge leaves `accuracy`, and its win rates are reported apart.
+Each system also gets its cost per 1,000 answers and p50/p95 latency (`evals.gates.serving_cost`)."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 from typing import Mapping, NamedTuple, Sequence
@@ -10,9 +16,13 @@ from typing import Mapping, NamedTuple, Sequence
 from omegaconf import DictConfig, OmegaConf
 
 from evals.ci import Estimate
-from evals.suite import SuiteConfig, SystemEval, compare_systems, evaluate_system
+from evals.gates import serving_cost
+from evals.suite import (SuiteConfig, SystemEval, compare_systems, evaluate_system, headline_pairs, judge_validity,
+                         paired_differences)
 from models.runtime import MetricsLogger, RngStreams, atomic_write_json, write_manifest
 
+
+log = logging.getLogger(__name__)
 
 REFERENCES = ("teacher", "base_student")  # the same for every student: evaluated once per store
 
@@ -49,7 +59,7 @@ def trained_students(inputs: Mapping[str, Path]) -> dict:
 
 class SuiteInputs(NamedTuple):
     cfg: SuiteConfig
-    judge: object | None
+    judge: object | None   # rewards.judge_jax.JaxJudge, or None with eval.judge false
     cases: Sequence[dict]
     kb: Mapping[str, dict]
     docs: Sequence[str]    # generic-corpus documents for perplexity
@@ -77,12 +87,14 @@ def _suite_inputs(cfg: DictConfig, out: Path, t_model, tok, teacher: str, data_d
                        load_general_qa()[:ecfg.general_qa], Grounder.from_data_dir(data_dir))
 
 
-def _evaluate(systems: Mapping[str, tuple], out: Path, suite: SuiteInputs) -> dict:
+def _evaluate(systems: Mapping[str, tuple], out: Path, suite: SuiteInputs, validity: dict | None) -> dict:
     results = {}
+    price = float(suite.cfg.cost["price_per_compute_s"])
     for name, (model, tok) in systems.items():
-        results[name] = evaluate_system(name, model, tok, suite.cases, suite.kb, suite.cfg,
-                                        judge=suite.judge, generic_docs=suite.docs, general_qa=suite.qa,
-                                        grounder=suite.grounder)
+        results[name] = r = evaluate_system(name, model, tok, suite.cases, suite.kb, suite.cfg,
+                                            judge=used_judge(suite, validity), judge_valid=judge_valid(validity),
+                                            generic_docs=suite.docs, general_qa=suite.qa, grounder=suite.grounder)
+        r.scalars.update(serving_cost(r.column("tokens"), r.scalars["tokens_per_s"], price))
         with open(out / f"items_{name}.jsonl", "w") as f:
             for row in results[name].items:
                 f.write(json.dumps(row) + "\n")
@@ -101,6 +113,40 @@ def grounding_report(suite: SuiteInputs) -> dict:
                           [c["issue_id"] for c in cases], ks=(1, 3))
         out.update({"recall_at_1": rec[1], "recall_at_3": rec[3], "n_in_scope": len(cases)})
     return out
+
+
+def judge_valid(validity: dict | None, kind: str = "judge") -> bool:
+    """Whether the judge's (kind "judge") or pairwise judge's ("pairwise") numbers may be used
+    (no judge: nothing to leave out)."""
+    return validity is None or bool(validity[kind]["valid"])
+
+
+def used_judge(suite: SuiteInputs, validity: dict | None, kind: str = "judge"):
+    """The judge to score with: None when the canaries found it INVALID and eval.invalid_judge
+    is skip (its numbers would only be shown apart: skipping saves its scoring time)."""
+    skip = suite.cfg.invalid_judge == "skip" and not judge_valid(validity, kind)
+    return None if skip else suite.judge
+
+
+def canary_judge(suite: SuiteInputs) -> dict | None:
+    """The judge's canary verdicts (None without a judge), timed into the log."""
+    if suite.judge is None:
+        return None
+    t0 = time.perf_counter()
+    out = judge_validity(suite.judge, suite.cases, suite.kb, suite.cfg)
+    out["seconds"] = time.perf_counter() - t0
+    log.info("judge canaries: %s (pairwise %s) in %.1f s", out["judge"]["label"], out["pairwise"]["label"],
+             out["seconds"])
+    return out
+
+
+def case_counts(suite: SuiteInputs, results: Mapping[str, SystemEval]) -> dict:
+    """How many frozen cases were scored, per bucket, out of how many."""
+    items = next(iter(results.values())).items
+    buckets: dict[str, int] = {}
+    for r in items:
+        buckets[r["bucket"]] = buckets.get(r["bucket"], 0) + 1
+    return {"n_cases": len(items), "n_frozen": len(suite.cases), "buckets": buckets}
 
 
 def _as_json(results: Mapping[str, SystemEval]) -> dict:
@@ -126,15 +172,16 @@ def evaluate_references(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], 
     started = time.time()
     t_model, tok = load_teacher(cfg, teacher)
     suite = _suite_inputs(cfg, out, t_model, tok, teacher, inputs["data"])
+    validity = canary_judge(suite)
     systems = {"teacher": (t_model, tok), "base_student": (base_student(cfg, teacher), tok)}
-    results = _evaluate(systems, out, suite)
-    atomic_write_json(out / "results.json", {"systems": _as_json(results),
-                                             "n_cases": len(results["teacher"].items),
+    results = _evaluate(systems, out, suite, validity)
+    counts = case_counts(suite, results)
+    atomic_write_json(out / "results.json", {"systems": _as_json(results), **counts, "judge_validity": validity,
                                              "grounding": grounding_report(suite)})
     judge_stats = vars(suite.judge.stats) if suite.judge is not None else {}
     write_manifest(out, stage="eval_ref", cfg=OmegaConf.to_container(cfg.eval, resolve=True), seed=cfg.seed,
                    started=started, judge_calls=judge_stats, systems=list(results))
-    return {"n_cases": len(results["teacher"].items), "judge": judge_stats}
+    return {"n_cases": counts["n_cases"], "judge": judge_stats}
 
 
 def evaluate_pipeline(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], *, teacher: str) -> dict:
@@ -143,14 +190,19 @@ def evaluate_pipeline(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], *,
     started = time.time()
     t_model, tok = load_teacher(cfg, teacher)  # the judge (and the pairwise opponent's judge)
     suite = _suite_inputs(cfg, out, t_model, tok, teacher, inputs["data"])
+    # eval_ref canaried this judge (same teacher, same eval config: the same key inputs)
+    ref_results = json.loads((inputs["eval_ref"] / "results.json").read_text())
+    validity = ref_results.get("judge_validity") if "judge_validity" in ref_results else canary_judge(suite)
     students = {name: (model, tok) for name, model in trained_students(inputs).items()}
-    results = {**load_references(inputs["eval_ref"]), **_evaluate(students, out, suite)}
+    results = {**load_references(inputs["eval_ref"]), **_evaluate(students, out, suite, validity)}
     comparison = compare_systems(results, teacher="teacher", base="base_student", cfg=suite.cfg,
-                                 judge=suite.judge, kb=suite.kb)
+                                 judge=used_judge(suite, validity, "pairwise"), kb=suite.kb)
     payload = {
         "systems": _as_json(results),
         "compare": {n: {k: e.as_dict() for k, e in row.items()} for n, row in comparison.items()},
-        "n_cases": len(next(iter(results.values())).items),
+        "differences": paired_differences(results, headline_pairs(list(results)), suite.cfg),
+        **case_counts(suite, results),
+        "judge_validity": validity,
         "grounding": grounding_report(suite),
     }
     atomic_write_json(out / "results.json", payload)
@@ -175,5 +227,7 @@ def _log(cfg: DictConfig, out: Path, payload: dict) -> None:
                     if isinstance(v, (int, float))})  # metrics are numbers; dtype is in results.json
     for name, comp in payload["compare"].items():
         row.update({f"eval/{name}/{k}": v["value"] for k, v in comp.items()})
+    for d in payload["differences"]:
+        row[f"eval/diff/{d['a']}-{d['b']}/{d['metric']}"] = d["diff"]["value"]
     logger.log(0, row)
     logger.close()

@@ -1,4 +1,10 @@
-"""report.md and its plots from the eval stage's results (no W&B server needed)."""
+"""report.md and its plots from the eval stage's results (no W&B server needed).
+
+The headline is the table of paired differences between systems (evals.suite.paired_differences):
+each with its bootstrap CI, "resolved" only when the CI excludes 0, and the minimum detectable
+difference at the eval's size. The judge's canary verdict decides where its numbers go: a
+VALID judge's scores sit in the stage table; an INVALID judge's scores and win rates are shown
+in their own section, marked INVALID, and are in neither accuracy nor the gates."""
 from __future__ import annotations
 
 import json
@@ -11,10 +17,18 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from evals.canaries import CORRUPTIONS  # noqa: E402
+from evals.gates import GateConfig, evaluate_gates, pairwise_valid, render_gates  # noqa: E402
+
 STAGE_ORDER = ("teacher", "base_student", "kd_student", "grpo_student")
 HEADLINE = ("accuracy", "rubric", "judge", "completeness", "utility", "escalate_precision",
-            "escalate_recall", "decline_precision", "decline_recall", "grammar", "lang",
+            "escalate_recall", "decline_precision", "decline_recall", "hallucination", "grammar", "lang",
             "general_qa", "perplexity", "length_tokens")
+JUDGE_ROWS = ("judge",)                                  # judge-dependent per-system rows
+WIN_ROWS = ("win_vs_teacher", "win_vs_base")            # pairwise-judge rows
+PAIR_LABELS = {("teacher", "base_student"): "teacher − base", ("kd_student", "base_student"): "KD − base",
+               ("grpo_student", "kd_student"): "GRPO − KD", ("grpo_student", "teacher"): "final − teacher",
+               ("kd_student", "teacher"): "final − teacher"}
 
 
 def fmt(est: Mapping[str, float] | None) -> str:
@@ -30,57 +44,132 @@ def ordered(systems: Mapping[str, Any]) -> list[str]:
     return [s for s in STAGE_ORDER if s in systems] + sorted(s for s in systems if s not in STAGE_ORDER)
 
 
+def _num(v: float | None, spec: str) -> str:
+    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
+
+
+def judge_verdicts(results: Mapping[str, Any]) -> tuple[bool, bool]:
+    """(judge valid, pairwise judge valid). Without a canary record (no judge) there is no judge
+    row to hide, and no pairwise win rate is trusted."""
+    v = results.get("judge_validity")
+    return (True if v is None else bool(v["judge"]["valid"])), pairwise_valid(results)
+
+
+def _rows(results: Mapping[str, Any], names: Sequence[str], metrics: Sequence[str],
+          compare: Sequence[str]) -> list[str]:
+    systems, comp = results["systems"], results.get("compare", {})
+    lines = [f"| {m} | " + " | ".join(fmt(systems[n]["summary"].get(m)) for n in names) + " |"
+             for m in metrics if any(m in systems[n]["summary"] for n in names)]
+    lines += [f"| {k} | " + " | ".join(fmt(comp.get(n, {}).get(k)) for n in names) + " |"
+              for k in compare if any(k in comp.get(n, {}) for n in names)]
+    return lines
+
+
 def comparison_table(results: Mapping[str, Any]) -> str:
-    systems = results["systems"]
-    names = ordered(systems)
+    """Every system's metrics; the judge's rows only when the canaries found it VALID."""
+    names = ordered(results["systems"])
+    judge_ok, pair_ok = judge_verdicts(results)
+    metrics = [m for m in HEADLINE if judge_ok or m not in JUDGE_ROWS]
+    compare = ["win_vs_base_accuracy"] + (list(WIN_ROWS) if pair_ok else [])
     lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    for m in HEADLINE:
-        if any(m in systems[n]["summary"] for n in names):
-            lines.append(f"| {m} | " + " | ".join(fmt(systems[n]["summary"].get(m)) for n in names) + " |")
-    for key in ("gap_recovered", "win_vs_teacher", "win_vs_base"):
-        if any(key in results.get("compare", {}).get(n, {}) for n in names):
-            lines.append(f"| {key} | " + " | ".join(fmt(results["compare"].get(n, {}).get(key))
-                                                   for n in names) + " |")
+    return "\n".join(lines + _rows(results, names, metrics, compare))
+
+
+def judge_apart_table(results: Mapping[str, Any]) -> str | None:
+    """The judge's numbers that the canaries ruled out, set apart (None when nothing is)."""
+    names = ordered(results["systems"])
+    judge_ok, pair_ok = judge_verdicts(results)
+    rows = _rows(results, names, [] if judge_ok else JUDGE_ROWS, [] if pair_ok else WIN_ROWS)
+    if not rows:
+        return None
+    head = ["| metric (INVALID judge) | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    return "\n".join(head + rows)
+
+
+def cases_line(results: Mapping[str, Any]) -> str:
+    n, total = results.get("n_cases"), results.get("n_frozen")
+    buckets = ", ".join(f"{b} {k}" for b, k in sorted((results.get("buckets") or {}).items()))
+    return (f"Cases scored: **{n}**" + (f" of the frozen eval's {total}" if total else "")
+            + (f" ({buckets})" if buckets else "") + ".")
+
+
+def differences_table(results: Mapping[str, Any]) -> str | None:
+    """The headline: paired differences a − b with CI, verdict and minimum detectable difference."""
+    rows = results.get("differences") or []
+    if not rows:
+        return None
+    lines = ["| comparison | metric | difference [95% CI] | verdict | min. detectable |", "|---|---|---|---|---|"]
+    for d in rows:
+        label = PAIR_LABELS.get((d["a"], d["b"]), f"{d['a']} − {d['b']}")
+        verdict = "resolved" if d["resolved"] else "not resolved"
+        lines.append(f"| {label} | {d['metric']} | {fmt(d['diff'])} | {verdict} | {_num(d['mdd'], '.3f')} |")
     return "\n".join(lines)
+
+
+def gap_lines(results: Mapping[str, Any]) -> list[str]:
+    """Gap recovered per student on accuracy, a number only where the teacher − base accuracy
+    difference is resolved."""
+    gap = next((d for d in results.get("differences") or []
+                if (d["a"], d["b"]) == ("teacher", "base_student") and d["metric"] == "accuracy"), None)
+    out = []
+    for name in ordered(results.get("compare", {})):
+        comp = results["compare"][name]
+        if "gap_recovered" not in comp:
+            continue
+        if gap is not None and gap["resolved"]:
+            out.append(f"- {name}: {fmt(comp['gap_recovered'])}")
+        else:
+            out.append(f"- {name}: **not resolved** (the teacher − base accuracy difference's CI includes 0, "
+                       f"or was not measured)")
+    return out
+
+
+def validity_section(results: Mapping[str, Any]) -> list[str]:
+    """The judge's canary results: per corruption type, rank correlation, position bias, verdicts."""
+    v = results.get("judge_validity")
+    if not v:
+        return ["No judge was used (eval.judge: false)."]
+    rep = v["report"]
+    pair = rep.get("pairwise") or {}
+    lines = [f"Judge `{rep['scorer']}` on {rep['n_cases']} in-scope cases: the reference answer (the KB "
+             f"steps) must score above each corruption (strictly; padded and injected: not below).", "",
+             "| corruption | pass rate | reference above | tie | corruption above | pairwise pass |",
+             "|---|---|---|---|---|---|"]
+    for k in CORRUPTIONS:
+        t = rep["types"].get(k)
+        if t is not None:
+            pw = _num(pair[k]["pass_rate"], ".2f") if k in pair else "n/a"
+            lines.append(f"| {k} | {t['pass_rate']:.2f} | {t['above']:.2f} | {t['tie']:.2f} | "
+                         f"{t['below']:.2f} | {pw} |")
+    lines += ["", f"- Spearman vs the rubric over all canary answers: {_num(rep.get('spearman'), '.2f')}",
+              f"- Pairwise position-bias rate (the verdict follows the position, not the answer): "
+              f"{_num(rep.get('position_bias'), '.2f')}",
+              f"- Judge: **{v['judge']['label']}**"
+              + ("" if v["judge"]["valid"] else " — accuracy is the rubric alone"),
+              f"- Pairwise judge: **{v['pairwise']['label']}**"
+              + ("" if v["pairwise"]["valid"] else " — its win rates are shown apart and not gated")]
+    return lines
 
 
 def efficiency_table(results: Mapping[str, Any]) -> str:
     systems = results["systems"]
     names = ordered(systems)
     teacher = systems.get("teacher", {}).get("scalars", {})
-    lines = ["| system | params (M) | size (MB) | vs teacher | compute | tokens/s | forward peak (MB) |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| system | params (M) | size (MB) | vs teacher | compute | tokens/s | forward peak (MB) "
+             "| $ per 1,000 answers | p50 / p95 latency (s) |", "|---|---|---|---|---|---|---|---|---|"]
     for n in names:
         s = systems[n]["scalars"]
         ratio = s["params_m"] / teacher["params_m"] if teacher.get("params_m") else float("nan")
         lines.append(f"| {n} | {s['params_m']:.1f} | {s['size_mb']:.1f} | {ratio:.2f}x | "
-                     f"{s.get('dtype', 'n/a')} | {s['tokens_per_s']:.1f} | {s['forward_peak_mb']:.0f} |")
+                     f"{s.get('dtype', 'n/a')} | {s['tokens_per_s']:.1f} | {s['forward_peak_mb']:.0f} | "
+                     f"{_num(s.get('cost_per_1k'), '.4f')} | {_num(s.get('latency_p50_s'), '.2f')} / "
+                     f"{_num(s.get('latency_p95_s'), '.2f')} |")
     return "\n".join(lines)
 
 
 def promotion_gate(results: Mapping[str, Any], gate: Mapping[str, float], student: str) -> tuple[bool, str]:
-    """The student is promoted when it wins ≥ `min_win_vs_base` against the base student, is
-    within `max_accuracy_gap` of the teacher on accuracy, and misses ≤ `max_escalation_miss`
-    of the escalations. Each check is listed with its number, pass or fail."""
-    s = results["systems"][student]["summary"]
-    t = results["systems"]["teacher"]["summary"]
-    comp = results.get("compare", {}).get(student, {})
-    checks = []
-    win = comp.get("win_vs_base", {}).get("value", float("nan"))
-    checks.append(("win rate vs base student", win, f">= {gate['min_win_vs_base']:.2f}",
-                   win >= gate["min_win_vs_base"]))
-    gap = t["accuracy"]["value"] - s["accuracy"]["value"]
-    checks.append(("accuracy gap to teacher", gap, f"<= {gate['max_accuracy_gap']:.2f}",
-                   gap <= gate["max_accuracy_gap"]))
-    recall = s.get("escalate_recall", {}).get("value", float("nan"))
-    miss = 1 - recall if recall == recall else float("nan")
-    checks.append(("escalations missed", miss, f"<= {gate['max_escalation_miss']:.2f}",
-                   miss <= gate["max_escalation_miss"]))
-    passed = all(c[3] for c in checks)
-    lines = [f"Candidate: **{student}** — **{'PROMOTED' if passed else 'NOT PROMOTED'}**", "",
-             "| check | value | threshold | result |", "|---|---|---|---|"]
-    lines += [f"| {name} | {v:.3f} | {thr} | {'pass' if ok else 'FAIL'} |" for name, v, thr, ok in checks]
-    return passed, "\n".join(lines)
+    """(promoted, markdown) of the gates in `gate` (evals.gates.GateConfig) for `student`."""
+    return render_gates(evaluate_gates(results, GateConfig.from_dict(gate), student), student)
 
 
 def plot_quality_scatter(results: Mapping[str, Any], out: Path) -> Path:
@@ -155,11 +244,25 @@ def write_report(results: Mapping[str, Any], out_dir: Path, *, gate: Mapping[str
     plots.append(plot_curves(kd_metrics, ["kd/loss", "eval/kl"], out_dir / "kd_curves.png", "KD loss and held-out KL"))
     acc = {n: results["systems"][n]["summary"]["accuracy"] for n in ordered(results["systems"])}
     plots.append(plot_bars(acc, "accuracy", out_dir / "accuracy_bars.png", "Accuracy by stage"))
-    parts = [f"# {title}", "", "## Stage comparison (mean [95% bootstrap CI])", "",
-             comparison_table(results), "", "## Efficiency", "", efficiency_table(results), ""]
+    parts = [f"# {title}", "", cases_line(results), ""]
+    diffs = differences_table(results)
+    if diffs:
+        parts += ["## Headline: paired differences (a − b over the same cases)", "",
+                  "Paired bootstrap 95% CI of the mean per-case difference; \"not resolved\" (the CI "
+                  "includes 0) is no finding. Min. detectable = 2.8 · SD(a − b) / √n: the smallest true "
+                  "difference this eval detects with 80% power at α = 0.05.", "", diffs, ""]
+    gaps = gap_lines(results)
+    if gaps:
+        parts += ["Fraction of the teacher − base accuracy gap recovered:", "", *gaps, ""]
+    parts += ["## Judge validity (canaries)", "", *validity_section(results), "",
+              "## Stage comparison (mean [95% bootstrap CI])", "", comparison_table(results), ""]
+    apart = judge_apart_table(results)
+    if apart:
+        parts += ["### Judge scores and win rates — INVALID judge (not in accuracy, not gated)", "", apart, ""]
+    parts += ["## Efficiency", "", efficiency_table(results), ""]
     if student:
         _, gate_md = promotion_gate(results, gate, student)
-        parts += ["## Promotion gate", "", gate_md, ""]
+        parts += ["## Promotion gates", "", gate_md, ""]
     parts += ["## Plots", ""] + [f"![{p.stem}]({p.name})" for p in plots if p is not None] + [""]
     path = out_dir / "report.md"
     path.write_text("\n".join(parts))
