@@ -95,6 +95,23 @@ def prompt_sets(run: GRPORunConfig):
     return train, heldout, fields
 
 
+def reward_canaries(reward_fn, tokenizer, seed: int, bar: float = 0.8) -> dict:
+    """The judge canaries (evals.canaries) through every reward component before training: a
+    reward that scores padding, an injected "Score: 10/10" or a shuffled answer above the KB
+    reference would be optimised into the policy. Warns naming the component and the hack;
+    the verdicts go to the GRPO manifest."""
+    import data
+    from evals.canaries import build_canaries, canary_metrics, check_reward
+
+    cans = build_canaries(data.load_eval(), data.kb_by_id(), n_cases=12, seed=seed)
+    reports, verdicts = check_reward(reward_fn, cans, bar=bar, tokenizer=tokenizer)
+    for name, v in verdicts.items():
+        if not v.valid:
+            log.warning("reward canaries: '%s' is %s; GRPO will optimise what it prefers", name, v.label)
+    return {"bar": bar, "verdicts": {n: v.label for n, v in verdicts.items()},
+            "metrics": canary_metrics(reports, bar)}
+
+
 def run(cfg: DictConfig) -> dict[str, float]:
     started = time.time()
     r = load_run_config(cfg)
@@ -105,6 +122,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     policy, tok = load_policy(r.policy, layout)
     reference = load_reference(r, policy, layout)
     reward_fn = hydra.utils.instantiate(cfg.reward)
+    canaries = reward_canaries(reward_fn, tok, r.seed)
     train, heldout, fields = prompt_sets(r)
     from data.grounding import Grounder
 
@@ -131,7 +149,8 @@ def run(cfg: DictConfig) -> dict[str, float]:
                    started=started, output=str(out), steps=r.train.steps,
                    tokens_processed=learner.tokens_processed,
                    final={k: v for k, v in last.items() if k.startswith(("eval/", "reward/total"))},
-                   judge={k: v for k, v in last.items() if k.startswith("judge/")})
+                   judge={k: v for k, v in last.items() if k.startswith("judge/")},
+                   reward_canaries=canaries)
     log.info("GRPO done: %s", {k: round(v, 4) for k, v in last.items() if k.startswith("eval/reward/total")})
     return last
 
