@@ -205,6 +205,11 @@ def evaluate_pipeline(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], *,
         "judge_validity": validity,
         "grounding": grounding_report(suite),
     }
+    final = next((n for n in ("grpo_student", "kd_student") if n in results), None)
+    if final is not None:  # the product as served: router + validator with teacher fallback
+        from experiments.routed import routed_system
+
+        payload["routed"] = routed_system(results, final, suite, tok, suite.cfg)
     atomic_write_json(out / "results.json", payload)
     _log(cfg, out, payload)
     judge_stats = vars(suite.judge.stats) if suite.judge is not None else {}

@@ -151,6 +151,33 @@ def validity_section(results: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+ROUTED_METRICS = ("accuracy", "rubric", "escalate_recall", "decline_recall", "hallucination")
+
+
+def routed_section(results: Mapping[str, Any]) -> list[str]:
+    """Teacher-only / student-only / routed (the demo's router + validator, teacher fallback) on
+    quality, share served by the student, cost per 1,000 answers and p50/p95 compute latency."""
+    routed = results.get("routed")
+    if not routed:
+        return []
+    systems = results["systems"]
+    student = routed["student"]
+    rs = routed["scalars"]
+    cols = {"teacher only": systems["teacher"]["summary"], f"{student} only": systems[student]["summary"],
+            "routed": routed["summary"]}
+    lines = ["| metric | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    lines += [f"| {m} | " + " | ".join(fmt(c.get(m)) for c in cols.values()) + " |" for m in ROUTED_METRICS]
+    lines.append(f"| served by the student | 0.000 | 1.000 | {rs['served_by_student']:.3f} "
+                 f"(fallbacks {rs['fallback_share']:.3f}) |")
+    lines.append(f"| cost per 1,000 answers ($) | {rs['teacher_only_cost_per_1k']:.3f} | | {rs['cost_per_1k']:.3f} |")
+    lines.append(f"| compute latency p50 / p95 (s) | | | {rs['latency_p50_s']:.2f} / {rs['latency_p95_s']:.2f} |")
+    return ["## Teacher / student / routed", "",
+            "The routed row replays the demo's router and validator over the same cases' answers: "
+            "a question the router sends to the teacher, or a student answer the validator rejects, "
+            "is the teacher's answer (a fallback pays for both). Cost and latency are decode seconds "
+            "at each system's measured tokens/s.", "", "\n".join(lines), ""]
+
+
 def efficiency_table(results: Mapping[str, Any]) -> str:
     systems = results["systems"]
     names = ordered(systems)
@@ -259,6 +286,7 @@ def write_report(results: Mapping[str, Any], out_dir: Path, *, gate: Mapping[str
     apart = judge_apart_table(results)
     if apart:
         parts += ["### Judge scores and win rates — INVALID judge (not in accuracy, not gated)", "", apart, ""]
+    parts += routed_section(results)
     parts += ["## Efficiency", "", efficiency_table(results), ""]
     if student:
         _, gate_md = promotion_gate(results, gate, student)

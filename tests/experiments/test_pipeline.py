@@ -43,6 +43,7 @@ def test_report_has_every_row_ci_and_plots(first_run):
         row = next(line for line in report.splitlines() if line.startswith(f"| {metric} |"))
         assert "[" in row, f"{metric} has no CI: {row}"
     assert "## Efficiency" in report and "## Promotion gate" in report
+    assert "## Teacher / student / routed" in report and "| served by the student |" in report
     for png in ("accuracy_grammar_length.png", "grpo_curves.png", "kd_curves.png", "accuracy_bars.png"):
         assert (base / "run1" / "report" / png).stat().st_size > 5000, png
 
