@@ -51,7 +51,9 @@ class LabelConfig:
     limit: int | None = None  # label N prompts, one per issue per round (select_prompts); None: all
     min_coverage: float = 0.6  # quality filter: fraction of required steps covered, in order
     end_at_repeat: bool = True  # a line that repeats an earlier one ends the answer (see below)
-    dtype: str = "float32"  # teacher parameter/compute dtype ("bfloat16": ~2x faster here)
+    # teacher parameter/compute dtype; auto: bf16 where the CPU has AMX-BF16/AVX512-BF16 (the
+    # packaged Q4_1 teacher loses nothing, ~2x faster), f32 elsewhere (models.precision)
+    dtype: str = "auto"
     stop_after_shards: int | None = None  # testing: stop after writing this many new shards
     progress: bool = True
 
@@ -63,10 +65,16 @@ class LabelConfig:
             raise ValueError("label.topk_logprobs and label.max_new_tokens must be ≥ 1")
         if not 0.0 <= self.min_coverage <= 1.0:
             raise ValueError(f"label.min_coverage must be in [0, 1], got {self.min_coverage}")
+        from models.precision import check_dtype  # here: importing data.label loads no jax
+
+        check_dtype("label.dtype", self.dtype)
 
     def output_fields(self) -> dict[str, Any]:
-        """Everything that changes the cache's bytes (not out_dir, progress or stop hooks)."""
-        d = dataclasses.asdict(self)
+        """Everything that changes the cache's bytes (not out_dir, progress or stop hooks);
+        dtype as it resolves here, so a bf16 cache is never resumed as an f32 one."""
+        from models.precision import resolve_auto
+
+        d = resolve_auto(dataclasses.asdict(self))
         for k in ("out_dir", "progress", "stop_after_shards", "prompts", "kb", "tokenizer", "grounding"):
             d.pop(k)
         return d
@@ -285,6 +293,8 @@ def finish(out_dir: Path, cfg: LabelConfig, tokenizer, n_shards: int, chash: str
     """Writes manifest.json (deterministic: no timestamps) once every shard exists."""
     from safetensors import safe_open
 
+    from models.precision import record
+
     shards = [shard_entry(out_dir, i) for i in range(n_shards)]
     rows = [json.loads(line) for s in shards for line in open(out_dir / s["jsonl"], encoding="utf-8")]
     tokens = 0
@@ -298,7 +308,8 @@ def finish(out_dir: Path, cfg: LabelConfig, tokenizer, n_shards: int, chash: str
                 "topk_logprobs": cfg.topk_logprobs, "shard_rows": cfg.shard_rows,
                 "tokenizer": {"vocab_size": tokenizer.vocab_size, "eos_id": tokenizer.eos_id,
                               "pad_id": tokenizer.pad_id},
-                "grounding": grounder.describe(),
+                "grounding": grounder.describe(),  # random-tiny (tests) runs in f32 whatever dtype says
+                "precision": record({"dtype": "float32" if cfg.teacher == RANDOM_TINY else cfg.dtype}),
                 "rows": len(rows), "tokens": tokens, "quality": quality_summary(rows, cfg),
                 "shards": shards}
     write_manifest(out_dir, manifest)

@@ -19,6 +19,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
 from distill.losses import DIVERGENCES
+from models.precision import check_dtype
 
 STUDENT_INITS = ("scratch", "pruned", "pretrained")
 PRUNE_STRATEGIES = ("even", "first_last_every_k", "influence")
@@ -44,7 +45,7 @@ class TeacherConfig:
     its knowledge arrives through the label cache and only its tokenizer is loaded."""
 
     source: str = "smollm2-135m-instruct"  # packaged name, .gguf path, HF dir, or "random"
-    dtype: str = "float32"
+    dtype: str = "float32"  # or "auto": bf16 where this machine computes it fast (models.precision)
     # source="random" (tests): ModelConfig fields, the init seed and a logit sharpening factor
     model: Optional[Dict[str, Any]] = None
     seed: int = 0
@@ -54,6 +55,7 @@ class TeacherConfig:
         if self.source == "random" and not self.model:
             raise ValueError("teacher.model must give ModelConfig fields when teacher.source='random'")
         _positive("teacher", logit_scale=self.logit_scale)
+        check_dtype("teacher.dtype", self.dtype)
 
 
 @dataclass
@@ -74,7 +76,9 @@ class StudentConfig:
     source: Optional[str] = None
     dtype: str = "float32"
     # Mixed precision: parameters stay `dtype`, activations run in this dtype with float32
-    # accumulation (models.with_compute_dtype). None: compute in `dtype`.
+    # accumulation (models.with_compute_dtype). None: compute in `dtype`. "auto": bfloat16
+    # where the CPU has AMX-BF16/AVX512-BF16 or on an accelerator, else float32
+    # (models.precision; the default student, conf/student/pruned_smollm2.yaml, says auto).
     compute_dtype: Optional[str] = None
 
     def __post_init__(self):
@@ -85,6 +89,8 @@ class StudentConfig:
         if self.init == "pretrained" and not self.source:
             raise ValueError("student.source must name an HF dir / .gguf / checkpoint when init='pretrained'")
         _positive("student", num_layers=self.num_layers, every_k=self.every_k)
+        check_dtype("student.dtype", self.dtype)
+        check_dtype("student.compute_dtype", self.compute_dtype, optional=True)
         if self.keep_layers is not None:
             if not self.keep_layers or len(set(self.keep_layers)) != len(self.keep_layers):
                 raise ValueError(f"student.keep_layers={self.keep_layers} must be non-empty and without repeats")

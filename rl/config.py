@@ -17,6 +17,7 @@ from typing import Any, Dict, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
+from models.precision import check_dtype
 from rl.advantages import SCALES
 from rl.losses import AGGREGATIONS, KL_ESTIMATORS
 
@@ -186,7 +187,8 @@ class PolicyConfig:
     source: str = MISSING  # the KD student: a models.save_checkpoint dir (kd run's output), HF dir, .gguf, packaged name, or "random"
     tokenizer: str = ""  # "" = the checkpoint's own tokenizer; else any load_pretrained source or a tokenizer dir
     dtype: str = "float32"
-    compute_dtype: Optional[str] = None  # mixed precision (e.g. bfloat16 activations); None: dtype
+    # mixed precision (bfloat16 activations, or "auto": bf16 where fast, models.precision); None: dtype
+    compute_dtype: Optional[str] = None
     model: Optional[Dict[str, Any]] = None  # source="random" (tests): ModelConfig fields
     seed: int = 0  # source="random": init seed
 
@@ -195,6 +197,8 @@ class PolicyConfig:
             raise ValueError("policy.model must give ModelConfig fields when policy.source='random'")
         if self.source == "random" and not self.tokenizer:
             raise ValueError("policy.tokenizer is required when policy.source='random'")
+        check_dtype("policy.dtype", self.dtype)
+        check_dtype("policy.compute_dtype", self.compute_dtype, optional=True)
 
 
 @dataclasses.dataclass

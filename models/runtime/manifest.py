@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
+from models import precision
+
 MANIFEST = "manifest.json"
 # Keys that change how a stage runs but not what it produces; they never enter the hash.
 NON_SEMANTIC_KEYS = frozenset({"force", "run_dir", "output_dir", "logger", "progress", "hydra"})
@@ -36,8 +38,10 @@ def _strip(obj: Any) -> Any:
 
 
 def config_hash(cfg: Mapping[str, Any]) -> str:
-    """sha256 of the canonical JSON of a resolved config, minus non-semantic keys."""
-    blob = json.dumps(_strip(cfg), sort_keys=True, default=str).encode()
+    """sha256 of the canonical JSON of a resolved config, minus non-semantic keys. An `auto`
+    dtype is hashed as the dtype it resolves to here (models.precision): bf16 and f32 runs
+    of one config are different outputs."""
+    blob = json.dumps(_strip(precision.resolve_auto(cfg)), sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()
 
 
@@ -89,18 +93,11 @@ def write_manifest(run_dir: str | os.PathLike, *, stage: str, cfg: Mapping[str, 
         "seed": seed,
         "wall_time_s": None if started is None else round(time.time() - started, 3),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "precision": _precision(),
+        "precision": precision.record(cfg),  # the dtypes it ran in; for `auto`, why
         **stats,
     }
     atomic_write_json(run_dir / MANIFEST, manifest)
     return manifest
-
-
-def _precision() -> dict:
-    """What `auto` compute dtype means in this process (models.precision), for every manifest."""
-    from models.precision import probe
-
-    return probe()
 
 
 def read_manifest(run_dir: str | os.PathLike) -> dict | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 from flax import nnx
 
@@ -113,42 +114,50 @@ def test_prompt_group_size_hand_cases():
     assert size(8, 8, 1, share=False) == 1
 
 
+LENGTHS = (8, 3, 5, 1, 8, 2, 6, 0, 7, 8, 2, 5)  # a completion length per row of 3 groups × 4
+
+
 @pytest.mark.parametrize("share", [True, False])
 def test_microbatches_of_whole_groups_give_the_full_batch_update(setup, prompts, share):
     """micro_batches = 3 blocks of one group each or 2 blocks of three half-groups (prompts
-    shared per group / per half-group), or of strided rows (a prompt per row), step to the same
-    parameters as one full-batch pass."""
-    import optax
+    shared per group / per half-group), or of strided rows (a prompt per row), give the
+    full-batch gradient, and the same Adam step from it.
 
-    from tests.tolerances import F32_EPS, assert_adam_steps_match, assert_trees_close, grad_atol
+    The suite's one end-to-end Adam comparison (tests/tolerances.py says why the others
+    compare gradients): entries with a clearly non-zero gradient agree to far below an ulp of
+    lr; entries whose gradient is at its own rounding level may flip sign (a 2·lr move)."""
+    from tests.tolerances import assert_adam_first_steps_match, assert_grads_close, capture_grads
 
-    grads, adam, init = {}, {}, None
+    out = {}
     for m, prompt_rows in ((1, 3), (3, 3), (2, 6)):
         cfg, graphdef, params, ro = setup(beta=0.1, micro_batches=m, share_prompt=share)
-        init = params
         r = ro.sample(params, prompts(3, 0), jax.random.key(4), need_old=False)
         batch = {**update_batch(r, advantages(r.rewards, cfg), cfg), "first": jnp.asarray(True)}
         assert batch["prompt_ids"].shape[0] == (prompt_rows if share else 12)
-        # what the maths guarantees: the same gradient. SGD(lr=1) without clipping writes
-        # params − g, so the gradient is read off the step itself
-        sgd = make_grpo_step(graphdef, optax.sgd(1.0), cfg, max_len=cfg.rollout.max_new_tokens)
-        s, mets = sgd(init_state(jax.tree.map(jnp.copy, params), optax.sgd(1.0)), batch, jax.random.key(0))
-        grads[m] = jax.tree.map(lambda p0, p1: np.asarray(p0, np.float64) - np.asarray(p1, np.float64),
-                                params, s["params"])
-        tx = make_optimizer(cfg.optim, 4)
-        adam[m] = make_grpo_step(graphdef, tx, cfg, max_len=cfg.rollout.max_new_tokens)(
+        # completions of different lengths (the random policy never stops within 8 tokens), one
+        # empty: the blocks hold different token counts, so the token weighting is exercised
+        cut = jnp.arange(batch["mask"].shape[1]) < jnp.asarray(LENGTHS)[:, None]
+        batch["mask"] = batch["mask"] * cut.astype(batch["mask"].dtype)
+        tx = optax.chain(capture_grads(), make_optimizer(cfg.optim, 4))
+        state, metrics = make_grpo_step(graphdef, tx, cfg, max_len=cfg.rollout.max_new_tokens)(
             init_state(jax.tree.map(jnp.copy, params), tx), batch, jax.random.key(0))
+        out[m] = (state["params"], state["opt_state"][0], metrics)
+    init = params  # every setup() starts from the same policy weights
+    p1, g1, m1 = out[1]
+    assert float(m1["grpo/grad_norm"]) > 0
     n_terms = 12 * cfg.rollout.max_new_tokens  # rows × tokens summed into each gradient entry
-    assert max(float(np.abs(g).max()) for g in jax.tree.leaves(grads[1])) > 0
-    # reading g as p0 − p1 adds the rounding of p1 = p0 − g itself: ≤ eps·|p| per entry
-    p_max = max(float(np.abs(np.asarray(p)).max()) for p in jax.tree.leaves(init))
-    atol = lambda ref: grad_atol(ref, n_terms) + 2 * F32_EPS * p_max  # noqa: E731
+    flips = {}
     for m in (3, 2):
-        assert_trees_close(grads[m], grads[1], atol, f"grad, {m} microbatches")
-        np.testing.assert_allclose(adam[m][1]["grpo/grad_norm"], adam[1][1]["grpo/grad_norm"], rtol=1e-5)
-        noise = max(grad_atol(np.asarray(g), n_terms) for g in jax.tree.leaves(grads[1]))
-        assert_adam_steps_match(adam[m][0]["params"], adam[1][0]["params"], init, grads[1],
-                                lr=cfg.optim.lr, noise=noise)
+        pm, gm, mm = out[m]
+        assert_grads_close(gm, g1, n_terms, f"grad, {m} microbatches")
+        np.testing.assert_allclose(mm["grpo/grad_norm"], m1["grpo/grad_norm"], rtol=1e-5)
+        flips[m] = assert_adam_first_steps_match(pm, p1, init, gm, g1, lr=cfg.optim.lr, eps=cfg.optim.eps,
+                                                 max_norm=cfg.optim.grad_clip, what=f"adam, {m} microbatches")
+    # only rounding-level gradients are left undecided: ≤ 64 of 26,784 entries on a Zen 4 (each
+    # may move 2·lr = 0.02; the largest seen was 0.002). Dropping the token weighting of the
+    # microbatches leaves 1,816–4,363 undecided, so 1% separates the two.
+    n = sum(x.size for x in jax.tree.leaves(init))
+    assert max(flips.values()) <= n // 100, (flips, n)
 
 
 def test_chunked_entropy_handles_peaked_rows():

@@ -20,6 +20,7 @@ from rl.config import GRPOConfig, OptimConfig as RLOptim, RolloutConfig
 from rl.reference import ReferencePass
 from rl.step import (group_prompts, init_state as rl_init_state, make_grpo_step,
                      prompt_group_size)
+from tolerances import capture_grads  # tests/tolerances.py: the workers put tests/ on sys.path
 
 CFG = ModelConfig.tiny(tie_embeddings=False, num_layers=1)  # V=128, D=32, 4 heads / 2 kv heads
 ROWS, P, N, K = 8, 16, 12, 4
@@ -48,28 +49,36 @@ def kd_batch(seed=0, micro=2):
     return {k: v.reshape(micro, ROWS, *v.shape[1:]) for k, v in out.items()}
 
 
+def gradient_sgd(lr: float) -> optax.GradientTransformation:
+    """SGD that keeps each step's gradient in its state (`opt[0]`). Meshes and process counts
+    only reorder sums, so what they must agree on is the gradient (tests/tolerances.py); SGD
+    moves the parameters linearly in it, so the next step's gradient stays comparable, where
+    Adam's ±lr·sign(g) would turn rounding in near-zero gradients into full-size moves."""
+    return optax.chain(capture_grads(), optax.sgd(lr))
+
+
 def _model(seed):
     return lambda: Transformer(CFG, rngs=nnx.Rngs(seed))
 
 
 def run_kd(layout: Layout, steps: int = 2) -> dict:
     graphdef, params, rest, p_sh = init_sharded(_model(0), layout.mesh, layout.rules)
-    # plain SGD: the update is linear in the gradient, so one device and a mesh agree to float
-    # rounding on any CPU (Adam's ±lr·sign(g) would amplify rounding in near-zero gradients;
-    # the one end-to-end Adam comparison is tests/rl/test_step.py's, with its derived bound)
     _, schedule = kd_optimizer(KDOptim(lr=1e-2, warmup_steps=1), 10)
-    tx = optax.sgd(1e-2)
+    tx = gradient_sgd(1e-2)
     state, s_sh = layout.state(kd_init_state(params, tx), p_sh)
     step = make_kd_step(graphdef, rest, tx, schedule, LossSpec(temperature=2.0, alpha=0.3, multiplier=2.0),
                         out_shardings=(s_sh, layout.replicated))
     rows = layout.rows(ROWS)
-    metrics = []
+    metrics, grads = [], []
     for s in range(steps):
         host = kd_batch(seed=s)
         batch = layout.batch({k: v[:, rows] for k, v in host.items()}, batch_dim=1, global_rows=ROWS)
         state, m = step(state, batch, jax.random.key(s))
         metrics.append(to_host(m))
-    return {"params": to_host(state["params"]), "metrics": metrics}
+        grads.append(to_host(state["opt"][0]))
+    # terms: row-tokens summed into each gradient entry (2 microbatches × 8 rows × N tokens)
+    return {"params": to_host(state["params"]), "metrics": metrics, "grads": grads, "lr": np.asarray(1e-2),
+            "terms": np.asarray(host["completion_mask"].size)}
 
 
 def grpo_inputs(seed=0, group: int = 1):
@@ -96,7 +105,7 @@ def run_grpo(layout: Layout, steps: int = 2, micro_batches: int = 2, return_stat
                      optim=RLOptim(lr=1e-2, warmup_steps=0))
     graphdef, params, _, p_sh = init_sharded(_model(0), layout.mesh, layout.rules)
     _, ref_params, _, _ = init_sharded(_model(1), layout.mesh, layout.rules)
-    tx = optax.sgd(cfg.optim.lr)  # see run_kd: linear in the gradient
+    tx = gradient_sgd(cfg.optim.lr)
     state, s_sh = layout.state(rl_init_state(params, tx), p_sh)
     step = make_grpo_step(graphdef, tx, cfg, max_len=8, out_shardings=(s_sh, layout.replicated))
     host, rewards = grpo_inputs(group=cfg.num_generations if share_prompt else 1)
@@ -108,12 +117,14 @@ def run_grpo(layout: Layout, steps: int = 2, micro_batches: int = 2, return_stat
     ref = ReferencePass(graphdef, ref_params, chunk_rows=cfg.ref_chunk, offloaded=cfg.ref_offload)
     logp_ref = ref(batch["prompt_ids"], batch["prompt_mask"], batch["tokens"], batch["mask"])
     full = {**batch, "adv": adv, "logp_ref": logp_ref, "logp_old": jax.numpy.zeros_like(logp_ref)}
-    metrics = []
+    metrics, grads = [], []
     for s in range(steps):
         state, m = step(state, {**full, "first": np.asarray(s == 0)}, jax.random.key(s))
         metrics.append(to_host(m))
-    out = {"params": to_host(state["params"]), "metrics": metrics, "adv": to_host(adv),
-           "logp_ref": to_host(logp_ref), "prompt_group": np.asarray(group)}
+        grads.append(to_host(state["opt_state"][0]))
+    out = {"params": to_host(state["params"]), "metrics": metrics, "grads": grads, "adv": to_host(adv),
+           "logp_ref": to_host(logp_ref), "prompt_group": np.asarray(group), "lr": np.asarray(cfg.optim.lr),
+           "terms": np.asarray(host["mask"].size)}  # row-tokens summed into each gradient entry
     return (out, state) if return_state else out
 
 

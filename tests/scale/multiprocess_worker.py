@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[2])]
+sys.path.append(str(Path(__file__).parents[1]))  # tests/: tolerances.py (after the repo)
 import numpy as np  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 

@@ -10,6 +10,7 @@ import numpy as np
 from omegaconf import OmegaConf
 
 sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[2])]
+sys.path.append(str(Path(__file__).parents[1]))  # tests/: tolerances.py (after the repo)
 import cases  # noqa: E402
 import jax  # noqa: E402
 

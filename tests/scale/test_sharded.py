@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
-from tests.tolerances import F32_EPS
 import pytest
+
+from tests.tolerances import assert_sgd_runs_match
 
 HERE = Path(__file__).parent
 MESHES = ("data", "fsdp", "fsdp_tensor")
@@ -58,13 +58,12 @@ def test_train_steps_match_one_device(results, mesh, case):
         # the 8 rows split over fsdp_tensor's 4 batch devices; per row over 8 batch devices
         assert int(want["['prompt_group']"]) == 4
         assert int(got["['prompt_group']"]) == {"single": 4, "fsdp_tensor": 2}.get(mesh, 1)
-    for k in want:
-        if k == "['prompt_group']":
-            continue
-        # SGD steps (tests/scale/cases.py): params move by lr·g, so a mesh and one device differ by
-        # float32 rounding of sums over ≤ 64 row-tokens: 4·sqrt(64)·eps of the largest magnitude
-        atol = 32 * F32_EPS * float(np.abs(want[k]).max()) + 1e-9
-        np.testing.assert_allclose(got[k], want[k], rtol=2e-4, atol=atol, err_msg=f"{mesh} {case}{k}")
+    assert sum(k.startswith("['grads']") for k in want) == 2 * sum(k.startswith("['params']") for k in want)
+    # GRPO's group-centred advantages cancel most of each gradient entry's sum, so the leaf's
+    # largest gradient understates Σ|terms| there: 16 ulps (≤ 3.3 seen across these meshes)
+    assert_sgd_runs_match({k: v for k, v in got.items() if k != "['prompt_group']"},
+                          {k: v for k, v in want.items() if k != "['prompt_group']"},
+                          what=f"{mesh} {case}", ulps=16)
     if case.startswith("grpo"):  # the zero-variance group (rows 4..7) has exactly zero advantage
         np.testing.assert_array_equal(got["['adv']"][4:], 0.0)
         assert np.abs(got["['adv']"][:4]).min() > 0
