@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Mapping, Sequence
 
-import numpy as np
 
 from demo.config import RouterConfig, ValidatorConfig
 from demo.router import RouteFacts, decide
@@ -75,17 +74,15 @@ def routed_rows(cases: Sequence[dict], student_items: Sequence[dict], teacher_it
 def routing_scalars(rows: Sequence[dict], teacher_seconds: Sequence[float], cost: CostConfig) -> dict:
     """Share served by the student, fallbacks, cost per 1,000 answers (routed and teacher-only),
     and p50/p95 compute latency in seconds."""
+    from evals.gates import serving_cost
+
     served = [r["served_by"] for r in rows]
-    secs = np.array([r["compute_s"] for r in rows], np.float64)
-    teacher = np.asarray(teacher_seconds, np.float64)
-    return {
-        "served_by_student": served.count("student") / len(rows),
-        "fallback_share": served.count("fallback") / len(rows),
-        "cost_per_1k": 1000 * secs.mean() * cost.price_per_compute_s,
-        "teacher_only_cost_per_1k": 1000 * teacher.mean() * cost.price_per_compute_s,
-        "latency_p50_s": float(np.percentile(secs, 50)),
-        "latency_p95_s": float(np.percentile(secs, 95)),
-    }
+    # seconds are tokens at 1 token/s: the gates' one cost and latency formula
+    routed = serving_cost([r["compute_s"] for r in rows], 1.0, cost.price_per_compute_s)
+    teacher = serving_cost(teacher_seconds, 1.0, cost.price_per_compute_s)
+    return {"served_by_student": served.count("student") / len(rows),
+            "fallback_share": served.count("fallback") / len(rows),
+            **routed, "teacher_only_cost_per_1k": teacher["cost_per_1k"]}
 
 
 def routed_system(results: Mapping, student: str, suite, tokenizer, cfg) -> dict:

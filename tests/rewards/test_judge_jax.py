@@ -10,24 +10,7 @@ models = pytest.importorskip("models")
 from rewards.judge import JudgeItem, judge_messages  # noqa: E402
 from rewards.judge_cache import JudgeCache  # noqa: E402
 from rewards.judge_jax import JaxJudge  # noqa: E402
-
-
-class CharTokenizer:
-    """One token per character (ids 3..127): "10" is two tokens, like SmolLM2's digits."""
-    pad_id, eos_id, bos_id = 0, 2, 1
-
-    def encode(self, text):
-        return [3 + (ord(c) % 125) for c in text]
-
-    def chat(self, messages, add_generation_prompt=True):
-        return [self.bos_id] + self.encode("".join(f"{m['role']}:{m['content']}\n" for m in messages))
-
-    def batch(self, seqs, padding_side="left", bucket="pow2"):
-        t = models.bucket_length(max(map(len, seqs)), bucket)
-        ids, mask = np.zeros((len(seqs), t), np.int32), np.zeros((len(seqs), t), np.int32)
-        for i, s in enumerate(seqs):
-            ids[i, t - len(s):], mask[i, t - len(s):] = s, 1
-        return ids, mask
+from tests.evals.conftest import CharTokenizer  # noqa: E402  (one token per character, as the eval tests use)
 
 
 @pytest.fixture(scope="module")
