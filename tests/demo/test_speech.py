@@ -60,6 +60,49 @@ def test_limits(stt, speech_wav):
     assert (e.value.code, e.value.status) == ("audio_too_long", 413)
 
 
+def flac_silence(seconds: int, rate: int = 8000) -> bytes:
+    import av
+    import numpy as np
+
+    out = io.BytesIO()
+    with av.open(out, "w", format="flac") as c:
+        stream = c.add_stream("flac", rate=rate, layout="mono")
+        minute = np.zeros((1, rate * 60), np.int16)
+        for _ in range(seconds // 60):
+            frame = av.AudioFrame.from_ndarray(minute, format="s16", layout="mono")
+            frame.sample_rate = rate
+            for p in stream.encode(frame):
+                c.mux(p)
+        for p in stream.encode(None):
+            c.mux(p)
+    return out.getvalue()
+
+
+def test_long_compressed_silence_is_refused_before_it_is_decoded(stt):
+    # One hour of FLAC silence is ~0.66 MB, under the byte cap; decoded whole at 16 kHz it
+    # would be 115 MB of s16 plus 230 MB of float32. Decoding must stop at max_seconds (10 s).
+    import tracemalloc
+
+    clip = flac_silence(3600)
+    assert len(clip) < stt.max_bytes
+    tracemalloc.start()
+    with pytest.raises(AudioError) as e:
+        stt.decode(clip)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert (e.value.code, e.value.status) == ("audio_too_long", 413)
+    assert peak < 20e6, f"decoding held {peak / 1e6:.0f} MB: the clip was decoded past the limit"
+
+
+def test_bounded_decode_keeps_a_clip_under_the_limit_whole(stt, speech_wav):
+    from faster_whisper.audio import decode_audio
+
+    ours = stt.decode(speech_wav.read_bytes())
+    theirs = decode_audio(str(speech_wav), sampling_rate=16000)
+    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+    assert abs(ours - theirs).max() == 0
+
+
 def test_tts_wav_is_valid_and_intelligible(stt):
     wav = synthesize("1. Turn on Bluetooth.\n2. Hold the power button.")
     with wave.open(io.BytesIO(wav)) as w:  # sizes patched: the wave module accepts it
