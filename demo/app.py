@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from demo.config import ServeConfig
-from demo.http_util import ApiError, client_key, error_response, read_body, read_model
+from demo.http_util import ApiError, client_key, error_response, read_body, read_model, visible_text
 from demo.limits import Overloaded
 from demo.service import new_trace_id
 from demo.state import ServerState, build_state
@@ -50,7 +51,7 @@ def check_rate(st: ServerState, request_or_ws) -> None:
 
 
 def check_question(st: ServerState, q: str) -> str:
-    q = q.strip()
+    q = visible_text(q)
     if not q:
         raise ApiError(422, "empty_question", "question is empty; ask about a device problem")
     if len(q) > st.cfg.limits.max_question_chars:
@@ -59,12 +60,25 @@ def check_question(st: ServerState, q: str) -> str:
     return q
 
 
-def is_admin(st: ServerState, request_or_ws) -> bool:
+def presented_token(request_or_ws) -> str | None:
+    """The admin token a client sent: `X-Admin-Token`, or `Authorization: Bearer` (what OpenAI
+    clients send as their API key)."""
     token = request_or_ws.headers.get("x-admin-token")
     if token is None:
+        auth = request_or_ws.headers.get("authorization", "")
+        if auth[:7].lower() == "bearer ":
+            token = auth[7:].strip()
+    return token
+
+
+def is_admin(st: ServerState, request_or_ws) -> bool:
+    """False without a token; True for the configured one; 401 for any other. Compared in
+    constant time, so response timing does not leak how much of a guess was right."""
+    token = presented_token(request_or_ws)
+    if token is None:
         return False
-    if not st.cfg.admin_token or token != st.cfg.admin_token:
-        raise ApiError(401, "bad_admin_token", "X-Admin-Token does not match the server's admin_token")
+    if not st.cfg.admin_token or not hmac.compare_digest(token.encode(), st.cfg.admin_token.encode()):
+        raise ApiError(401, "bad_admin_token", "the admin token does not match the server's admin_token")
     return True
 
 
@@ -154,7 +168,7 @@ def create_app(cfg: ServeConfig, *, state: ServerState | None = None) -> FastAPI
             raise ApiError(503, "tts_unavailable", "read-back is off or espeak-ng is not installed")
         check_rate(st, request)
         body = await read_model(request, TtsBody, st.cfg.limits.max_body_bytes)
-        text = body.text.strip()
+        text = visible_text(body.text)
         if not text:
             raise ApiError(422, "empty_text", "text is empty")
         if len(text) > st.cfg.tts.max_chars:

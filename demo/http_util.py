@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -64,16 +65,40 @@ def describe_validation(e: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def parse_json(raw: bytes | str):
+    """JSON text -> Python value, with every way a hostile body can break `json.loads` (or what
+    reads its strings later) turned into a 400 `invalid_json`: bad syntax or UTF-8, nesting deep
+    enough to exhaust the recursion limit, integers past Python's 4,300-digit conversion
+    limit, and lone surrogates (`"\\ud800"`), which json accepts but no tokenizer can encode."""
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise ApiError(400, "invalid_json", "JSON is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError and the int-digits limit
+        raise ApiError(400, "invalid_json", f"body is not valid JSON: {str(e)[:200]}") from None
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(400, "invalid_json", "a string holds a lone UTF-16 surrogate (like "
+                       "\\ud800); send valid Unicode") from None
+    return data
+
+
+def visible_text(text: str) -> str:
+    """`text` stripped; empty when it holds only whitespace and invisible format or control
+    characters (zero-width spaces, joiners, BOM), which no model can answer."""
+    text = text.strip()
+    if all(c.isspace() or unicodedata.category(c) in ("Cf", "Cc") for c in text):
+        return ""
+    return text
+
+
 async def read_model(request: Request, model: type[BaseModel], limit: int) -> BaseModel:
     ctype = request.headers.get("content-type", "")
     if "json" not in ctype.lower():
         raise ApiError(415, "unsupported_media_type",
                        f"send JSON with Content-Type: application/json (got {ctype or 'none'!r})")
-    raw = await read_body(request, limit)
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ApiError(400, "invalid_json", f"body is not valid JSON: {e}") from None
+    data = parse_json(await read_body(request, limit))
     if not isinstance(data, dict):
         raise ApiError(422, "invalid_body", f"body must be a JSON object, got {type(data).__name__}")
     try:

@@ -1,9 +1,13 @@
 """OpenAI-compatible `/v1/chat/completions` (JSON or SSE stream) and `/v1/models`.
 
-Raw model access for judges and tools: no routing or validation. `model` picks the engine:
-"teacher" (default), "student", or an engine name from `/v1/models`. With `logprobs: true`
-and `top_logprobs: k` every generated position carries the top-k next-token distribution, so
-a judge can read score-token probabilities with `max_tokens: 1`.
+`model` picks what answers. The default (`"mighty"`, or none) is the product: the last user
+message goes through retrieval, the router, the validator and the teacher fallback, exactly
+as `/ask`. `"student"` or an engine name from `/v1/models` is raw model access (no routing or
+validation) for judges and tools; `"teacher"` is too, but only with the admin token
+(`Authorization: Bearer` or `X-Admin-Token`): the teacher is the expensive model the product
+exists to avoid, so no anonymous caller may spend it. With `logprobs: true` and
+`top_logprobs: k` every generated position of a direct model carries the top-k next-token
+distribution, so a judge can read score-token probabilities with `max_tokens: 1`.
 """
 from __future__ import annotations
 
@@ -67,13 +71,25 @@ def _apply_stop(text: str, stops: list[str]) -> tuple[str, bool]:
     return (text[:cut], True) if cut >= 0 else (text, False)
 
 
-def _check(st, body: ChatBody):
+def _route(st, request: Request, body: ChatBody):
+    """-> (route, runner | None); refuses unknown models and anonymous teacher access."""
+    from demo.app import is_admin
+    from demo.state import ROUTED_MODEL
+
     found = st.model_for(body.model)
     if found is None:
-        names = sorted({r.name for r in st.runners.values()} | {"student", "teacher"})
+        names = sorted({r.name for r in st.runners.values()} | {"student", "teacher", ROUTED_MODEL})
         raise ApiError(404, "model_not_found", f"model {body.model!r} is not served here; "
                        f"use one of {names}")
-    route, runner = found
+    if found[0] == "teacher" and not is_admin(st, request):
+        raise ApiError(401, "teacher_requires_token",
+                       "direct teacher access needs the server's admin token (Authorization: "
+                       f"Bearer <admin_token>); use model {ROUTED_MODEL!r} for the routed product")
+    return found
+
+
+def _check_common(st, body: ChatBody) -> int:
+    """Checks every model shares; -> the completion budget."""
     if body.n != 1:
         raise ApiError(400, "unsupported_n", "only n=1 is supported")
     if len(body.messages) > st.cfg.limits.max_messages:
@@ -81,17 +97,22 @@ def _check(st, body: ChatBody):
                        f"{st.cfg.limits.max_messages}")
     if body.top_logprobs and not body.logprobs:
         raise ApiError(400, "logprobs_required", "top_logprobs needs logprobs: true")
+    cap = st.cfg.engine.max_new_tokens
+    want = body.max_completion_tokens or body.max_tokens or cap
+    if want > cap:
+        raise ApiError(400, "max_tokens_too_large", f"max_tokens={want} exceeds this server's "
+                       f"limit of {cap} (engine.max_new_tokens)")
+    return want
+
+
+def _check(st, body: ChatBody, route: str, runner):
+    want = _check_common(st, body)
     msgs = [{"role": "system" if m.role == "developer" else m.role, "content": m.text()}
             for m in body.messages]
     n_prompt = runner.engine.count_tokens(msgs)
     if n_prompt > st.cfg.engine.max_prompt_tokens:
         raise ApiError(413, "prompt_too_long", f"prompt is {n_prompt} tokens; the limit is "
                        f"{st.cfg.engine.max_prompt_tokens}")
-    cap = st.cfg.engine.max_new_tokens
-    want = body.max_completion_tokens or body.max_tokens or cap
-    if want > cap:
-        raise ApiError(400, "max_tokens_too_large", f"max_tokens={want} exceeds this server's "
-                       f"limit of {cap} (engine.max_new_tokens)")
     runner.admit()  # 503 now, before a stream's 200 headers go out
     k = (body.top_logprobs or 0) if body.logprobs else 0
     req = GenRequest(msgs, want, body.temperature, body.top_p, logprobs=body.logprobs, top_logprobs=k)
@@ -100,14 +121,66 @@ def _check(st, body: ChatBody):
 
 @router.get("/v1/models")
 async def list_models(request: Request):
+    from demo.state import ROUTED_MODEL
+
     st = request.app.state.mighty
-    by_name: dict[str, list[str]] = {}
+    by_name: dict[str, list[str]] = {ROUTED_MODEL: ["routed"]}
     for route, r in st.runners.items():
         by_name.setdefault(r.name, []).append(route)
     created = int(st.started)
     return {"object": "list", "data": [
         {"id": name, "object": "model", "created": created, "owned_by": "mighty", "routes": routes}
         for name, routes in by_name.items()]}
+
+
+def _question(st, body: ChatBody) -> str:
+    """The routed product answers one question: the last message, which must be the user's
+    (earlier turns and system prompts are the product's own business, not the caller's)."""
+    from demo.app import check_question
+
+    last = body.messages[-1]
+    if last.role != "user":
+        raise ApiError(400, "last_message_not_user", f"model 'mighty' answers the last message, "
+                       f"which must have role 'user' (got {last.role!r})")
+    return check_question(st, last.text())
+
+
+async def _routed(st, request: Request, body: ChatBody, cid: str, created: int):
+    """The product behind the OpenAI schema. The answer is sent once validated (a streamed
+    student draft could not be retracted if the teacher replaces it), so `stream: true` gets
+    it in one content chunk."""
+    if body.logprobs:
+        raise ApiError(400, "logprobs_need_direct_model", "logprobs come from one model; ask "
+                       "model 'student' (or 'teacher' with the admin token)")
+    want = _check_common(st, body)
+    q = _question(st, body)
+    explicit = body.max_completion_tokens or body.max_tokens
+    ans = await st.assistant.answer(q, max_new_tokens=explicit and want,
+                                    trace_id=request.state.trace_id)
+    usage = {"prompt_tokens": ans.prompt_tokens, "completion_tokens": ans.completion_tokens,
+             "total_tokens": ans.prompt_tokens + ans.completion_tokens}
+    stops = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
+    text, stopped = _apply_stop(ans.answer, stops)
+    finish = "stop" if stopped else ans.finish_reason
+    extra = {"served_by": ans.served_by, "route": ans.route, "reason": ans.reason,
+             "validation": ans.validation, "fallback": ans.fallback}
+    headers = {"X-Served-By": ans.served_by}
+    if body.stream:
+        def events():
+            base = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": "mighty"}
+            for delta, fin, more in (({"role": "assistant", "content": text}, None, {}),
+                                     ({}, finish, {**extra, "usage": usage})):
+                c = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": fin,
+                                          "logprobs": None}], **more}
+                yield f"data: {json.dumps(c)}\n\n"
+            yield "data: [DONE]\n\n"
+        return StreamingResponse(events(), media_type="text/event-stream",
+                                 headers={**headers, "Cache-Control": "no-cache"})
+    return JSONResponse({
+        "id": cid, "object": "chat.completion", "created": created, "model": "mighty",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                     "finish_reason": finish, "logprobs": None}],
+        "latency_ms": ans.latency_ms, "usage": usage, **extra}, headers=headers)
 
 
 @router.post("/v1/chat/completions")
@@ -117,9 +190,12 @@ async def chat_completions(request: Request):
     st = request.app.state.mighty
     check_rate(st, request)
     body = await read_model(request, ChatBody, st.cfg.limits.max_body_bytes)
-    served, runner, req = _check(st, body)
+    route, runner = _route(st, request, body)
     cid = f"chatcmpl-{new_trace_id()}"
     created = int(time.time())
+    if runner is None:
+        return await _routed(st, request, body, cid, created)
+    served, runner, req = _check(st, body, route, runner)
     stops = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
     headers = {"X-Served-By": served}
     if body.stream:

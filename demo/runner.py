@@ -77,7 +77,15 @@ class ModelRunner:
         self.pending.append(p)
         self._wake.set()
         try:
-            return await p.fut
+            # The deadline is the waiter's own: the batcher only looks at the queue when a slot
+            # frees, which under load is a whole decode later, so a request could otherwise
+            # wait long past timeout_s before it got its 503.
+            return await asyncio.wait_for(asyncio.shield(p.fut), self.timeout_s)
+        except asyncio.TimeoutError:
+            if p in self.pending:  # still queued: give up on time
+                self.pending.remove(p)
+                raise Overloaded(f"waited {self.timeout_s:.0f}s for the model", 5) from None
+            return await p.fut  # taken into a batch already: the answer is being decoded
         finally:
             if p in self.pending:  # cancelled while queued (client went away)
                 self.pending.remove(p)

@@ -43,6 +43,7 @@ class Answer:
     retrieval: dict | None  # {"issue_id", "title", "confidence"}
     completion_tokens: int
     finish_reason: str
+    prompt_tokens: int = 0
 
     def public(self) -> dict:
         return dataclasses.asdict(self)
@@ -116,7 +117,12 @@ class Assistant:
 
         result, v, served = await run(route)
         fallback = None
-        if not v.ok and route == "student" and self.cfg.validator.fallback_to_teacher:
+        # An answer the client cut short (its max_new_tokens below the server's cap) fails
+        # validation by the client's choice, not the student's: falling back would let any
+        # caller buy a teacher answer with max_new_tokens=1.
+        client_cut = max_new < cap and result.finish_reason == "length"
+        if (not v.ok and route == "student" and self.cfg.validator.fallback_to_teacher
+                and not client_cut):
             fallback = {"from": served, "failures": list(v.failures)}
             self.metrics.event("fallback")
             if emit:
@@ -141,7 +147,8 @@ class Assistant:
                                  "confidence": round(p["confidence"], 4)} if top else
                                 {"issue_id": None, "title": None,
                                  "confidence": round(p["confidence"], 4)}),
-                     completion_tokens=result.completion_tokens, finish_reason=result.finish_reason)
+                     completion_tokens=result.completion_tokens, finish_reason=result.finish_reason,
+                     prompt_tokens=result.prompt_tokens)
         log.info("answer trace=%s served_by=%s reason=%s tokens=%d latency_ms=%.0f validation=%s",
                  trace_id, served, reason, result.completion_tokens, latency_ms, list(v.failures))
         return ans

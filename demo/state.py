@@ -14,6 +14,7 @@ from demo.runner import ModelRunner
 from demo.service import Assistant
 
 log = logging.getLogger("demo.state")
+ROUTED_MODEL = "mighty"  # the OpenAI `model` name of the routed product (router + validator)
 
 
 @dataclasses.dataclass
@@ -29,13 +30,16 @@ class ServerState:
     started: float
     stt_lock: asyncio.Semaphore
 
-    def model_for(self, name: str | None) -> tuple[str, ModelRunner] | None:
-        """An OpenAI `model` field -> (route, runner): None/"teacher"/"student" or an engine
-        name (the teacher's when both routes serve the same model)."""
-        if name in (None, "", "teacher", "student"):
-            route = name or "teacher"
-            return route, self.runners[route]
-        for route in ("teacher", "student"):
+    def model_for(self, name: str | None) -> tuple[str, ModelRunner | None] | None:
+        """An OpenAI `model` field -> (route, runner). None, "" and "mighty" are the routed
+        product (runner None: the Assistant decides); "student" / "teacher" or an engine name
+        are direct access, the student's when both routes serve the same model (the cheap one:
+        the teacher is what the product exists to avoid). Unknown names -> None."""
+        if name in (None, "", ROUTED_MODEL):
+            return "routed", None
+        if name in ("teacher", "student"):
+            return name, self.runners[name]
+        for route in ("student", "teacher"):
             if self.runners[route].name == name:
                 return route, self.runners[route]
         return None

@@ -20,7 +20,7 @@ import time
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from demo.http_util import ApiError, client_key
+from demo.http_util import ApiError, client_key, parse_json
 from demo.limits import Overloaded
 from demo.service import new_trace_id
 
@@ -50,9 +50,9 @@ class _Session:
 
     async def handle_text(self, raw: str) -> None:
         try:
-            msg = json.loads(raw)
-        except json.JSONDecodeError:
-            return await self.error("invalid_json", "messages must be JSON objects")
+            msg = parse_json(raw)
+        except ApiError as e:
+            return await self.error(e.code, e.message, status=e.status)
         if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
             return await self.error("invalid_message", 'messages need a string "type" field')
         kind = msg["type"]

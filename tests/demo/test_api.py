@@ -27,27 +27,28 @@ def test_healthz_and_models(client):
     models = client.get("/v1/models").json()
     assert models["object"] == "list"
     ids = [m["id"] for m in models["data"]]
-    assert ids == ["smollm2-135m-instruct"]  # one engine serves both routes
-    assert sorted(models["data"][0]["routes"]) == ["student", "teacher"]
+    assert ids == ["mighty", "smollm2-135m-instruct"]  # the product; one engine serves both routes
+    assert models["data"][0]["routes"] == ["routed"]
+    assert sorted(models["data"][1]["routes"]) == ["student", "teacher"]
 
 
-def test_ask_answer_schema_and_fallback(client):
+def test_ask_answer_schema_and_client_truncation(client):
     # 3 new tokens after the "1." prefix cannot hold the 2 numbered steps the validator asks
-    # for, so the student's answer is rejected and the teacher answers (deterministically).
+    # for. The client chose that cut, so the student's answer stands: a truncation the client
+    # imposes never buys a teacher answer (the fallback itself: tests/demo/test_service.py).
     r = client.post("/ask", json={"question": TROUBLESHOOT, "max_new_tokens": 3})
     assert r.status_code == 200, r.text
     a = r.json()
     assert set(a) >= {"answer", "steps", "served_by", "refused", "trace_id", "latency_ms", "route",
-                      "reason", "validation", "fallback", "retrieval"}
+                      "reason", "validation", "fallback", "retrieval", "prompt_tokens"}
     assert a["answer"].strip() and isinstance(a["steps"], list)
-    assert a["served_by"] == r.headers["X-Served-By"] == f"{a['route']}:smollm2-135m-instruct"
+    assert a["served_by"] == r.headers["X-Served-By"] == "student:smollm2-135m-instruct"
     assert r.headers["X-Trace-Id"] == a["trace_id"] and a["latency_ms"] > 0
     assert a["completion_tokens"] <= 3 and a["answer"].startswith("1.")
+    assert a["finish_reason"] == "length" and a["prompt_tokens"] > 0
     assert a["retrieval"]["issue_id"] and 0 <= a["retrieval"]["confidence"] <= 1
-    assert a["fallback"] is not None and a["fallback"]["from"].startswith("student:")
-    assert "no_steps" in a["fallback"]["failures"]
-    assert a["route"] == "teacher" and a["reason"] == "fallback:no_steps"
-    assert a["validation"] == ["no_steps"]  # the teacher's 3 tokens fail too; it is final
+    assert a["fallback"] is None and a["route"] == "student"
+    assert a["validation"] == ["no_steps"]  # recorded, not acted on
 
 
 def test_escalation_goes_to_teacher(client):
@@ -79,6 +80,14 @@ def test_admin_flag_forces_teacher(client):
     (dict(json={"question": "x" * 1001}), 413, "question_too_long"),
     (dict(content=b'{"question": "' + b"x" * 70_000 + b'"}',
           headers={"Content-Type": "application/json"}), 413, "payload_too_large"),
+    *[(dict(content=raw, headers={"Content-Type": "application/json"}), status, code)
+      for raw, status, code in [
+          # each of these was a 500 (RecursionError, ValueError, tokenizer TypeError)
+          (b'{"question": ' + b"[" * 5000 + b"]" * 5000 + b"}", 400, "invalid_json"),
+          (b'{"question": "ok", "max_new_tokens": ' + b"9" * 5000 + b"}", 400, "invalid_json"),
+          (b'{"question": "why \\ud800"}', 400, "invalid_json"),
+          ('{"question": "\u200b\u200b \u2060\ufeff\u200d"}'.encode(), 422, "empty_question"),
+      ]],
 ])
 def test_ask_rejects_bad_input(client, kwargs, status, code):
     err(client.post("/ask", **kwargs), status, code)
@@ -109,7 +118,7 @@ def test_openai_chat_logprobs_for_a_judge(client):
     body = {"model": "teacher", "max_tokens": 1, "temperature": 0, "logprobs": True, "top_logprobs": 5,
             "messages": [{"role": "system", "content": "Grade the answer from 1 to 5. Reply with one digit."},
                          {"role": "user", "content": "Answer: 1. Reset the speaker. Score:"}]}
-    r = client.post("/v1/chat/completions", json=body)
+    r = client.post("/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     assert r.status_code == 200, r.text
     c = r.json()
     assert c["object"] == "chat.completion" and c["model"] == "smollm2-135m-instruct"
@@ -151,7 +160,36 @@ def test_openai_stream_matches_non_stream(client):
     assert streamed == text and len(chunks) > 3  # really streamed, token by token
     last = chunks[-1]
     assert last["choices"][0]["finish_reason"] == full["choices"][0]["finish_reason"]
-    assert last["usage"] == full["usage"] and last["served_by"].startswith("teacher:")
+    # an engine name serving both routes is the student's (direct, anonymous, cheap)
+    assert last["usage"] == full["usage"] and last["served_by"].startswith("student:")
+
+
+def test_openai_default_is_the_routed_product_and_the_teacher_needs_a_token(client):
+    ask = [{"role": "system", "content": "ignored"}, {"role": "user", "content": TROUBLESHOOT}]
+    r = client.post("/v1/chat/completions", json={"messages": ask})
+    assert r.status_code == 200, r.text
+    c = r.json()
+    assert c["model"] == "mighty" and c["served_by"] == r.headers["X-Served-By"]
+    assert c["route"] in ("student", "teacher") and "validation" in c and "reason" in c
+    assert c["choices"][0]["message"]["content"].strip()
+    same = client.post("/ask", json={"question": TROUBLESHOOT}).json()  # the same product
+    assert c["choices"][0]["message"]["content"] == same["answer"] and c["served_by"] == same["served_by"]
+    # max_tokens=1 fails validation by the client's choice: the student's token stands
+    r = client.post("/v1/chat/completions", json={"messages": ask, "max_tokens": 1}).json()
+    assert r["served_by"].startswith("student:") and r["fallback"] is None
+    assert r["choices"][0]["finish_reason"] == "length" and r["usage"]["completion_tokens"] == 1
+    # the teacher directly: refused without the token, and with a wrong one
+    direct = {"model": "teacher", "messages": ask, "max_tokens": 1}
+    err(client.post("/v1/chat/completions", json=direct), 401, "teacher_requires_token")
+    err(client.post("/v1/chat/completions", json=direct, headers={"Authorization": "Bearer nope"}),
+        401, "bad_admin_token")
+    err(client.post("/v1/chat/completions", json=direct, headers={"X-Admin-Token": ADMIN_TOKEN[:-1]}),
+        401, "bad_admin_token")
+    ok = client.post("/v1/chat/completions", json=direct, headers={"X-Admin-Token": ADMIN_TOKEN})
+    assert ok.status_code == 200 and ok.json()["served_by"].startswith("teacher:")
+    err(client.post("/v1/chat/completions", json={"messages": ask[:1]}), 400, "last_message_not_user")
+    err(client.post("/v1/chat/completions", json={"messages": ask, "logprobs": True}),
+        400, "logprobs_need_direct_model")
 
 
 @pytest.mark.parametrize("patch,status,code", [
@@ -164,7 +202,9 @@ def test_openai_stream_matches_non_stream(client):
     ({"messages": [{"role": "wizard", "content": "hi"}]}, 422, "invalid_body"),
     ({"temperature": 3}, 422, "invalid_body"),
     ({"messages": [{"role": "user", "content": "hi"}] * 33}, 413, "too_many_messages"),
-    ({"messages": [{"role": "user", "content": "word " * 1500}]}, 413, "prompt_too_long"),
+    ({"messages": [{"role": "user", "content": "word " * 1500}]}, 413, "question_too_long"),
+    ({"model": "student", "messages": [{"role": "user", "content": "word " * 1500}]}, 413,
+     "prompt_too_long"),
 ])
 def test_openai_rejects_bad_requests(client, patch, status, code):
     body = {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 1, **patch}

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from demo.config import ServeConfig
+from demo.config import EngineConfig, ServeConfig
 from demo.engine import Engine, GenRequest, GenResult
 from demo.limits import Overloaded
 from demo.metrics import Metrics
@@ -44,7 +44,8 @@ class ScriptedEngine(Engine):
             for i, w in enumerate(words):
                 if r.on_delta:
                     r.on_delta(w if i == 0 else " " + w)
-            out.append(GenResult(r.prefix + " ".join(words), "stop", 10, len(words)))
+            cut = len(text[len(r.prefix):].split(" ")) > r.max_new_tokens
+            out.append(GenResult(r.prefix + " ".join(words), "length" if cut else "stop", 10, len(words)))
         return out
 
 
@@ -123,6 +124,21 @@ def test_escalation_and_low_confidence_route_to_teacher_first():
     assert "Reference entry" not in t.seen[0][0]["content"]  # not grounded on a poor match
 
 
+def test_a_client_cut_never_falls_back_but_a_server_cut_does():
+    # the client asked for 2 tokens: the failing answer is the client's doing, the student's stands
+    ans, events, s, t, m = run(make(GOOD), "my headphones will not pair", max_new_tokens=2)
+    assert ans.served_by == "student:stu" and ans.fallback is None and t.batches == []
+    assert ans.finish_reason == "length" and "no_steps" in ans.validation
+    assert "fallback" not in m.events
+    # the same cut made by the server's own cap is the student's failure: the teacher answers
+    ans, *_ = run(make(GOOD, engine=EngineConfig(max_new_tokens=2)), "my headphones will not pair")
+    assert ans.served_by == "teacher:tea" and "no_steps" in ans.fallback["failures"]
+    # asking for the cap (or more) is not a client cut either
+    ans, *_ = run(make(GOOD, engine=EngineConfig(max_new_tokens=2)), "my headphones will not pair",
+                  max_new_tokens=50)
+    assert ans.served_by == "teacher:tea"
+
+
 def test_max_new_tokens_is_capped():
     ans, *_ = run(make(GOOD), "my headphones will not pair", max_new_tokens=10_000)
     assert ans.completion_tokens <= ServeConfig().engine.max_new_tokens
@@ -147,3 +163,26 @@ def test_runner_batches_concurrent_requests_and_bounds_the_queue():
         return eng.batches, results
     batches, results = asyncio.run(go())
     assert batches == [1, 3, 1] and all(x.text.startswith("1.") for x in results)
+
+
+def test_a_queued_request_gets_its_503_at_its_own_deadline():
+    # One batch holds the model (gated); a request queued behind it must time out at
+    # timeout_s, not when the batch ends and the batcher next looks at the queue.
+    async def go():
+        gate = threading.Event()
+        eng = ScriptedEngine("e", GOOD, gate)
+        r = ModelRunner(eng, max_batch=1, window_s=0, max_queue=4, max_concurrency=1, timeout_s=0.3)
+        r.start()
+        req = GenRequest([{"role": "user", "content": "q"}], 5)
+        first = asyncio.ensure_future(r.generate(req))
+        await asyncio.sleep(0.1)  # the first batch is running, blocked on the gate
+        with pytest.raises(Overloaded, match="waited"):
+            # the outer bound fails the test instead of hanging if the deadline is not kept
+            await asyncio.wait_for(r.generate(req), 5.0)
+        assert not gate.is_set() and r.pending == []  # refused while the model was still busy
+        gate.set()
+        done = await first  # a request already decoding is never cut off by the deadline
+        await r.close()
+        return eng.batches, done
+    batches, done = asyncio.run(go())
+    assert batches == [1] and done.text.startswith("1.")

@@ -70,7 +70,13 @@ def test_protocol_errors_keep_the_socket_open(server):
                           ('{"type": "ask", "text": "hi", "max_new_tokens": -1}', "invalid_message"),
                           ('{"type": "audio_end"}', "invalid_message"),
                           ('{"type": "audio", "data": "%%%"}', "invalid_audio"),
-                          ('{"type": "ask", "text": "' + "x" * 1001 + '"}', "question_too_long")]:
+                          ('{"type": "ask", "text": "' + "x" * 1001 + '"}', "question_too_long"),
+                          # these closed the socket with 1011
+                          ('{"type": "ask", "text": ' + "[" * 5000 + "]" * 5000 + "}", "invalid_json"),
+                          ('{"type": "ask", "text": "hi", "max_new_tokens": ' + "9" * 5000 + "}",
+                           "invalid_json"),
+                          ('{"type": "ask", "text": "why \\ud800"}', "invalid_json"),
+                          ('{"type": "ask", "text": "\u200b\u2060\ufeff"}', "empty_question")]:
             ws.send(raw)
             m = recv(ws)
             assert m["type"] == "error" and m["code"] == code, (raw[:40], m)
