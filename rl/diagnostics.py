@@ -130,13 +130,31 @@ def length_stats(lengths: Sequence[float], truncated: Sequence[bool] | None = No
     return out
 
 
+def flat_group_share(r: Sequence[float], group_size: int, tol: float = 1e-9) -> float:
+    """Share of the groups (consecutive blocks of `group_size` rows) in which `r` is constant
+    (max − min ≤ tol). A component flat in a group gives that group no advantage signal: at 1.0
+    for a whole run it never taught the policy anything."""
+    r = np.asarray(r, np.float64)
+    if group_size < 1 or r.size % group_size:
+        raise ValueError(f"flat_group_share: {r.size} rows do not split into groups of {group_size}")
+    if r.size == 0:
+        return 0.0
+    g = r.reshape(-1, group_size)
+    return float(np.mean(g.max(axis=1) - g.min(axis=1) <= tol))
+
+
 def step_diagnostics(prompts: Sequence[str], completions: Sequence[str],
                      components: Mapping[str, np.ndarray], lengths: Sequence[float], *,
                      total: Sequence[float] | None = None, judge: Sequence[float] | None = None,
                      rubric: Sequence[float] | None = None, judge_max: float = 10.0,
-                     truncated: Sequence[bool] | None = None) -> dict[str, float]:
-    """All `diag/...` metrics for one GRPO step (flat dict of floats)."""
+                     truncated: Sequence[bool] | None = None,
+                     group_size: int | None = None) -> dict[str, float]:
+    """All `diag/...` metrics for one GRPO step (flat dict of floats); with `group_size`,
+    `diag/flat_share/<component>` too (rows come in groups of `group_size`)."""
     m = component_stats(components)
+    if group_size:
+        for name, r in {**components, **({"total": total} if total is not None else {})}.items():
+            m[f"diag/flat_share/{name}"] = flat_group_share(r, group_size)
     names, c = correlation_matrix(components)
     for i in range(len(names)):
         for j in range(i + 1, len(names)):
@@ -155,6 +173,53 @@ def step_diagnostics(prompts: Sequence[str], completions: Sequence[str],
     m["diag/off_topic_rate"] = float(np.mean(off_topic_mask(prompts, completions))) if completions else 0.0
     m.update({f"diag/length/{k}": v for k, v in length_stats(lengths, truncated).items()})
     return m
+
+
+# ----------------------------------------------------------------------------- run flags
+
+
+def dead_components(history: Sequence[Mapping[str, float]]) -> list[str]:
+    """Components flat in every group of every logged step (`diag/flat_share/<c>` = 1
+    throughout): constant for the whole run, so they contributed no gradient."""
+    names = sorted({k.split("/", 2)[2] for row in history for k in row
+                    if k.startswith("diag/flat_share/")})
+    dead = []
+    for name in names:
+        shares = [row[f"diag/flat_share/{name}"] for row in history if f"diag/flat_share/{name}" in row]
+        if shares and min(shares) >= 1.0:
+            dead.append(name)
+    return dead
+
+
+def _ends(history: Sequence[Mapping[str, float]], key: str, window: int) -> tuple[float, float] | None:
+    """Mean of `key` over the first and the last `window` rows that log it."""
+    xs = [float(row[key]) for row in history if key in row]
+    if len(xs) < 2:
+        return None
+    w = max(1, min(window, len(xs) // 2))
+    return float(np.mean(xs[:w])), float(np.mean(xs[-w:]))
+
+
+def length_hack(history: Sequence[Mapping[str, float]], *, shrink: float = 0.3,
+                length_key: str = "diag/length/mean", tech_key: str = "reward/tech/mean",
+                window: int = 3) -> dict[str, Any]:
+    """Length hacking: answers shrink by more than `shrink` (first vs last `window` logged
+    steps) while the technical reward does not rise. -> {flag, length_change, tech_change};
+    flag is None when the history lacks either series."""
+    length, tech = _ends(history, length_key, window), _ends(history, tech_key, window)
+    if length is None or tech is None or length[0] <= 0:
+        return {"flag": None, "length_change": None, "tech_change": None}
+    change = length[1] / length[0] - 1.0
+    gain = tech[1] - tech[0]
+    return {"flag": bool(change < -shrink and gain <= 0), "length_change": change, "tech_change": gain}
+
+
+def run_flags(history: Sequence[Mapping[str, float]], *, shrink: float = 0.3) -> dict[str, Any]:
+    """The run-level health flags the report shows: dead reward components and length hacking
+    (judged on the held-out technical reward when the run logged it, else the training one)."""
+    tech = "eval/reward/tech/mean" if any("eval/reward/tech/mean" in r for r in history) else "reward/tech/mean"
+    return {"dead_components": dead_components(history),
+            "length_hack": {**length_hack(history, shrink=shrink, tech_key=tech), "tech_key": tech}}
 
 
 def _plain(v: Any) -> Any:

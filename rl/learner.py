@@ -246,7 +246,7 @@ class Learner:
         prompts = [r["question"] for r in ro.records for _ in range(ro.group_size)]
         m.update(diagnostics.step_diagnostics(
             prompts, ro.texts, ro.components, ro.lengths, total=ro.rewards, judge=judge,
-            rubric=rubric, truncated=ro.truncated))
+            rubric=rubric, truncated=ro.truncated, group_size=ro.group_size))
         return m
 
     def log_samples(self, ro: Rollout, step: int) -> None:

@@ -73,3 +73,60 @@ def test_sample_table_jsonl(tmp_path):
     D.write_jsonl(rows[:1], path)
     lines = path.read_text().splitlines()
     assert len(lines) == 3 and json.loads(lines[1])["reward/tech"] is None
+
+
+# ----------------------------------------------------------------------------- run flags
+
+from rl.diagnostics import (dead_components, flat_group_share, length_hack, run_flags,  # noqa: E402
+                            step_diagnostics)
+
+
+def test_flat_group_share_counts_constant_groups():
+    r = [1, 1, 1, 0, 1, 0, 2, 2, 2]  # groups of 3: flat, varied, flat
+    assert flat_group_share(r, 3) == pytest.approx(2 / 3)
+    assert flat_group_share([0.5] * 4, 2) == 1.0 and flat_group_share([0, 1, 0, 1], 2) == 0.0
+    with pytest.raises(ValueError, match="groups of 3"):
+        flat_group_share([1, 2, 3, 4], 3)
+
+
+def test_step_diagnostics_logs_flat_share_per_component():
+    comps = {"tech": np.array([0.0, 0.0, 0.5, 0.1]), "lang": np.array([1.0, 1.0, 1.0, 1.0])}
+    m = step_diagnostics(["q1", "q1", "q2", "q2"], ["a", "b", "c", "d"], comps, [3, 4, 5, 6],
+                         total=comps["tech"] + comps["lang"], group_size=2)
+    assert m["diag/flat_share/tech"] == 0.5 and m["diag/flat_share/lang"] == 1.0
+    assert m["diag/flat_share/total"] == 0.5
+
+
+def _history(tech_flat, lang_flat, lengths, tech):
+    return [{"step": i, "diag/flat_share/tech": a, "diag/flat_share/lang": b,
+             "diag/length/mean": n, "reward/tech/mean": t}
+            for i, (a, b, n, t) in enumerate(zip(tech_flat, lang_flat, lengths, tech))]
+
+
+def test_dead_component_fires_only_for_a_component_flat_all_run():
+    h = _history([1, 1, 1, 1], [1, 0.9, 1, 1], [100] * 4, [0.1] * 4)
+    assert dead_components(h) == ["tech"]  # the run: no answer ever hit a step
+    healthy = _history([0.8, 0.5, 0.6, 0.4], [0.2, 0.1, 0.3, 0.2], [100] * 4, [0.1] * 4)
+    assert dead_components(healthy) == []
+
+
+def test_length_hack_fires_on_shrinking_answers_without_tech_gain():
+    # the run: 112 -> 62 tokens, technical reward flat at 0
+    hack = _history([1] * 6, [0] * 6, [112, 110, 108, 70, 64, 62], [0.0] * 6)
+    f = length_hack(hack)
+    assert f["flag"] is True and f["length_change"] == pytest.approx(65.33 / 110 - 1, abs=1e-3)
+    # the same shrinkage with a rising technical reward is a better answer, not a hack
+    learning = _history([0] * 6, [0] * 6, [112, 110, 108, 70, 64, 62], [0.1, 0.1, 0.1, 0.3, 0.35, 0.4])
+    assert length_hack(learning)["flag"] is False
+    # a 20% shrink is under the 30% bar
+    assert length_hack(_history([0] * 4, [0] * 4, [100, 100, 80, 80], [0.0] * 4))["flag"] is False
+    assert length_hack([{"step": 0}])["flag"] is None  # nothing to judge
+
+
+def test_run_flags_prefers_the_held_out_technical_reward():
+    h = _history([1] * 4, [0] * 4, [100, 100, 50, 50], [0.0, 0.0, 0.5, 0.5])  # train tech rises
+    for row, t in zip(h, [0.2, 0.2, 0.1, 0.1]):  # held-out tech falls
+        row["eval/reward/tech/mean"] = t
+    f = run_flags(h)
+    assert f["dead_components"] == ["tech"]
+    assert f["length_hack"]["flag"] is True and f["length_hack"]["tech_key"] == "eval/reward/tech/mean"
