@@ -234,11 +234,14 @@ def judge_scorer(judge, aspect: str = "tech") -> Scorer:
 
 def reward_fields(canaries: Sequence[Canary], tokenizer=None) -> dict[str, list]:
     """The per-item fields a GRPO reward reads. Completion lengths are the tokenizer's counts
-    (pass the policy's tokenizer) or, without one, word counts; each case is one group."""
+    (pass the policy's tokenizer) or, without one, word counts; each case is one group. The
+    case's reference answer plays the teacher's answer (`reference_tokens`, its length)."""
     count = (lambda t: len(tokenizer.encode(t))) if tokenizer is not None else (lambda t: len(words(t)))
     groups = {c: i for i, c in enumerate(dict.fromkeys(x.case_id for x in canaries))}
+    reference = {c.case_id: count(c.answer) for c in canaries if c.kind == REFERENCE}
     return {"kb_entry": [c.kb_entry for c in canaries], "expected": ["answer"] * len(canaries),
             "completion_tokens": [count(c.answer) for c in canaries],
+            "reference_tokens": [reference.get(c.case_id) for c in canaries],
             "group_ids": np.array([groups[c.case_id] for c in canaries])}
 
 

@@ -109,7 +109,7 @@ def run_grpo(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
         "logger": _logger(cfg, "grpo"), "train": plain(cfg.grpo_train), "mesh": plain(cfg.mesh),
         "policy": {"source": str(inputs["kd"] / "student"),  # the KD student's precision
                    "compute_dtype": cfg.student.get("compute_dtype")},
-        "data_dir": str(inputs["data"]),
+        "data_dir": str(inputs["data"]), "label_cache": str(inputs["label"]),
         "run_dir": str(out), "output": str(out / "policy")})
     last = rl_train.run(node)
     return {"final": {k: v for k, v in last.items() if k.startswith("eval/")}}
@@ -144,7 +144,7 @@ STAGES = [
     Stage("label", ("teacher", "data"), lambda c: {"label": c.label, "seed": c.seed}, run_label),
     Stage("kd", ("teacher", "label"),
           lambda c: {"kd": c.kd, "student": c.student, "mesh": c.mesh, "seed": c.seed}, run_kd),
-    Stage("grpo", ("teacher", "data", "kd"),
+    Stage("grpo", ("teacher", "data", "label", "kd"),
           lambda c: {"grpo": c.grpo, "reward": c.reward, "judge": c.judge, "train": c.grpo_train,
                      "mesh": c.mesh, "seed": c.seed}, run_grpo),
     # teacher and base student: shared by every run of a KD or GRPO sweep

@@ -211,6 +211,9 @@ class GRPORunConfig:
     run_dir: Optional[str] = None  # None: Hydra's run dir
     output: Optional[str] = None  # final policy checkpoint; None: <run_dir>/policy
     data_dir: Optional[str] = None  # `python -m data.build` output; None: the default build in memory
+    # the label stage's cache: the teacher's answer lengths become LengthPenalty's
+    # reference_tokens (rl.lengths); None: the length reward's fixed target_tokens
+    label_cache: Optional[str] = None
     grpo: GRPOConfig = dataclasses.field(default_factory=GRPOConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
     policy: PolicyConfig = dataclasses.field(default_factory=PolicyConfig)

@@ -82,15 +82,24 @@ def load_reference(run: GRPORunConfig, policy: Transformer, layout: Layout | Non
 
 
 def prompt_sets(run: GRPORunConfig):
-    """(train prompts, held-out prompts, fields(records) -> {kb_entry: [...]})."""
+    """(train prompts, held-out prompts, fields(records) -> {kb_entry: [...],
+    reference_tokens: [...] (the teacher's answer lengths, when a label cache is given)})."""
     import data
+    from rl import lengths
 
     train = data.load_prompts(run.train.train_split, data_dir=run.data_dir)
     heldout = data.load_prompts(run.train.eval_split, data_dir=run.data_dir)
     kb = data.kb_by_id()
+    teacher = lengths.from_label_cache(run.label_cache) if run.label_cache else None
+    if teacher is None:
+        log.warning("no label_cache: the length reward compares with its fixed target_tokens, "
+                    "not the teacher's answer length")
 
     def fields(records: list[dict]) -> dict[str, list]:
-        return {"kb_entry": [kb.get(r.get("issue_id")) for r in records]}
+        out = {"kb_entry": [kb.get(r.get("issue_id")) for r in records]}
+        if teacher is not None:
+            out["reference_tokens"] = teacher.reference_tokens(records)
+        return out
 
     return train, heldout, fields
 
