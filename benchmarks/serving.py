@@ -40,7 +40,8 @@ def start_server(new_tokens: int, max_batch: int, log_path: Path) -> tuple[subpr
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    args = [sys.executable, "-m", "demo.server", f"port={port}", f"engine.max_new_tokens={new_tokens}",
+    args = [sys.executable, "-m", "demo.server", f"port={port}", "student=smollm2-135m-instruct",
+            f"engine.max_new_tokens={new_tokens}",
             f"engine.max_batch={max_batch}", f"engine.warmup_batches=[1,{max_batch}]",
             "stt.enabled=false", "tts.enabled=false", "limits.client_header=X-Client-Id",
             "limits.rate_per_s=1000", "limits.burst=1000", "limits.queue_timeout_s=900",

@@ -184,7 +184,7 @@ def create_app(cfg: ServeConfig, *, state: ServerState | None = None) -> FastAPI
     async def healthz(request: Request):
         st = get_state(request)
         return {"status": "ok", "student": st.runners["student"].name,
-                "teacher": st.runners["teacher"].name, "stt": st.transcriber is not None,
+                "student_checkpoint": st.student_origin, "teacher": st.runners["teacher"].name, "stt": st.transcriber is not None,
                 "tts": st.tts_ok, "retrieval": st.retrieval_ok,
                 "uptime_s": round(time.time() - st.started, 1),
                 "queue": {k: r.stats() for k, r in st.runners.items()},

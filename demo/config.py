@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 PACKAGED_TEACHER = "smollm2-135m-instruct"
+LATEST_STUDENT = "latest"  # the final student of the last `make demo` (experiments.pipeline)
 
 # Said near an electronic device these mean "stop and get help", never "try step 3".
 DEFAULT_ESCALATION_KEYWORDS = [
@@ -145,8 +146,11 @@ class TtsConfig:
 class ServeConfig:
     host: str = "127.0.0.1"
     port: int = 8000
-    student: str = PACKAGED_TEACHER  # packaged name, HF dir, .gguf, or orbax checkpoint dir
+    # "latest": the checkpoint <store>/latest_student.json names (the last pipeline run's final
+    # student); else a packaged name, HF dir, .gguf, or checkpoint dir
+    student: str = LATEST_STUDENT
     teacher: str = PACKAGED_TEACHER
+    store: str = "runs/store"  # the pipeline's store (conf/pipeline.yaml), read for "latest"
     admin_token: str | None = None  # X-Admin-Token equal to this may force the teacher route
     retrieval: bool = True  # needs data/corpus/kb.jsonl; off -> confidence 0 (teacher route)
     shutdown_grace_s: float = 30.0  # in-flight requests get this long to finish on SIGTERM
@@ -166,6 +170,26 @@ class ServeConfig:
 
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "conf" / "serve.yaml"
+
+
+def resolve_student(student: str, store: str | Path, fallback: str = PACKAGED_TEACHER) -> tuple[str, str]:
+    """-> (model source, where it came from, for the UI and /healthz). "latest" reads
+    `<store>/latest_student.json` (experiments.pipeline writes it after each run); with no
+    run yet it serves `fallback` and says so, rather than failing a first `make serve`."""
+    if student != LATEST_STUDENT:
+        return student, f"configured: {student}"
+    import json
+
+    pointer = Path(store).expanduser() / "latest_student.json"
+    if not pointer.is_file():
+        return fallback, (f"no trained student yet ({pointer} is missing; `make demo` trains "
+                          f"one): serving the packaged {fallback}")
+    latest = json.loads(pointer.read_text())
+    ckpt = latest.get("checkpoint")
+    if not ckpt or not Path(ckpt).exists():
+        raise FileNotFoundError(f"{pointer} names checkpoint {ckpt!r}, which does not exist; rerun "
+                                f"`make demo` or serve a student explicitly (student=<dir>)")
+    return ckpt, f"{latest.get('stage', '?')} student of run {latest.get('run', '?')}: {ckpt}"
 
 
 def load_config(path: str | Path | None = DEFAULT_CONFIG, overrides: Sequence[str] = ()) -> ServeConfig:

@@ -15,6 +15,7 @@ import os
 import queue
 import threading
 import time
+from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 Message = dict  # {"role": "system"|"user"|"assistant", "content": str}
@@ -230,8 +231,13 @@ class ModelEngine(Engine):
 
 
 def _display_name(source: str) -> str:
+    """A short name for `served_by`: a pipeline checkpoint (<store>/<stage>/<hash>/<policy|
+    student>) is "<stage>-<hash[:8]>", any other path its last component."""
     if os.path.sep in source or source.endswith(".gguf"):
-        return os.path.basename(os.path.normpath(source)) or source
+        parts = Path(os.path.normpath(source)).parts
+        if len(parts) >= 3 and parts[-1] in ("policy", "student"):
+            return f"{parts[-3]}-{parts[-2][:8]}"
+        return parts[-1] if parts else source
     return source
 
 

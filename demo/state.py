@@ -6,7 +6,7 @@ import dataclasses
 import logging
 import time
 
-from demo.config import ServeConfig
+from demo.config import ServeConfig, resolve_student
 from demo.engine import Engine, GenRequest, ModelEngine
 from demo.limits import RateLimiter
 from demo.metrics import Metrics
@@ -29,6 +29,7 @@ class ServerState:
     retrieval_ok: bool
     started: float
     stt_lock: asyncio.Semaphore
+    student_origin: str = ""  # which checkpoint answers as the student, and why (UI, /healthz)
 
     def model_for(self, name: str | None) -> tuple[str, ModelRunner | None] | None:
         """An OpenAI `model` field -> (route, runner). None, "" and "mighty" are the routed
@@ -45,14 +46,15 @@ class ServerState:
         return None
 
 
-def load_engines(cfg: ServeConfig) -> dict[str, Engine]:
-    """One engine per distinct source: the default config serves the packaged teacher on both
+def load_engines(cfg: ServeConfig, student_source: str | None = None) -> dict[str, Engine]:
+    """One engine per distinct source: a config whose student is the teacher serves both
     routes from a single copy of the weights."""
     t0 = time.perf_counter()
+    source = student_source or resolve_student(cfg.student, cfg.store, cfg.teacher)[0]
     buckets = sorted({1, cfg.engine.max_batch})  # few shapes: each one compiles the sampler
     teacher = ModelEngine(cfg.teacher, seed=cfg.engine.seed, batch_buckets=buckets)
-    student = teacher if cfg.student == cfg.teacher else ModelEngine(
-        cfg.student, seed=cfg.engine.seed + 1, teacher_source=cfg.teacher, batch_buckets=buckets)
+    student = teacher if source == cfg.teacher else ModelEngine(
+        source, seed=cfg.engine.seed + 1, teacher_source=cfg.teacher, batch_buckets=buckets)
     log.info("engines loaded in %.1fs: student=%s teacher=%s", time.perf_counter() - t0,
              student.name, teacher.name)
     return {"student": student, "teacher": teacher}
@@ -108,7 +110,9 @@ def warmup(engines: dict[str, Engine], cfg: ServeConfig, plan) -> None:
 
 
 def build_state(cfg: ServeConfig, engines: dict[str, Engine] | None = None) -> ServerState:
-    engines = engines or load_engines(cfg)
+    source, origin = resolve_student(cfg.student, cfg.store, cfg.teacher)
+    log.info("student: %s", origin)
+    engines = engines or load_engines(cfg, source)
     lim = cfg.limits
     runners = {}
     by_engine: dict[int, ModelRunner] = {}
@@ -128,4 +132,5 @@ def build_state(cfg: ServeConfig, engines: dict[str, Engine] | None = None) -> S
         cfg=cfg, metrics=metrics, limiter=RateLimiter(lim.rate_per_s, lim.burst),
         runners=runners, assistant=assistant,
         transcriber=load_transcriber(cfg), tts_ok=tts_available(cfg),
-        retrieval_ok=retriever is not None, started=time.time(), stt_lock=asyncio.Semaphore(1))
+        retrieval_ok=retriever is not None, started=time.time(), stt_lock=asyncio.Semaphore(1),
+        student_origin=origin)

@@ -155,7 +155,8 @@ async def websocket(ws: WebSocket):
     st.metrics.event("ws_connect")
     s = _Session(ws, st)
     await s.send({"type": "ready", "stt": st.transcriber is not None, "tts": st.tts_ok,
-                  "student": st.runners["student"].name, "teacher": st.runners["teacher"].name,
+                  "student": st.runners["student"].name, "student_checkpoint": st.student_origin,
+                  "teacher": st.runners["teacher"].name,
                   "max_audio_bytes": st.cfg.limits.max_audio_bytes,
                   "max_audio_seconds": st.cfg.limits.max_audio_seconds})
     try:

@@ -11,6 +11,7 @@ const ui = {
   notice: $("notice"), intro: $("answer-intro"), steps: $("steps"), outro: $("answer-outro"),
   error: $("error"), copy: $("copy"), share: $("share"), speak: $("speak"), player: $("player"),
   servedBy: $("served-by"), route: $("route"), latency: $("latency"), trace: $("trace"),
+  checkpoint: $("checkpoint"),
 };
 
 let ws = null;
@@ -98,6 +99,7 @@ function onMessage(msg) {
     case "ready":
       server = msg;
       setStatus("ready", `ready · student ${msg.student} · teacher ${msg.teacher}`);
+      ui.checkpoint.textContent = `student: ${msg.student_checkpoint}`;
       setBusy(false);
       { const q = new URLSearchParams(location.search).get("q");
         if (q && !lastQuestion) { ui.question.value = q; askText(q); } }

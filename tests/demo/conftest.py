@@ -25,6 +25,8 @@ MAX_NEW_TOKENS = 16
 # Small answers keep decode time down; X-Client-Id keys the rate limiter so each test (and
 # each simulated load-test client) has its own bucket.
 SERVER_OVERRIDES = [
+    # the packaged model on both routes, whatever a local `make demo` left in runs/store
+    "student=smollm2-135m-instruct",
     # warm both batch buckets so the load test measures serving, not XLA compiles
     f"engine.max_new_tokens={MAX_NEW_TOKENS}", "engine.max_batch=8", "engine.warmup_batches=[1,8]",
     "limits.client_header=X-Client-Id", "limits.rate_per_s=1", "limits.burst=30",

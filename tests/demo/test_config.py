@@ -6,18 +6,36 @@ from pathlib import Path
 import pytest
 from omegaconf.errors import ConfigKeyError, ValidationError
 
-from demo.config import DEFAULT_CONFIG, ServeConfig, load_config
+from demo.config import DEFAULT_CONFIG, ServeConfig, load_config, resolve_student
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_shipped_config_loads():
     cfg = load_config()
-    assert cfg.student == cfg.teacher == "smollm2-135m-instruct"
+    assert cfg.student == "latest" and cfg.teacher == "smollm2-135m-instruct"
     assert cfg.engine.temperature == 0.0 and cfg.limits.max_concurrency == 1
     assert "swollen battery" in cfg.router.escalation_keywords
     # every key in the yaml is one the schema knows, with the dataclass defaults elsewhere
     assert load_config(None) == ServeConfig()
+
+
+def test_latest_student_is_the_pipelines_pointer(tmp_path):
+    import json
+
+    # no run yet: the packaged model, and the UI is told why
+    source, origin = resolve_student("latest", tmp_path)
+    assert source == "smollm2-135m-instruct" and "no trained student yet" in origin
+    ckpt = tmp_path / "grpo" / "abc" / "policy"
+    ckpt.mkdir(parents=True)
+    (tmp_path / "latest_student.json").write_text(json.dumps(
+        {"checkpoint": str(ckpt), "stage": "grpo", "run": "runs/pipeline/x"}))
+    source, origin = resolve_student("latest", tmp_path)
+    assert source == str(ckpt) and origin.startswith("grpo student of run runs/pipeline/x")
+    ckpt.rmdir()  # a pointer to a deleted checkpoint is an error that says what to do
+    with pytest.raises(FileNotFoundError, match="rerun `make demo`"):
+        resolve_student("latest", tmp_path)
+    assert resolve_student("/some/dir", tmp_path) == ("/some/dir", "configured: /some/dir")
 
 
 def test_overrides_and_student_path():
