@@ -260,14 +260,46 @@ def plot_bars(values: Mapping[str, Mapping[str, float]], metric: str, out: Path,
     return out
 
 
+def grpo_health_section(metrics: Sequence[dict]) -> list[str]:
+    """Dead reward components, length hacking (rl.diagnostics.run_flags) and the share of
+    groups in which each component was flat: where GRPO's signal came from, or did not."""
+    from rl.diagnostics import run_flags
+
+    if not metrics:
+        return []
+    flags = run_flags(metrics)
+    names = sorted({k.split("/", 2)[2] for r in metrics for k in r if k.startswith("diag/flat_share/")})
+    lines = ["## GRPO health", ""]
+    if names:
+        lines += ["Share of groups in which a reward component was flat (no within-group signal):", "",
+                  "| component | first step | last step | mean |", "|---|---|---|---|"]
+        for n in names:
+            xs = [r[f"diag/flat_share/{n}"] for r in metrics if f"diag/flat_share/{n}" in r]
+            lines.append(f"| {n} | {xs[0]:.2f} | {xs[-1]:.2f} | {sum(xs) / len(xs):.2f} |")
+        lines.append("")
+    dead = flags["dead_components"]
+    lines.append("- Dead components (flat in every group of every step): "
+                 + (", ".join(f"**{d}** (DEAD)" for d in dead) if dead else "none"))
+    lh = flags["length_hack"]
+    if lh["flag"] is None:
+        lines.append("- Length hacking: not judged (the run logged no length or technical-reward series)")
+    else:
+        verdict = "**FLAGGED**" if lh["flag"] else "not flagged"
+        lines.append(f"- Length hacking: {verdict}: answer length {lh['length_change']:+.0%}, "
+                     f"`{lh['tech_key']}` {lh['tech_change']:+.3f} (first vs last steps; flagged when "
+                     f"answers shrink by more than 30% while the technical reward does not rise)")
+    return lines + [""]
+
+
 def write_report(results: Mapping[str, Any], out_dir: Path, *, gate: Mapping[str, float],
                  grpo_metrics: Sequence[dict] = (), kd_metrics: Sequence[dict] = (),
                  title: str = "Mighty pipeline report") -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     student = next((s for s in ("grpo_student", "kd_student") if s in results["systems"]), None)
     plots = [plot_quality_scatter(results, out_dir / "accuracy_grammar_length.png")]
-    plots.append(plot_curves(grpo_metrics, ["reward/total/mean", "eval/reward/total/mean", "grpo/kl"], out_dir / "grpo_curves.png",
-                             "GRPO reward and KL"))
+    plots.append(plot_curves(grpo_metrics, ["reward/total/mean", "eval/reward/total/mean",
+                                            "eval/reward/tech/mean", "diag/length/mean", "grpo/kl"],
+                             out_dir / "grpo_curves.png", "GRPO reward, technical reward, length and KL"))
     plots.append(plot_curves(kd_metrics, ["kd/loss", "eval/kl"], out_dir / "kd_curves.png", "KD loss and held-out KL"))
     acc = {n: results["systems"][n]["summary"]["accuracy"] for n in ordered(results["systems"])}
     plots.append(plot_bars(acc, "accuracy", out_dir / "accuracy_bars.png", "Accuracy by stage"))
@@ -287,6 +319,7 @@ def write_report(results: Mapping[str, Any], out_dir: Path, *, gate: Mapping[str
     if apart:
         parts += ["### Judge scores and win rates — INVALID judge (not in accuracy, not gated)", "", apart, ""]
     parts += routed_section(results)
+    parts += grpo_health_section(grpo_metrics)
     parts += ["## Efficiency", "", efficiency_table(results), ""]
     if student:
         _, gate_md = promotion_gate(results, gate, student)
