@@ -72,11 +72,10 @@ def test_grpo_with_a_judge_in_the_reward(tiny_checkpoint, tmp_path):
 
 def test_optuna_sweeper_runs_two_trials(tmp_path):
     sweep = tmp_path / "sweep"
-    run([sys.executable, "-m", "experiments.pipeline", "-m", "experiment=smoke",
-         "hydra/sweeper=optuna", "hydra.sweeper.n_trials=2", "hydra.sweeper.n_jobs=1",
-         "hydra.sweeper.direction=maximize", "hydra.sweeper.sampler.seed=0",
-         "+hydra.sweeper.params.reward.weights.tech=interval(0.2,0.9)",
-         f"store={tmp_path / 'store'}", f"hydra.sweep.dir={sweep}"], timeout=2400)
+    # the shipped Optuna experiment on the smoke pipeline, two trials instead of twelve
+    run([sys.executable, "-m", "experiments.pipeline", "experiment=[smoke,tune_reward_weights]",
+         "hydra.sweeper.n_trials=2", f"store={tmp_path / 'store'}", f"hydra.sweep.dir={sweep}"],
+        timeout=2400)
     best = (sweep / "optimization_results.yaml").read_text()
     assert "best_params" in best and "reward.weights.tech" in best
     reports = sorted(sweep.glob("*/report/report.md"))
@@ -85,9 +84,10 @@ def test_optuna_sweeper_runs_two_trials(tmp_path):
 
 def test_submitit_local_launcher_runs_a_tiny_config(tmp_path):
     sweep = tmp_path / "sweep"
-    run(grpo_cmd(tmp_path / "unused", "-m", "hydra/launcher=submitit_local",
-                 "hydra.launcher.timeout_min=20", "train.steps=1", "train.eval_every=0",
-                 f"hydra.sweep.dir={sweep}", "run_dir=null", "seed=0,1"))
+    cmd = grpo_cmd(tmp_path / "unused", "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=20",
+                   "train.steps=1", "train.eval_every=0", f"hydra.sweep.dir={sweep}", "run_dir=null",
+                   "seed=0,1")
+    run([*cmd[:3], "-m", *cmd[3:]])  # multirun: two jobs through submitit's local executor
     jobs = sorted(p for p in sweep.iterdir() if p.is_dir() and p.name.isdigit())
     assert len(jobs) == 2, list(sweep.iterdir())
     for job in jobs:
