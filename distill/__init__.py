@@ -1,4 +1,6 @@
-"""Knowledge distillation: KD losses, per-token α, (later) labeling cache and KD step."""
+"""Knowledge distillation: KD losses and per-token α (this namespace); the label cache
+(`distill.cache`), the jitted step (`distill.step`) and the entry point (`python -m
+distill.train`) live in their modules."""
 from distill.alpha import (
     alpha_from_boost,
     boost_vocab_mask,

@@ -7,8 +7,8 @@ on global arrays, so one code path serves one CPU, one GPU node and a multi-host
 
     initialize_distributed(cfg.mesh)          # no-op on one process
     mesh, rules = make_mesh(cfg.mesh), mesh_rules(cfg.mesh)
-    graphdef, params, rest = init_sharded(lambda: Transformer(mcfg, rngs=nnx.Rngs(0)), mesh, rules)
-    state = shard_state(init_state(params, tx), param_shardings_of(params_axes, ...))
+    graphdef, params, rest, params_sh = init_sharded(lambda: Transformer(mcfg, rngs=nnx.Rngs(0)), mesh, rules)
+    state, state_sh = shard_state(init_state(params, tx), params_sh, mesh)
     batch = shard_batch(local_batch, mesh, rules, batch_dim=1)   # this process's rows only
 
 PartitionSpecs are built here and in models/sharding.py only; model code names logical axes.

@@ -1,4 +1,6 @@
-"""GRPO alignment: advantages, policy losses and KL estimators (later: rollout, step)."""
+"""GRPO alignment: advantages, policy losses and KL estimators (this namespace); the rollout
+(`rl.rollout`), the jitted step (`rl.step`), the host loop (`rl.learner`) and the entry point
+(`python -m rl.train`) live in their modules."""
 from rl.advantages import group_advantages, rloo_advantages, zero_std_group_fraction
 from rl.losses import (
     AGGREGATIONS,
