@@ -49,6 +49,10 @@ class LabelConfig:
     top_p: float = 0.95
     topk_logprobs: int = 20  # K cached per token
     limit: int | None = None  # label N prompts, one per issue per round (select_prompts); None: all
+    # with a limit, safety issues and out-of-scope topics get this many prompts each before the
+    # round-robin over the rest: the behaviours the product must never miss need more than one
+    # example each (one per issue gave the KD student 0 decline recall)
+    rare_rounds: int = 3
     min_coverage: float = 0.6  # quality filter: fraction of required steps covered, in order
     end_at_repeat: bool = True  # a line that repeats an earlier one ends the answer (see below)
     # teacher parameter/compute dtype; auto: bf16 where the CPU has AMX-BF16/AVX512-BF16 (the
@@ -340,10 +344,11 @@ def load_teacher(cfg: LabelConfig):
     return model, tokenizer
 
 
-def select_prompts(prompts: Sequence[dict], limit: int | None, kb: dict[str, dict], seed: int) -> list[dict]:
-    """`limit` prompts spread over issues: round r takes the r-th prompt of every issue, safety
-    and out-of-scope topics first (rare behaviours the product must never miss), the rest in a
-    seeded order.
+def select_prompts(prompts: Sequence[dict], limit: int | None, kb: dict[str, dict], seed: int,
+                   rare_rounds: int = 1) -> list[dict]:
+    """`limit` prompts spread over issues: first `rare_rounds` prompts of every safety issue
+    and out-of-scope topic (rare behaviours the product must never miss), then round r takes
+    the r-th remaining prompt of every issue, in a seeded order.
 
     The split files are grouped by device, so their first 80 prompts were 6 issues of one
     device: a KD student that never saw a speaker, a thermostat or a safety case.
@@ -357,8 +362,12 @@ def select_prompts(prompts: Sequence[dict], limit: int | None, kb: dict[str, dic
     order = np.random.default_rng(seed).permutation(len(issues))
     rare = lambda i: kb.get(i, {}).get("safety", False) or is_out_of_scope(i)  # noqa: E731
     issues = sorted((issues[i] for i in order), key=lambda i: not rare(i))
+    first = [by_issue[i][r] for r in range(rare_rounds) for i in issues
+             if rare(i) and r < len(by_issue[i])]
+    taken = {id(p) for p in first}
     rounds = max(len(v) for v in by_issue.values())
-    picked = [by_issue[i][r] for r in range(rounds) for i in issues if r < len(by_issue[i])]
+    picked = first + [by_issue[i][r] for r in range(rounds) for i in issues
+                      if r < len(by_issue[i]) and id(by_issue[i][r]) not in taken]
     return picked[:limit]
 
 
@@ -381,7 +390,7 @@ def load_inputs(cfg: LabelConfig) -> tuple[list[dict], Grounder, dict[str, str]]
         raise ValueError(f"{cfg.prompts}: no prompts to label")
     gcfg = grounding_config(cfg)
     grounder = Grounder(load_records(kb_path, "kb")[0], gcfg)
-    prompts = select_prompts(prompts, cfg.limit, grounder.kb, cfg.seed)
+    prompts = select_prompts(prompts, cfg.limit, grounder.kb, cfg.seed, cfg.rare_rounds)
     inputs = {"prompts": sha256_file(cfg.prompts), "kb": sha256_file(kb_path),
               "grounding": hashlib.sha256(json.dumps(dataclasses.asdict(gcfg), sort_keys=True).encode()).hexdigest(),
               "prompt_ids_sha256": hashlib.sha256("\n".join(p["prompt_id"] for p in prompts).encode()).hexdigest()}

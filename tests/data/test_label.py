@@ -216,6 +216,11 @@ def test_select_prompts_spreads_over_issues_safety_first():
     assert got[3]["issue_id"] in "ab" and len({p["prompt_id"] for p in got}) == 4
     assert select_prompts(prompts, None, kb, 0) == prompts
     assert select_prompts(prompts, 4, kb, 0) == got                   # deterministic
+    # rare_rounds: both prompts of the safety issue before any round-robin over the rest
+    got = select_prompts(prompts, 4, kb, seed=0, rare_rounds=2)
+    assert [p["issue_id"] for p in got[:2]] == ["b", "b"]
+    assert sorted(p["issue_id"] for p in got[2:]) == ["a", "c"]
+    assert len({p["prompt_id"] for p in got}) == 4                     # nothing twice
 
 
 def test_out_of_scope_labels_are_kept_only_when_they_decline():
