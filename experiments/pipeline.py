@@ -7,18 +7,19 @@ The report goes to this run's Hydra directory. Sweeps: `-m experiment=ablation_k
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
 import distill.config  # noqa: F401  (registers the stage schemas before Hydra composes)
 import rl.config  # noqa: F401
-from experiments.stages import Stage, plain, run_stages
+from experiments.stages import Stage, StageConfigError, plain, run_stages
 from models.runtime import atomic_write_json, write_manifest
 
 log = logging.getLogger("pipeline")
@@ -49,13 +50,23 @@ def teacher_source(cfg: DictConfig, teacher_dir: Path) -> str:
     return str(teacher_dir / "model") if cfg.teacher.source == "random" else cfg.teacher.source
 
 
-def run_data(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
+def typed(schema: type, *nodes: Any) -> Any:
+    """`nodes` merged onto the dataclass `schema` and validated (every `__post_init__`): a
+    field the pipeline does not set takes the dataclass default, an unknown key fails."""
+    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), *map(plain, nodes)))
+
+
+def data_config(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]):
     from data.config import DataConfig
+
+    return typed(DataConfig, cfg.data, {"out_dir": str(out), "seed": cfg.seed})
+
+
+def run_data(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
     from data.pipeline import build, write_outputs
 
     started = time.time()
-    dcfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(DataConfig), plain(cfg.data),
-                                               {"out_dir": str(out), "seed": cfg.seed}))
+    dcfg = data_config(cfg, out, inputs)
     result = build(dcfg)
     hashes = write_outputs(result, out, dcfg.grounding)
     write_manifest(out, stage="data", cfg=plain(cfg.data), seed=cfg.seed, started=started,
@@ -64,45 +75,54 @@ def run_data(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
     return {"train": len(result.train), "val": len(result.val), "eval": len(result.eval_cases)}
 
 
+def label_config(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]):
+    from data.label import LabelConfig
+
+    return typed(LabelConfig, cfg.label, {
+        "teacher": teacher_source(cfg, inputs["teacher"]), "prompts": str(inputs["data"] / "train.jsonl"),
+        "out_dir": str(out), "seed": cfg.seed, "progress": cfg.progress})
+
+
 def run_label(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
     from data import label
 
-    lcfg = OmegaConf.to_object(OmegaConf.merge(
-        OmegaConf.structured(label.LabelConfig), plain(cfg.label),
-        {"teacher": teacher_source(cfg, inputs["teacher"]), "prompts": str(inputs["data"] / "train.jsonl"),
-         "out_dir": str(out), "seed": cfg.seed, "progress": cfg.progress}))
+    lcfg = label_config(cfg, out, inputs)
     prompts, grounder, hashes = label.load_inputs(lcfg)
     model, tok = label.load_teacher(lcfg)
     manifest = label.run(lcfg, model, tok, prompts, grounder, hashes)
     return {"rows": manifest["rows"], "tokens": manifest["tokens"], "quality": manifest["quality"]}
 
 
-def stage_config(name: str, cfg: DictConfig, overrides: dict) -> DictConfig:
-    """The stage's own primary config (conf/<name>.yaml) with the pipeline's groups on top,
-    so the stage validates it against its own schema."""
-    from hydra import compose
+def kd_config(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]):
+    """The KD stage's `distill.config.KDRunConfig`, from the pipeline's choices alone: groups
+    the pipeline does not set take the dataclass defaults, never conf/kd.yaml's own defaults
+    list (which once handed a `student=tiny` pipeline the default student's compute dtype)."""
+    from distill.config import KDRunConfig
 
-    base = compose(config_name=name)
-    return OmegaConf.merge(base, overrides)
+    return typed(KDRunConfig, {
+        "seed": cfg.seed, "teacher": {"source": teacher_source(cfg, inputs["teacher"]), "dtype": cfg.teacher.dtype},
+        # the data stage's config as it ran (its seed is the run's), recorded for lineage
+        "data": plain(data_config(cfg, inputs["data"], {})),
+        "student": cfg.student, "kd": cfg.kd, "logger": _logger(cfg, "kd"),
+        "mesh": cfg.mesh, "label_cache": str(inputs["label"]), "run_dir": str(out),
+        "output": str(out / "student"), "progress": cfg.progress})
 
 
 def run_kd(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
-    from distill.config import load_run_config
     from distill.train import run_training
 
-    node = stage_config("kd", cfg, {
-        "seed": cfg.seed, "teacher": {"source": teacher_source(cfg, inputs["teacher"]), "dtype": cfg.teacher.dtype},
-        "student": plain(cfg.student), "kd": plain(cfg.kd), "logger": _logger(cfg, "kd"), "mesh": plain(cfg.mesh),
-        "label_cache": str(inputs["label"]), "run_dir": str(out), "output": str(out / "student"),
-        "progress": cfg.progress})
-    final = run_training(load_run_config(node), out, plain(node))
+    run = kd_config(cfg, out, inputs)
+    final = run_training(run, out, plain(run))
     return {"final": final}
 
 
-def run_grpo(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
-    from rl import train as rl_train
+def grpo_config(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> DictConfig:
+    """The GRPO stage's config on the `rl.config.GRPORunConfig` schema (validated: an unknown
+    key fails), from the pipeline's choices alone. It stays a DictConfig because the reward and
+    judge are `_target_` nodes that `rl.train` instantiates."""
+    from rl.config import GRPORunConfig, load_run_config
 
-    node = stage_config("grpo", cfg, {
+    node = OmegaConf.merge(OmegaConf.structured(GRPORunConfig), {
         "seed": cfg.seed, "name": cfg.name, "grpo": plain(cfg.grpo), "reward": plain(cfg.reward),
         "judge": plain(cfg.judge), "student": plain(cfg.student),
         "teacher": {"source": teacher_source(cfg, inputs["teacher"]), "dtype": cfg.teacher.dtype},
@@ -111,7 +131,14 @@ def run_grpo(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
                    "compute_dtype": cfg.student.get("compute_dtype")},
         "data_dir": str(inputs["data"]), "label_cache": str(inputs["label"]),
         "run_dir": str(out), "output": str(out / "policy")})
-    last = rl_train.run(node)
+    load_run_config(node)  # runs every __post_init__ now, not when the stage starts
+    return node
+
+
+def run_grpo(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
+    from rl import train as rl_train
+
+    last = rl_train.run(grpo_config(cfg, out, inputs))
     return {"final": {k: v for k, v in last.items() if k.startswith("eval/")}}
 
 
@@ -134,22 +161,27 @@ def _logger(cfg: DictConfig, job_type: str) -> dict:
     return node
 
 
-def eval_slice(c: DictConfig) -> dict:
-    return {"eval": c.eval, "student": c.student, "seed": c.seed}
+def eval_config(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
+    """What both eval stages read from the pipeline config, validated: the suite's knobs, the
+    student recipe (the base student is rebuilt from it), the teacher's dtype and the seed."""
+    from distill.config import StudentConfig
+    from evals.suite import SuiteConfig
+
+    suite = SuiteConfig(**plain(cfg.eval))
+    return {"eval": dataclasses.asdict(suite), "student": dataclasses.asdict(typed(StudentConfig, cfg.student)),
+            "teacher_dtype": cfg.teacher.dtype, "seed": cfg.seed}
 
 
 STAGES = [
     Stage("teacher", (), lambda c: c.teacher, run_teacher),
-    Stage("data", (), lambda c: {"data": c.data, "seed": c.seed}, run_data),
-    Stage("label", ("teacher", "data"), lambda c: {"label": c.label, "seed": c.seed}, run_label),
-    Stage("kd", ("teacher", "label"),
-          lambda c: {"kd": c.kd, "student": c.student, "mesh": c.mesh, "seed": c.seed}, run_kd),
-    Stage("grpo", ("teacher", "data", "label", "kd"),
-          lambda c: {"grpo": c.grpo, "reward": c.reward, "judge": c.judge, "train": c.grpo_train,
-                     "mesh": c.mesh, "seed": c.seed}, run_grpo),
+    Stage("data", (), None, run_data, config=data_config),
+    Stage("label", ("teacher", "data"), None, run_label, config=label_config),
+    Stage("kd", ("teacher", "data", "label"), None, run_kd, config=kd_config),
+    Stage("grpo", ("teacher", "data", "label", "kd"), None, run_grpo, config=grpo_config),
     # teacher and base student: shared by every run of a KD or GRPO sweep
-    Stage("eval_ref", ("teacher", "data"), eval_slice, run_eval_ref),
-    Stage("eval", ("teacher", "data", "eval_ref"), eval_slice, run_eval, optional=("kd", "grpo")),
+    Stage("eval_ref", ("teacher", "data"), None, run_eval_ref, config=eval_config),
+    Stage("eval", ("teacher", "data", "eval_ref"), None, run_eval, optional=("kd", "grpo"),
+          config=eval_config),
 ]
 
 
@@ -202,7 +234,10 @@ def main(cfg: DictConfig) -> float | None:
 
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     t0 = time.time()
-    out, value = run_pipeline(cfg, run_dir)
+    try:
+        out, value = run_pipeline(cfg, run_dir)
+    except StageConfigError as e:  # a typo or bad value, found before any stage ran: no traceback
+        raise SystemExit(f"pipeline: {e}") from None
     print(f"\npipeline '{cfg.name}' finished in {time.time() - t0:.0f} s; report: {out}")
     return value
 
