@@ -120,8 +120,10 @@ def server(servers) -> Server:
 
 
 @pytest.fixture()
-def client(server):
-    with httpx.Client(base_url=server.url, timeout=300, headers={"X-Client-Id": "api-tests"}) as c:
+def client(server, request):
+    # one rate-limit bucket per test: a test's requests never spend another test's budget
+    with httpx.Client(base_url=server.url, timeout=300,
+                      headers={"X-Client-Id": request.node.nodeid}) as c:
         yield c
 
 

@@ -199,8 +199,10 @@ def test_real_teacher_server_end_to_end(tmp_path):
 def test_demo_server_as_judge(tmp_path):
     """The project's own /v1/chat/completions server (teacher engine) as the judge backend."""
     port = _free_port()
+    token = "judge-test-token"  # direct teacher access needs the server's admin token
     proc = subprocess.Popen([sys.executable, "-m", "demo.server", "host=127.0.0.1",
-                             f"port={port}"], cwd=ROOT)
+                             f"port={port}", f"admin_token={token}",
+                             "student=smollm2-135m-instruct"], cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 600
@@ -213,7 +215,7 @@ def test_demo_server_as_judge(tmp_path):
             except httpx.HTTPError:
                 pass
             time.sleep(1.0)
-        judge = HttpJudge(url + "/v1", model="teacher", timeout_s=120, max_retries=1,
+        judge = HttpJudge(url + "/v1", model="teacher", api_key=token, timeout_s=120, max_retries=1,
                           cache=JudgeCache(tmp_path))
         s = judge.score_batch([Q, Q], [GOOD, "Bananas are yellow."], kb_entries=[KB, KB])
         assert s.shape == (2,) and np.all((s >= 0) & (s <= 10))
