@@ -90,7 +90,21 @@ def update_batch(ro: Rollout, adv_n: jax.Array, cfg: GRPOConfig, batch_split: in
              "logp_old": ro.logp_old if ro.logp_old is not None else jnp.zeros(ro.tokens.shape, jnp.float32)}
     if use_ref:
         batch["logp_ref"] = ro.logp_ref
+    if ro.sampler_logp is not None:  # mismatch/* metrics and the grpo.mismatch correction
+        batch["sampler_logp"] = ro.sampler_logp
+        if ro.logp_old is not None:
+            batch["logp_old_raw"] = ro.logp_old_raw if ro.logp_old_raw is not None else ro.logp_old
+    if not cfg.flat_group_kl:  # zero-variance groups: no KL gradient either
+        batch["kl_rows"] = informative_rows(ro.rewards, cfg.num_generations)
     return batch
+
+
+def informative_rows(rewards_n, group_size: int) -> jax.Array:
+    """(N,) float 1 on rows of groups whose rewards differ, 0 on zero-variance groups (the
+    rows `rl.advantages` gives A = 0)."""
+    r = np.asarray(rewards_n, np.float64).reshape(-1, group_size)
+    flat = r.max(-1) == r.min(-1)
+    return jnp.asarray(np.repeat(~flat, group_size).astype(np.float32))
 
 
 def _reduce_inner(per_iter: list[dict]) -> dict[str, float]:
