@@ -28,6 +28,7 @@ from models.mesh import Layout, batch_shardings, is_primary, to_host
 from models.runtime import Checkpointer, MetricsLogger, RngStreams
 from models.runtime.metrics import truncate_after
 from rl import diagnostics
+from rewards.base import RewardError
 from rl.advantages import group_advantages, rloo_advantages, zero_std_group_fraction
 from rl.config import GRPOConfig, TrainConfig
 from rl.rollout import Rollout, Rollouts
@@ -74,6 +75,24 @@ def advantages(rewards_n: np.ndarray, cfg: GRPOConfig) -> jax.Array:
     if cfg.advantage == "rloo":
         return rloo_advantages(r, cfg.num_generations)
     return group_advantages(r, cfg.num_generations, cfg.adv_scale)
+
+
+def check_finite_rewards(components: dict[str, np.ndarray], total: np.ndarray) -> None:
+    """Raise naming every reward component (and the total) with NaN / inf, and its items.
+
+    Rewards are validated where they are computed (`rewards.base.call_reward`); this is the
+    last gate before advantages, where one NaN would spread through its group's mean and std
+    (and, under GDPO, through the per-component normalisation) into every update."""
+    bad = []
+    for name, r in {**components, "total": total}.items():
+        idx = np.flatnonzero(~np.isfinite(np.asarray(r, np.float64)))
+        if idx.size:
+            shown = ", ".join(map(str, idx[:10])) + (f", … ({idx.size} in all)" if idx.size > 10 else "")
+            bad.append(f"'{name}' at items [{shown}]")
+    if bad:
+        raise RewardError("non-finite rewards before the GRPO advantages: " + "; ".join(bad)
+                          + ". Fix the reward component (or drop those completions) so it "
+                            "returns finite scores")
 
 
 def update_batch(ro: Rollout, adv_n: jax.Array, cfg: GRPOConfig, batch_split: int = 1
@@ -229,6 +248,7 @@ class Learner:
 
     def update(self, ro: Rollout, step: int) -> dict[str, float]:
         """μ optimizer updates on one rollout batch; the first uses π_old = π_θ exactly."""
+        check_finite_rewards(ro.components, ro.rewards)
         rewards = np.asarray(ro.rewards, np.float32)  # (N,), every row, on every process
         if self.layout is not None:  # groups may straddle shards; advantages see the global array
             rewards = self.rollouts.to_devices((rewards[self.rollouts.rows(len(rewards))],), len(rewards))[0]
