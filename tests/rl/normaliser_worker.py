@@ -25,6 +25,18 @@ def layout(name):
     return Layout(OmegaConf.merge(OmegaConf.load(CONF / "single.yaml"), own))
 
 
+def uneven_inputs(seed=0, group=1, _orig=cases.grpo_inputs):
+    """The cases' rollout with row 1 cut to 2 tokens: the strided microbatches then hold
+    different token counts for M = 2 and 4 (the random lengths alone happen to balance M = 2)."""
+    host, rewards = _orig(seed, group)
+    host["mask"][1, 2:] = 0
+    host["tokens"] = host["tokens"] * host["mask"]
+    return host, rewards
+
+
+cases.grpo_inputs = uneven_inputs
+
+
 def grads(lay, micro):
     out = cases.run_grpo(lay, steps=1, micro_batches=micro)
     return out["grads"][0], int(out["terms"])
@@ -37,6 +49,7 @@ def main():
     want, terms = grads(single, 1)
     for m in (1, 2, 4):
         got, _ = grads(data, m)
+        print("tokens per microbatch", m, cases.grpo_inputs()[0]["mask"].reshape(8 // m, m, -1).sum((0, 2)))
         assert_grads_close(got, want, terms, f"data mesh, {m} microbatches")
     real = rl.step.accumulated_grads
     # the counter-example: every microbatch normalised by its own tokens, the M results averaged
