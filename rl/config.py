@@ -125,7 +125,9 @@ class GRPOConfig:
     # s_i = exp(mean_t log ρ_t), Zheng et al. 2025) | cispo (sg(clip(ρ))·A·log π, MiniMax-M1)
     policy_loss: str = "ppo"
     dual_clip_c: float = 0.0  # c: dual-clip bound c·A for A < 0 (Ye et al. 2020); > 1 enables, 0 off
-    top_entropy_rho: float = 1.0  # ρ_H: only the top-ρ_H share of high-entropy tokens gets policy gradient (Wang et al. 2025: 0.2)
+    # ρ_H: only the top-ρ_H share of high-entropy tokens gets policy gradient (Wang et al. 2025:
+    # 0.2); the quantile is taken over each microbatch's tokens (over the batch when M = 1)
+    top_entropy_rho: float = 1.0
     flat_group_kl: bool = True  # false: rows of zero-variance groups (A = 0) also carry no KL gradient
     dynamic_sampling: bool = False  # DAPO: drop groups with std(r) = 0 and refill with fresh prompts
     ds_max_rounds: int = 3  # extra rollout rounds allowed to refill dropped groups
