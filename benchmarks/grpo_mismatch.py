@@ -109,7 +109,7 @@ def step_times(model, ids, mask, out, group: int, repeats: int):
              "mask": out.mask, "adv": group_advantages(jnp.asarray(rewards), group),
              "logp_old": jnp.zeros(out.tokens.shape), "sampler_logp": out.logprobs,
              "first": jnp.asarray(True)}
-    times = {}
+    steps = {}
     for corr, level in CORRECTIONS:
         cfg = GRPOConfig(num_generations=group, prompts_per_step=n // group, beta=0.0,
                          rollout=RolloutConfig(max_new_tokens=out.tokens.shape[1]),
@@ -117,16 +117,19 @@ def step_times(model, ids, mask, out, group: int, repeats: int):
                          mismatch=MismatchConfig(correction=corr, level=level))
         tx = make_optimizer(cfg.optim, 10)
         step = make_grpo_step(graphdef, tx, cfg, max_len=out.tokens.shape[1])
-        state = init_state(jax.tree.map(jnp.copy, params), tx)
-        state, m = step(state, batch, jax.random.key(0))  # compile
-        jax.block_until_ready(m)
-        ts = []
-        for r in range(repeats):
+        state, m = step(init_state(jax.tree.map(jnp.copy, params), tx), batch, jax.random.key(0))
+        jax.block_until_ready(m)  # compiled
+        steps[f"{corr}/{level}"] = [step, state]
+    # round-robin (A B C … A B C …), so load drift on a shared machine hits every side alike
+    ts = {k: [] for k in steps}
+    for r in range(repeats):
+        for k, (step, state) in steps.items():
             t0 = time.perf_counter()
             state, m = step(state, batch, jax.random.key(r))
             jax.block_until_ready(m)
-            ts.append(time.perf_counter() - t0)
-        times[f"{corr}/{level}"] = statistics.median(ts)
+            ts[k].append(time.perf_counter() - t0)
+            steps[k][1] = state
+    times = {k: statistics.median(v) for k, v in ts.items()}
     return times
 
 
