@@ -214,3 +214,20 @@ def test_trainer_logprobs_use_the_sampling_temperature(tiny_policy, tokenizer, e
     # the rollout's π_old pass used the same processing (top-k 20 at T = 0.7)
     np.testing.assert_allclose(r.logp_old, lp, atol=1e-5)
     np.testing.assert_allclose(r.logp_old_raw, r.sampler_logp * r.mask, atol=1e-4)
+
+
+def test_processed_logprob_gradient_is_the_truncated_score():
+    """∇_z log q(y) = (e_y − q)/T on the support and 0 off it (the set is not differentiated)."""
+    z = jnp.asarray(np.random.default_rng(2).normal(scale=1.5, size=(1, 1, 12)), jnp.float32)
+    t, k, p = 0.8, 6, 0.9
+    y = jnp.asarray([[int(jnp.argmax(z))]])
+    g = jax.grad(lambda z: processed_logprobs(z, y, temperature=t, top_k=k, top_p=p)[0].sum())(z)
+    lq = np.array([ref_processed(np.asarray(z[0, 0]), v, t, k, p) for v in range(12)])
+    x = np.asarray(z[0, 0]) / t
+    order = np.argsort(-x)[:k]
+    pk = np.exp(x[order] - x[order].max()); pk /= pk.sum()
+    support = np.zeros(12, bool); support[order[(np.cumsum(pk) - pk) < p]] = True
+    q = np.where(support, np.exp(lq), 0.0)
+    want = (np.eye(12)[int(y[0, 0])] - q) / t
+    np.testing.assert_allclose(np.asarray(g)[0, 0], want, rtol=1e-5, atol=1e-6)
+    assert 1 < support.sum() < 12
