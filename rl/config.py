@@ -12,14 +12,15 @@ converts the config to objects.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
 from models.precision import check_dtype
 from rl.advantages import SCALES
-from rl.losses import AGGREGATIONS, KL_ESTIMATORS
+from rl.losses import AGGREGATIONS, KL_ESTIMATORS, POLICY_LOSSES
+from rl.mismatch import CORRECTIONS, LEVELS
 
 REFERENCES = ("policy_init", "base_student", "teacher")
 ADVANTAGES = ("grpo", "rloo")
@@ -65,6 +66,27 @@ class RolloutConfig:
 
 
 @dataclasses.dataclass
+class MismatchConfig:
+    """Sampler–trainer mismatch: what is logged and how it is corrected (`grpo.mismatch`,
+    rl/mismatch.py). w = π_trainer/π_sampler of the sampled tokens, from raw log-probs."""
+
+    correction: str = "none"  # none | tis (truncated IS: min(w, C)) | mis (masked IS: drop w ∉ [floor, C])
+    level: str = "token"  # token: w_t | sequence: Π_t w_t | geometric: (Π_t w_t)^(1/|y|)
+    cap: float = 2.0  # C: the TIS truncation / the MIS upper bound
+    floor: float = 0.0  # MIS lower bound on w (0: none)
+    thresholds: List[float] = dataclasses.field(default_factory=lambda: [0.1, 1.0])  # |log w| levels logged as fractions
+
+    def __post_init__(self):
+        s = "grpo.mismatch"
+        _choice(s, "correction", self.correction, CORRECTIONS)
+        _choice(s, "level", self.level, LEVELS)
+        if not self.cap > 1 or not 0 <= self.floor < 1:
+            raise ValueError(f"{s}: cap (C) must be > 1 and floor in [0, 1); got {self.cap}, {self.floor}")
+        if any(not t > 0 for t in self.thresholds):
+            raise ValueError(f"{s}.thresholds must all be > 0, got {list(self.thresholds)}")
+
+
+@dataclasses.dataclass
 class OptimConfig:
     """AdamW with global-norm clipping and a linear warmup (`grpo.optim`)."""
 
@@ -99,6 +121,14 @@ class GRPOConfig:
     advantage: str = "grpo"  # grpo: (r − mean)/σ | rloo: leave-one-out baseline
     adv_scale: str = "group"  # σ for advantage=grpo: group | batch | none (Dr. GRPO)
     entropy_coef: float = 0.0  # c_H: entropy bonus weight (entropy is logged either way)
+    # policy-loss variant (rl/losses.py): ppo (clipped, GRPO/DAPO) | gspo (sequence ratio
+    # s_i = exp(mean_t log ρ_t), Zheng et al. 2025) | cispo (sg(clip(ρ))·A·log π, MiniMax-M1)
+    policy_loss: str = "ppo"
+    dual_clip_c: float = 0.0  # c: dual-clip bound c·A for A < 0 (Ye et al. 2020); > 1 enables, 0 off
+    # ρ_H: only the top-ρ_H share of high-entropy tokens gets policy gradient (Wang et al. 2025:
+    # 0.2); the quantile is taken over each microbatch's tokens (over the batch when M = 1)
+    top_entropy_rho: float = 1.0
+    flat_group_kl: bool = True  # false: rows of zero-variance groups (A = 0) also carry no KL gradient
     dynamic_sampling: bool = False  # DAPO: drop groups with std(r) = 0 and refill with fresh prompts
     ds_max_rounds: int = 3  # extra rollout rounds allowed to refill dropped groups
     ds_min_std: float = 1e-6  # a group with reward std ≤ this counts as zero-variance
@@ -115,6 +145,7 @@ class GRPOConfig:
     # to float rounding, fewer FLOPs; rl.step.completion_hidden). false: one pass per row
     share_prompt: bool = True
     rollout: RolloutConfig = dataclasses.field(default_factory=RolloutConfig)
+    mismatch: MismatchConfig = dataclasses.field(default_factory=MismatchConfig)
     optim: OptimConfig = dataclasses.field(default_factory=OptimConfig)
 
     def __post_init__(self):
@@ -133,6 +164,12 @@ class GRPOConfig:
         _choice(s, "advantage", self.advantage, ADVANTAGES)
         _choice(s, "adv_scale", self.adv_scale, SCALES)
         _choice(s, "reference", self.reference, REFERENCES)
+        _choice(s, "policy_loss", self.policy_loss, POLICY_LOSSES)
+        if self.dual_clip_c and (self.dual_clip_c <= 1 or self.policy_loss != "ppo"):
+            raise ValueError(f"{s}.dual_clip_c (c) must be > 1 and needs policy_loss=ppo; got "
+                             f"{self.dual_clip_c} with policy_loss={self.policy_loss} (0 = off)")
+        if not 0 < self.top_entropy_rho <= 1:
+            raise ValueError(f"{s}.top_entropy_rho (ρ_H) must be in (0, 1], got {self.top_entropy_rho}")
         rows = self.prompts_per_step * self.num_generations
         if self.micro_batches < 1 or rows % self.micro_batches:
             raise ValueError(f"{s}.micro_batches={self.micro_batches} must be ≥ 1 and divide "
@@ -145,6 +182,8 @@ class GRPOConfig:
             self.rollout = RolloutConfig(**self.rollout)
         if isinstance(self.optim, dict):
             self.optim = OptimConfig(**self.optim)
+        if isinstance(self.mismatch, dict):
+            self.mismatch = MismatchConfig(**self.mismatch)
 
     @property
     def batch_size(self) -> int:

@@ -28,6 +28,7 @@ from models.mesh import Layout, batch_shardings, is_primary, to_host
 from models.runtime import Checkpointer, MetricsLogger, RngStreams
 from models.runtime.metrics import truncate_after
 from rl import diagnostics
+from rewards.base import RewardError
 from rl.advantages import group_advantages, rloo_advantages, zero_std_group_fraction
 from rl.config import GRPOConfig, TrainConfig
 from rl.rollout import Rollout, Rollouts
@@ -76,6 +77,24 @@ def advantages(rewards_n: np.ndarray, cfg: GRPOConfig) -> jax.Array:
     return group_advantages(r, cfg.num_generations, cfg.adv_scale)
 
 
+def check_finite_rewards(components: dict[str, np.ndarray], total: np.ndarray) -> None:
+    """Raise naming every reward component (and the total) with NaN / inf, and its items.
+
+    Rewards are validated where they are computed (`rewards.base.call_reward`); this is the
+    last gate before advantages, where one NaN would spread through its group's mean and std
+    (and, under GDPO, through the per-component normalisation) into every update."""
+    bad = []
+    for name, r in {**components, "total": total}.items():
+        idx = np.flatnonzero(~np.isfinite(np.asarray(r, np.float64)))
+        if idx.size:
+            shown = ", ".join(map(str, idx[:10])) + (f", … ({idx.size} in all)" if idx.size > 10 else "")
+            bad.append(f"'{name}' at items [{shown}]")
+    if bad:
+        raise RewardError("non-finite rewards before the GRPO advantages: " + "; ".join(bad)
+                          + ". Fix the reward component (or drop those completions) so it "
+                            "returns finite scores")
+
+
 def update_batch(ro: Rollout, adv_n: jax.Array, cfg: GRPOConfig, batch_split: int = 1
                  ) -> dict[str, jax.Array]:
     """The arrays `grpo_step` reads (fixed keys and shapes every step). With
@@ -90,7 +109,21 @@ def update_batch(ro: Rollout, adv_n: jax.Array, cfg: GRPOConfig, batch_split: in
              "logp_old": ro.logp_old if ro.logp_old is not None else jnp.zeros(ro.tokens.shape, jnp.float32)}
     if use_ref:
         batch["logp_ref"] = ro.logp_ref
+    if ro.sampler_logp is not None:  # mismatch/* metrics and the grpo.mismatch correction
+        batch["sampler_logp"] = ro.sampler_logp
+        if ro.logp_old is not None:
+            batch["logp_old_raw"] = ro.logp_old_raw if ro.logp_old_raw is not None else ro.logp_old
+    if not cfg.flat_group_kl:  # zero-variance groups: no KL gradient either
+        batch["kl_rows"] = informative_rows(ro.rewards, cfg.num_generations)
     return batch
+
+
+def informative_rows(rewards_n, group_size: int) -> jax.Array:
+    """(N,) float 1 on rows of groups whose rewards differ, 0 on zero-variance groups (the
+    rows `rl.advantages` gives A = 0)."""
+    r = np.asarray(rewards_n, np.float64).reshape(-1, group_size)
+    flat = r.max(-1) == r.min(-1)
+    return jnp.asarray(np.repeat(~flat, group_size).astype(np.float32))
 
 
 def _reduce_inner(per_iter: list[dict]) -> dict[str, float]:
@@ -215,6 +248,7 @@ class Learner:
 
     def update(self, ro: Rollout, step: int) -> dict[str, float]:
         """μ optimizer updates on one rollout batch; the first uses π_old = π_θ exactly."""
+        check_finite_rewards(ro.components, ro.rewards)
         rewards = np.asarray(ro.rewards, np.float32)  # (N,), every row, on every process
         if self.layout is not None:  # groups may straddle shards; advantages see the global array
             rewards = self.rollouts.to_devices((rewards[self.rollouts.rows(len(rewards))],), len(rewards))[0]

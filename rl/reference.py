@@ -30,8 +30,12 @@ class ReferencePass:
     """`ref(prompt_ids, prompt_mask, tokens, mask) -> log π_ref (N, L)` for fixed weights;
     prompts one per row or one per group (`rl.step.completion_hidden`)."""
 
-    def __init__(self, graphdef, params, *, chunk_rows: int = 0, offloaded: bool = False):
+    def __init__(self, graphdef, params, *, chunk_rows: int = 0, offloaded: bool = False,
+                 sampling: dict | None = None):
         self.graphdef, self.chunk_rows, self.offloaded = graphdef, int(chunk_rows), offloaded
+        # the sampler's temperature / top-k / top-p: π_ref under the same processing as π_θ,
+        # so KL(π_θ ‖ π_ref) is 0 at π_θ = π_ref whatever the sampling settings
+        self.sampling = dict(sampling or {})
         self.params = offload(params) if offloaded else params
         self._fn = jax.jit(self._logprobs)
 
@@ -40,7 +44,7 @@ class ReferencePass:
             params = jax.device_put(params, jax.memory.Space.Device)
 
         def one(xs):
-            return completion_logprobs(self.graphdef, params, *xs)[0]
+            return completion_logprobs(self.graphdef, params, *xs, **self.sampling)[0]
 
         n, c = tokens.shape[0], self.chunk_rows
         if c <= 0 or c >= n:

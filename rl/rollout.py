@@ -33,7 +33,7 @@ from models.mesh import Layout, allgather_objects, host_rows
 from rewards.base import call_reward
 from rl.config import GRPOConfig
 from rl.reference import ReferencePass
-from rl.step import completion_logprobs
+from rl.step import completion_logprobs, sampling_kwargs
 
 
 def overlong_penalty(lengths_n: np.ndarray, *, max_len: int, buffer: int, penalty: float) -> np.ndarray:
@@ -58,7 +58,9 @@ class Rollout:
     """One rollout batch; rows are group-contiguous, N = num_groups · G.
 
     Device arrays: prompt_ids/prompt_mask (N, P), tokens/mask/sampler_logp (N, L),
-    logp_old/logp_ref (N, L) or None. Host: lengths/truncated (N,), texts, records (one per
+    logp_old/logp_ref (N, L) or None; logp_old_raw (N, L) the trainer's raw (T = 1) log π_old
+    when the sampler's processing (temperature, top-k, top-p) makes it differ from logp_old.
+    sampler_logp is the sampler's raw log π (rl/mismatch.py). Host: lengths/truncated (N,), texts, records (one per
     group), rewards (N,) = composite + overlong, components {name: (N,)}, infos.
     """
 
@@ -77,6 +79,7 @@ class Rollout:
     rewards: np.ndarray
     components: dict[str, np.ndarray]
     infos: dict[str, Any]
+    logp_old_raw: jax.Array | None = None
 
     @property
     def num_groups(self) -> int:
@@ -93,7 +96,7 @@ class Rollout:
             self.lengths[rows], self.truncated[rows], [self.texts[i] for i in rows],
             [self.records[i] for i in idx], self.rewards[rows],
             {k: v[rows] for k, v in self.components.items()},
-            _select_infos(self.infos, rows, len(self.texts)))
+            _select_infos(self.infos, rows, len(self.texts)), dev(self.logp_old_raw))
 
     @staticmethod
     def concat(parts: Sequence["Rollout"]) -> "Rollout":
@@ -109,7 +112,7 @@ class Rollout:
             cat(f("logp_ref")), np.concatenate(f("lengths")), np.concatenate(f("truncated")),
             sum(f("texts"), []), sum(f("records"), []), np.concatenate(f("rewards")),
             {k: np.concatenate([p.components[k] for p in parts]) for k in parts[0].components},
-            _concat_infos([p.infos for p in parts]))
+            _concat_infos([p.infos for p in parts]), cat(f("logp_old_raw")))
 
 
 def _select_infos(infos: Mapping[str, Any], rows: np.ndarray, n: int) -> dict:
@@ -181,8 +184,10 @@ class Rollouts:
         self.reward_fn, self.cfg, self.fields = reward_fn, cfg, fields
         self.reference, self.layout = reference, layout
         self._ref = None if reference is None else ReferencePass(
-            *reference, chunk_rows=cfg.ref_chunk, offloaded=cfg.ref_offload)
-        self._logprobs = jax.jit(completion_logprobs, static_argnums=0)
+            *reference, chunk_rows=cfg.ref_chunk, offloaded=cfg.ref_offload,
+            sampling=sampling_kwargs(cfg.rollout))
+        self._logprobs = jax.jit(completion_logprobs, static_argnums=0, static_argnames=(
+            "temperature", "top_k", "top_p", "with_raw"))
         self._cache: dict[str, list[int]] = {}
         # seconds spent per phase since the learner last read them (perf/* metrics); a
         # logprob_wait_s near 0 while score_s is large means the overlap works
@@ -208,8 +213,13 @@ class Rollouts:
             ids[i, width - len(s):], mask[i, width - len(s):] = s, 1
         return ids, mask
 
-    def logprobs(self, graphdef, params, prompt_ids, prompt_mask, tokens, mask) -> jax.Array:
-        return self._logprobs(graphdef, params, prompt_ids, prompt_mask, tokens, mask)[0]
+    def logprobs(self, graphdef, params, prompt_ids, prompt_mask, tokens, mask
+                 ) -> tuple[jax.Array, jax.Array]:
+        """(log q, raw log π) (N, L): q the sampler's processed distribution (what the loss
+        uses), raw π at T = 1 (what the sampler records, for the mismatch)."""
+        logp, _, raw = self._logprobs(graphdef, params, prompt_ids, prompt_mask, tokens, mask,
+                                      with_raw=True, **sampling_kwargs(self.cfg.rollout))
+        return logp, raw
 
     def rows(self, n: int) -> slice:
         """This process's rows of an n-row batch (all of them on one process)."""
@@ -262,12 +272,12 @@ class Rollouts:
         if rc.mask_truncated:
             loss_mask = out.mask * (~out.truncated)[:, None].astype(out.mask.dtype)
         # async dispatch: these run on the device while the host scores the texts below
-        logp_ref = logp_old = None
+        logp_ref = logp_old = logp_old_raw = None
         ids_g, mask_g = (ids, mask) if share == 1 else (ids[::share], mask[::share])
         if self.reference is not None and with_reference:
             logp_ref = self._ref(ids_g, mask_g, out.tokens, out.mask)
         if need_old:
-            logp_old = self.logprobs(self.graphdef, params, ids_g, mask_g, out.tokens, out.mask)
+            logp_old, logp_old_raw = self.logprobs(self.graphdef, params, ids_g, mask_g, out.tokens, out.mask)
         tokens_np, lengths, truncated = host_rows((out.tokens, out.lengths, out.truncated), rows)
         t1 = time.perf_counter()
         texts = [self.tokenizer.decode(t[:k]) for t, k in zip(tokens_np, lengths)]
@@ -284,4 +294,4 @@ class Rollouts:
                            logprob_wait_s=time.perf_counter() - t2)
         return Rollout(g, ids, mask, out.tokens, loss_mask, out.logprobs, logp_old, logp_ref,
                        np.asarray(lengths), np.asarray(truncated), texts, list(records),
-                       total + shaping, comps, infos)
+                       total + shaping, comps, infos, logp_old_raw)

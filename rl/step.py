@@ -9,7 +9,14 @@ only arrays of static shape (N = prompts·G rows, P prompt and L = L_max complet
     adv                      (N,)   float32 advantages
     logp_old                 (N, L) log π_old, read only when `first` is False (μ > 1)
     logp_ref                 (N, L) log π_ref (present when β > 0)
+    sampler_logp             (N, L) raw log π the sampler recorded (optional: mismatch/* metrics
+                                    and the grpo.mismatch correction)
+    logp_old_raw             (N, L) raw log π_old of the trainer (with sampler_logp when μ > 1)
+    kl_rows                  (N,)   1 where the KL term counts (grpo.flat_group_kl = false)
     first                    ()     bool: first inner iteration, π_old = π_θ exactly
+
+The trainer's log-probs are those of the distribution the sampler drew from: temperature,
+top-k and top-p as `grpo.rollout` sets them (rl/mismatch.py says why).
 
 Log-probabilities come from the final hidden states of the completion positions only, through
 `models.transformer.chunked_logprobs` (vocab chunks, never a float32 (N, T, V) tensor); the
@@ -26,8 +33,9 @@ from flax import nnx
 
 from models.layers import KVCache
 from models.transformer import chunked_logprobs, default_positions
-from rl.config import GRPOConfig, OptimConfig
+from rl.config import GRPOConfig, OptimConfig, RolloutConfig
 from rl.losses import grpo_loss
+from rl.mismatch import correction_metrics, is_weights, log_ratio, mismatch_metrics, processed_logprobs
 
 VOCAB_CHUNK = 8192
 
@@ -51,9 +59,10 @@ def init_state(params: Any, tx: optax.GradientTransformation) -> dict:
     return {"params": params, "opt_state": tx.init(params), "step": jnp.zeros((), jnp.int32)}
 
 
-def chunked_lse_entropy(h_btd, w_dv, *, chunk: int = VOCAB_CHUNK):
+def chunked_lse_entropy(h_btd, w_dv, *, chunk: int = VOCAB_CHUNK, scale: float = 1.0):
     """log Σ_v e^{z_v} and H(π(·|s_t)), both (B, T), from hidden states in one pass over vocab
-    chunks (the log-probs and the entropy share every chunk's matmul).
+    chunks (the log-probs and the entropy share every chunk's matmul); z = scale·h·W (scale =
+    1/T for a sampling temperature T).
 
     Carries (m, s0, s1) = (running max, Σ e^{z−m}, Σ e^{z−m}·z), so lse = m + log s0 and
     H = lse − s1/s0, without a (B, T, V) tensor. m is a stop-gradient shift (the result does
@@ -69,13 +78,13 @@ def chunked_lse_entropy(h_btd, w_dv, *, chunk: int = VOCAB_CHUNK):
     def body(carry, xs):
         m, s0, s1 = carry
         w_c, valid_c = xs
-        z = jnp.matmul(h_btd, w_c, preferred_element_type=jnp.float32)  # (B, T, chunk)
+        z = jnp.matmul(h_btd, w_c, preferred_element_type=jnp.float32) * scale  # (B, T, chunk)
         z = jnp.where(valid_c, z, -jnp.inf)
         m_new = jax.lax.stop_gradient(jnp.maximum(m, jnp.max(z, -1)))
-        scale = jnp.exp(m - m_new)
+        decay = jnp.exp(m - m_new)
         e = jnp.exp(z - m_new[..., None])
         s1_c = jnp.sum(jnp.where(valid_c, e * z, 0.0), -1)
-        return (m_new, s0 * scale + jnp.sum(e, -1), s1 * scale + s1_c), None
+        return (m_new, s0 * decay + jnp.sum(e, -1), s1 * decay + s1_c), None
 
     if n > 1:  # with one chunk the forward holds all of (B, T, V) anyway: skip the recompute
         body = jax.checkpoint(body)
@@ -93,22 +102,51 @@ def chunked_entropy(h_btd, w_dv, *, chunk: int = VOCAB_CHUNK):
 
 
 def completion_logprobs(graphdef, params, prompt_ids, prompt_mask, tokens, mask, *,
-                        entropy: bool = False, chunk: int = VOCAB_CHUNK):
-    """log π(tokens | prompt) (N, L) and optionally the entropy (N, L) at completion positions.
+                        entropy: bool = False, chunk: int = VOCAB_CHUNK,
+                        temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
+                        with_raw: bool = False):
+    """log q(tokens | prompt) (N, L) and optionally H(q) (N, L) at completion positions, for
+    q = the raw model's distribution after the sampler's temperature / top-k / top-p (all off:
+    q = π). `with_raw` also returns the raw (T = 1) log π, a constant, for the mismatch
+    against the sampler's record: (logp, ent, raw).
 
     One forward pass over [prompt ‖ completion[:-1]]; only the L hidden states that predict
     completion tokens are unembedded (the prompt positions never touch the vocab matrix).
+    Temperature alone streams over vocab chunks; top-k / top-p builds (N, L, V) logits.
     Prompts come one per row (N, P) or one per group (N/G, P): see `completion_hidden`.
     """
     model = nnx.merge(graphdef, params)
     h = completion_hidden(model, prompt_ids, prompt_mask, tokens, mask)
     w = model.unembed_matrix()
-    if not entropy:
-        return chunked_logprobs(h, w, tokens, mask, chunk=chunk), None
-    lse, ent = chunked_lse_entropy(h, w, chunk=chunk)  # one pass over the vocab for both
+    t = temperature if temperature > 0 else 1.0  # greedy (T = 0) has no distribution: raw π
+    on = mask > 0
+    if top_k > 0 or top_p < 1:
+        z = jnp.matmul(h, w.astype(h.dtype), preferred_element_type=jnp.float32)  # (N, L, V)
+        logp, ent = processed_logprobs(z, tokens, temperature=t, top_k=top_k, top_p=top_p)
+        raw = jnp.take_along_axis(jax.nn.log_softmax(jax.lax.stop_gradient(z)), tokens[..., None], -1)[..., 0]
+        return _outputs(jnp.where(on, logp, 0.0), ent if entropy else None, jnp.where(on, raw, 0.0), with_raw)
+    if not entropy and t == 1.0:
+        logp = chunked_logprobs(h, w, tokens, mask, chunk=chunk)
+        return _outputs(logp, None, jax.lax.stop_gradient(logp), with_raw)
+    lse, ent = chunked_lse_entropy(h, w, chunk=chunk, scale=1.0 / t)  # one vocab pass for both
     w_t = jnp.take(w.astype(h.dtype).T, tokens, axis=0)  # (N, L, D) target columns
     target = jnp.einsum("bld,bld->bl", h, w_t, preferred_element_type=jnp.float32)
-    return jnp.where(mask > 0, target - lse, 0.0), ent
+    logp = jnp.where(on, target / t - lse, 0.0)
+    raw = jax.lax.stop_gradient(logp)
+    if with_raw and t != 1.0:
+        h0 = jax.lax.stop_gradient(h)
+        lse1 = chunked_lse_entropy(h0, jax.lax.stop_gradient(w), chunk=chunk)[0]
+        raw = jax.lax.stop_gradient(jnp.where(on, target - lse1, 0.0))
+    return _outputs(logp, ent if entropy else None, raw, with_raw)
+
+
+def _outputs(logp, ent, raw, with_raw):
+    return (logp, ent, raw) if with_raw else (logp, ent)
+
+
+def sampling_kwargs(rc: RolloutConfig) -> dict:
+    """The sampler's processing, for `completion_logprobs` (the trainer's q = the sampler's)."""
+    return {"temperature": rc.temperature, "top_k": rc.top_k, "top_p": rc.top_p}
 
 
 def completion_hidden(model, prompt_ids, prompt_mask, tokens, mask):
@@ -170,17 +208,22 @@ def make_grpo_step(graphdef, tx: optax.GradientTransformation, cfg: GRPOConfig, 
     micro = getattr(cfg, "micro_batches", 1)
 
     def loss_fn(params, batch):
-        logp, ent = completion_logprobs(graphdef, params, batch["prompt_ids"], batch["prompt_mask"],
-                                        batch["tokens"], batch["mask"], entropy=True, chunk=chunk)
+        logp, ent, raw = completion_logprobs(
+            graphdef, params, batch["prompt_ids"], batch["prompt_mask"], batch["tokens"],
+            batch["mask"], entropy=True, chunk=chunk, with_raw=True, **sampling_kwargs(cfg.rollout))
         if cfg.entropy_coef == 0:
             ent = jax.lax.stop_gradient(ent)  # logged only
         # first inner iteration: π_old is π_θ itself, so ρ = 1 exactly (no recompute noise)
         logp_old = jnp.where(batch["first"], jax.lax.stop_gradient(logp), batch["logp_old"])
-        return grpo_loss(
-            logp, logp_old, batch["logp_ref"] if use_ref else None, batch["adv"], batch["mask"],
+        mask, weight, extra = sampler_correction(batch, raw, cfg)
+        loss, metrics = grpo_loss(
+            logp, logp_old, batch["logp_ref"] if use_ref else None, batch["adv"], mask,
             eps_low=cfg.eps_low, eps_high=cfg.eps_high, beta=cfg.beta,
             kl_estimator=cfg.kl_estimator, aggregation=cfg.loss_agg, max_len=max_len,
-            entropy_bt=ent, entropy_coef=cfg.entropy_coef)
+            entropy_bt=ent, entropy_coef=cfg.entropy_coef, policy_loss=cfg.policy_loss,
+            dual_clip_c=cfg.dual_clip_c, top_entropy_rho=cfg.top_entropy_rho,
+            is_weight_bt=weight, kl_mask_b=batch.get("kl_rows"))
+        return loss, {**metrics, **extra}
 
     def grads_of(params, batch):
         if micro == 1:
@@ -201,6 +244,24 @@ def make_grpo_step(graphdef, tx: optax.GradientTransformation, cfg: GRPOConfig, 
     return jax.jit(grpo_step, donate_argnums=0, **kw)
 
 
+def sampler_correction(batch, raw_bt, cfg: GRPOConfig):
+    """(loss mask, IS weight or None, mismatch/* metrics) from the sampler's recorded raw
+    log-probs and the trainer's raw log π_old (this pass's on the first inner iteration).
+    Without `sampler_logp` in the batch: the mask as is, no weight, no metrics."""
+    mask = batch["mask"]
+    if "sampler_logp" not in batch:
+        return mask, None, {}
+    raw_old = jnp.where(batch["first"], raw_bt, batch.get("logp_old_raw", raw_bt))
+    delta = log_ratio(raw_old, batch["sampler_logp"], mask)
+    mc = cfg.mismatch
+    metrics = mismatch_metrics(delta, mask, tuple(mc.thresholds))
+    if mc.correction == "none":
+        return mask, None, metrics
+    w, keep = is_weights(delta, mask, correction=mc.correction, level=mc.level, cap=mc.cap,
+                         floor=mc.floor)
+    return keep.astype(mask.dtype), w, {**metrics, **correction_metrics(w, mask, keep)}
+
+
 def prompt_group_size(cfg: GRPOConfig, blocks: int = 1) -> int:
     """Rows per shared prompt for a pass over `blocks` equal blocks (microbatches × batch
     devices): with `grpo.share_prompt`, the largest divisor g of G for which the rollout's
@@ -214,9 +275,11 @@ def prompt_group_size(cfg: GRPOConfig, blocks: int = 1) -> int:
 
 
 def accumulated_grads(loss_fn, params, batch, micro: int, loss_agg: str):
-    """Σ_m w_m ∇ℓ_m over M row blocks, with w_m = tokens_m / tokens (token aggregation) or 1/M
-    (sequence, dr_grpo: equal-size blocks), so the sum is the gradient of the full-batch loss.
-    Metrics: token-weighted means; ratio_min / ratio_max are the extremes; tokens summed.
+    """Σ_m w_m ∇ℓ_m over M row blocks, with w_m = tokens_m / Σ_m tokens_m (token aggregation)
+    or 1/M (sequence, dr_grpo: equal-size blocks), so the sum is the gradient of the full-batch
+    loss. tokens_m is the count the loss itself reports (`grpo/tokens`, after an importance-
+    sampling mask), so the normaliser is the full batch's even when the loss drops tokens.
+    Metrics: token-weighted means; ratio_min and maxima are the extremes; tokens summed.
     With one prompt per (sub-)group ((N/g, P) prompts) each block takes whole (sub-)groups."""
     n, groups = batch["tokens"].shape[0], batch["prompt_ids"].shape[0]
     if groups % micro:  # groups = n rows, or n / g (sub-)group prompts
@@ -233,17 +296,20 @@ def accumulated_grads(loss_fn, params, batch, micro: int, loss_agg: str):
         return units.reshape(micro, x.shape[0] // micro, *x.shape[1:])
 
     blocks = jax.tree.map(split, batch)
-    total = jnp.maximum(jnp.sum(batch["mask"]), 1).astype(jnp.float32)
     grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
 
     def body(g_acc, mb):
         (_, m), g = grad_fn(params, mb)
-        w = jnp.sum(mb["mask"]).astype(jnp.float32) / total if loss_agg == "token" else 1.0 / micro
+        # token: Σ_m n_m ∇ℓ_m, divided by Σ_m n_m after the scan (no block sees the total)
+        w = m["grpo/tokens"].astype(jnp.float32) if loss_agg == "token" else 1.0 / micro
         return jax.tree.map(lambda a, b: a + w * b, g_acc, g), m
 
     g, ms = jax.lax.scan(body, jax.tree.map(jnp.zeros_like, params), blocks)
     tok = ms["grpo/tokens"].astype(jnp.float32)
-    reduce = {"grpo/ratio_min": jnp.min, "grpo/ratio_max": jnp.max, "grpo/tokens": jnp.sum}
-    metrics = {k: reduce[k](v) if k in reduce else jnp.sum(v * tok) / jnp.maximum(jnp.sum(tok), 1.0)
+    if loss_agg == "token":
+        g = jax.tree.map(lambda x: x / jnp.maximum(jnp.sum(tok), 1.0), g)
+    reduce = lambda k: (jnp.min if k.endswith("_min") else jnp.max if k.endswith("_max")
+                        else jnp.sum if k == "grpo/tokens" else None)
+    metrics = {k: reduce(k)(v) if reduce(k) else jnp.sum(v * tok) / jnp.maximum(jnp.sum(tok), 1.0)
                for k, v in ms.items()}
     return g, metrics

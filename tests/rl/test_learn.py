@@ -51,6 +51,11 @@ def test_grpo_raises_heldout_reward(tiny_policy, tokenizer, encode, reward, prom
                 "diag/reward_length_corr", "diag/length/mean", "grpo/zero_std_frac"):
         assert key in last, key
     assert first["grpo/ratio_max_first_iter"] == 1.0 and first["grpo/kl"] >= 0
+    # sampler–trainer mismatch is logged every step (f32 on CPU: rounding only; μ = 2, so the
+    # second iteration compares against the rollout's stored raw log π_old)
+    for row in rows[1:]:
+        assert 0 <= row["mismatch/token_logratio_abs_max"] < 1e-3, row["mismatch/token_logratio_abs_max"]
+        assert "mismatch/seq_frac_abs_gt_0.1" in row
     assert last["grpo/kl"] > 0  # the policy left the reference
     table = (tmp_path / "samples.jsonl").read_text().splitlines()
     assert len(table) == 2 * train.table_rows and "completion" in json.loads(table[0])
