@@ -30,6 +30,7 @@ from flax import nnx
 from distill.alpha import alpha_from_boost
 from distill.config import KDConfig, OptimConfig
 from distill.losses import kd_loss
+from models.lora import set_dropout_key
 
 NO_DECAY_KEYS = ("embed", "lm_head")
 
@@ -112,9 +113,12 @@ def teacher_of(mb, rows):
     return (rows(mb["topk_ids"]), rows(mb["topk_logprobs"]))
 
 
-def microbatch_loss(params, mb, graphdef, rest, spec: LossSpec):
-    """Token-summed loss (for token-weighted accumulation) and the loss metrics."""
+def microbatch_loss(params, mb, graphdef, rest, spec: LossSpec, key=None):
+    """Token-summed loss (for token-weighted accumulation) and the loss metrics. `key` drives
+    LoRA dropout (models/lora.py); models without dropout adapters ignore it."""
     model = nnx.merge(graphdef, params, rest)
+    if key is not None:
+        set_dropout_key(model, key)
     index_r, mask_r = scored_rows(mb)
     rows = lambda x: take_rows(x, index_r)  # noqa: E731
     logits_rv = model.unembed(rows(completion_hidden(model, mb)))  # (R, V): scored rows only
@@ -152,15 +156,16 @@ def kd_step_fn(graphdef, rest, tx, schedule, spec: LossSpec):
     grad_fn = jax.value_and_grad(microbatch_loss, has_aux=True)
 
     def kd_step(state, batch, key):
-        del key  # the step is deterministic (no dropout); kept for the step signature
         params = state["params"]
 
-        def micro(g_acc, mb):  # sum of token-summed grads over microbatches
-            (_, metrics), g = grad_fn(params, mb, graphdef, rest, spec)
+        def micro(g_acc, xs):  # sum of token-summed grads over microbatches
+            mb, i = xs  # i: the microbatch's own dropout key (LoRA dropout only)
+            (_, metrics), g = grad_fn(params, mb, graphdef, rest, spec, jax.random.fold_in(key, i))
             return jax.tree.map(jnp.add, g_acc, g), metrics
 
         zeros = jax.tree.map(jnp.zeros_like, params)
-        g_sum, stacked = jax.lax.scan(micro, zeros, batch)
+        n_micro = jax.tree.leaves(batch)[0].shape[0]
+        g_sum, stacked = jax.lax.scan(micro, zeros, (batch, jnp.arange(n_micro)))
         metrics = _reduce_metrics(stacked)
         grads = jax.tree.map(lambda g: g / jnp.maximum(metrics["kd/tokens"], 1), g_sum)
         updates, opt = tx.update(grads, state["opt"], params)

@@ -119,6 +119,8 @@ def build(run: KDRunConfig, run_dir: Path) -> Trainer:
     graphdef, params, rest = nnx.split(student, nnx.Param, ...)
     param_sh = layout.params(params) if layout is not None else None
     params = nnx.to_pure_dict(params)
+    if run.student.lora is not None:  # params: the adapters; rest: the frozen base (models/lora.py)
+        rest = nnx.to_pure_dict(rest)
     tx, schedule = make_optimizer(kd.optim, kd.steps)
     spec = LossSpec.from_config(kd)
     state, out_sh = init_state(params, tx), None
@@ -283,6 +285,12 @@ def _finish(tr: Trainer, run_dir: Path, logger, last: dict, started: float, toke
     out = Path(run.output) if run.output else run_dir / "student"
     student = nnx.merge(tr.graphdef, tr.state["params"], tr.rest)
     tok = tr.tokenizer if hasattr(tr.tokenizer, "hf") else None
+    if run.student.lora is not None:  # the merged student, and the adapters alone (PEFT format)
+        from models.export import export_peft
+        from models.lora import merge_lora
+
+        export_peft(student, out.parent / f"{out.name}_adapter", run.student.lora)
+        student = merge_lora(student)
     save_checkpoint(student, out, tokenizer=tok, overwrite=True)
     final = {k: v for k, v in last.items() if k.startswith("eval/")}
     logger.summary(final)
