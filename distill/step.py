@@ -20,6 +20,7 @@ for the prompt or the completion padding. One compiled program per (P, N, R, tea
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import jax
@@ -148,14 +149,24 @@ def make_kd_step(graphdef, rest, tx, schedule, spec: LossSpec, *, out_shardings=
 
     `out_shardings` (state, metrics) pins the new state to the old one's layout on a mesh."""
     kw = {} if out_shardings is None else {"out_shardings": out_shardings}
-    return jax.jit(kd_step_fn(graphdef, rest, tx, schedule, spec), donate_argnums=0, **kw)
+    step = jax.jit(kd_step_fn(graphdef, rest, tx, schedule, spec), donate_argnums=0, **kw)
+    # `rest` (a LoRA student's frozen base) goes in as an argument: closed over, XLA would
+    # embed every frozen weight in the program as a constant
+    return bind_rest(step, rest)
+
+
+def bind_rest(jitted, rest):
+    """`jitted(*args, rest=rest)` as a function of `args` alone, with `.lower` for AOT planning."""
+    fn = functools.partial(jitted, rest=rest)
+    fn.lower = functools.partial(jitted.lower, rest=rest)
+    return fn
 
 
 def kd_step_fn(graphdef, rest, tx, schedule, spec: LossSpec):
     """The pure step, unjitted (tests wrap it, e.g. in `chex.assert_max_traces`)."""
     grad_fn = jax.value_and_grad(microbatch_loss, has_aux=True)
 
-    def kd_step(state, batch, key):
+    def kd_step(state, batch, key, rest=rest):
         params = state["params"]
 
         def micro(g_acc, xs):  # sum of token-summed grads over microbatches
@@ -184,7 +195,7 @@ def make_score_fn(graphdef, rest):
     `batch` is one microbatch (no M axis) with a top-K teacher; KL is forward KL(p ‖ q) on the
     K + 1 outcome space (top-K + tail), a per-example token mean. Used by eval and the probe.
     """
-    def score(params, mb):
+    def score(params, mb, rest):
         model = nnx.merge(graphdef, params, rest)
         logits = completion_logits(model, mb)  # (b, N, V)
 
@@ -196,7 +207,7 @@ def make_score_fn(graphdef, rest):
         return jax.vmap(one)(logits, mb["topk_ids"], mb["topk_logprobs"],
                              mb["completion_ids"], mb["completion_mask"])
 
-    return jax.jit(score)
+    return bind_rest(jax.jit(score), rest)  # rest an argument, as in make_kd_step
 
 
 def make_teacher_logits_fn(graphdef, rest):
