@@ -208,6 +208,12 @@ def base_graphdef(model):
         set_adapters(model, True)
 
 
+def lora_reference(model) -> tuple:
+    """(graphdef, state) of π_ref = `model`'s frozen base with its adapters off, as one plain
+    state tree for `nnx.merge(graphdef, state)`: the arrays are the model's own, not copies."""
+    return base_graphdef(model), nnx.to_pure_dict(nnx.state(model))
+
+
 def set_dropout_key(model, key) -> None:
     """Give every adapter with dropout its own key for this forward pass (inside a step)."""
     for n, (*_, ad) in enumerate(adapters(model)):

@@ -189,3 +189,25 @@ def test_dropout_only_with_a_key_and_inverted_scaling():
     assert 0 < keep.mean() < 1
     want = s * (np.where(keep, 2.0, 0.0) @ a) @ np.ones((2, 4))
     np.testing.assert_allclose(np.asarray(ad.delta(jnp.asarray(x))), want, rtol=1e-5)
+
+
+def test_lora_reference_equals_a_separate_frozen_reference():
+    """π_ref for GRPO with LoRA: the policy's base with adapters off gives the completion
+    log-probs of a separately built frozen copy of the base (rl.step.completion_logprobs)."""
+    from models.lora import lora_reference
+    from rl.step import completion_logprobs
+
+    policy, _ = _train(_lora_model())
+    rng = np.random.default_rng(4)
+    prompt = jnp.asarray(rng.integers(3, CFG.vocab_size, (3, 6)), jnp.int32)
+    tokens = jnp.asarray(rng.integers(3, CFG.vocab_size, (3, 5)), jnp.int32)
+    pm, tm = jnp.ones_like(prompt), jnp.ones_like(tokens).at[0, 3:].set(0)
+    graphdef, state = lora_reference(policy)
+    got, _ = completion_logprobs(graphdef, state, prompt, pm, tokens, tm)
+    separate = Transformer(CFG, rngs=nnx.Rngs(0))  # the same base, its own arrays
+    g2, p2 = nnx.split(separate, nnx.Param)
+    want, _ = completion_logprobs(g2, nnx.to_pure_dict(p2), prompt, pm, tokens, tm)
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=1e-6, rtol=0)
+    pg, pstate = nnx.split(policy)  # and the adapted policy differs from it
+    adapted, _ = completion_logprobs(pg, nnx.to_pure_dict(pstate), prompt, pm, tokens, tm)
+    assert np.abs(np.asarray(adapted) - np.asarray(want)).max() > 1e-3

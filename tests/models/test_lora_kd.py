@@ -113,3 +113,13 @@ def test_kd_stage_with_lora_writes_merged_student_and_adapter(tmp_path, quant):
     cfg = json.loads((adapter / "adapter_config.json").read_text())
     assert cfg["r"] == 4 and len(cfg["target_modules"]) == 7
     assert (adapter / "adapter_model.safetensors").is_file()
+
+
+def test_grpo_says_clearly_that_it_does_not_train_adapters_yet():
+    from types import SimpleNamespace
+
+    from rl.train import load_reference
+
+    run = SimpleNamespace(grpo=SimpleNamespace(beta=0.04, reference="policy_init"), student={"lora": {"rank": 4}})
+    with pytest.raises(NotImplementedError, match="student.lora"):
+        load_reference(run, None)
