@@ -88,20 +88,26 @@ def test_lora_group_composes_for_kd_and_experiment():
         load_run_config(_compose("experiment=lora", "student.lora.rank=0", "label_cache=x"))
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("quant", ["none", "nf4"])
-def test_kd_stage_with_lora_writes_merged_student_and_adapter(tmp_path, quant):
+@pytest.fixture(scope="module")
+def toy_cache(tmp_path_factory):
     from distill.cache import make_toy_examples, write_toy_cache
     from distill.student import load_teacher
+
+    run = load_run_config(_compose("experiment=kd_tiny", "label_cache=x"))
+    teacher, tok = load_teacher(run.teacher)
+    examples = make_toy_examples(teacher, 48, key=jax.random.key(0), tokenizer=tok)
+    return write_toy_cache(tmp_path_factory.mktemp("toy_cache"), examples)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("quant", ["none", "nf4"])
+def test_kd_stage_with_lora_writes_merged_student_and_adapter(tmp_path, quant, toy_cache):
     from distill.train import run_training
     from models.checkpoint import load_checkpoint
 
     run = load_run_config(_compose("experiment=kd_tiny", "+student/lora=tiny", f"student.lora.quant={quant}",
-                                   "label_cache=x", "kd.steps=6", "kd.eval.every=0",
+                                   f"label_cache={toy_cache}", "kd.steps=6", "kd.eval.every=0",
                                    "kd.eval.n_generate=0", "kd.domain.every=0"))
-    teacher, tok = load_teacher(run.teacher)
-    cache = write_toy_cache(tmp_path / "cache", make_toy_examples(teacher, 24, key=jax.random.key(0), tokenizer=tok))
-    run.label_cache = str(cache)
     final = run_training(run, tmp_path / "run")
     assert np.isfinite(final["eval/kl"])
     rows = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
@@ -123,3 +129,48 @@ def test_grpo_says_clearly_that_it_does_not_train_adapters_yet():
     run = SimpleNamespace(grpo=SimpleNamespace(beta=0.04, reference="policy_init"), student={"lora": {"rank": 4}})
     with pytest.raises(NotImplementedError, match="student.lora"):
         load_reference(run, None)
+
+
+def _rows(path):
+    rows = [json.loads(line) for line in Path(path).read_text().splitlines()]
+    return [{k: v for k, v in r.items() if not k.startswith("perf/")} for r in rows]
+
+
+@pytest.mark.slow
+def test_lora_kd_sigkill_resume_gives_identical_metrics_from_adapter_only_checkpoints(toy_cache, tmp_path):
+    """Dropout on (keys from the step key): killed after step 9, resumed from the step-6
+    checkpoint, the run logs exactly the metrics of an uninterrupted one. The checkpoints hold
+    the adapters and their Adam state only."""
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(repo), "JAX_PLATFORMS": "cpu"}
+    env.pop("MIGHTY_FAULT_KILL_AT_STEP", None)
+
+    def run(run_dir, **extra_env):
+        cmd = [sys.executable, "-m", "distill.train", "experiment=kd_tiny", "+student/lora=tiny",
+               "student.lora.dropout=0.1", f"label_cache={toy_cache}", f"run_dir={run_dir}", "kd.steps=12",
+               "kd.ckpt_every=6", "kd.eval.every=6", "kd.eval.n_generate=0", "kd.domain.every=4",
+               f"hydra.run.dir={run_dir}/hydra", "hydra.output_subdir=null"]
+        return subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=600,
+                              env={**env, **extra_env})
+
+    full = run(tmp_path / "full")
+    assert full.returncode == 0, full.stderr[-3000:]
+    killed = run(tmp_path / "resumed", MIGHTY_FAULT_KILL_AT_STEP="9")
+    assert killed.returncode == -9, killed.stderr[-3000:]
+    assert _rows(tmp_path / "resumed" / "metrics.jsonl")[-1]["step"] == 9
+    resumed = run(tmp_path / "resumed")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    a, b = _rows(tmp_path / "full" / "metrics.jsonl"), _rows(tmp_path / "resumed" / "metrics.jsonl")
+    assert [r["step"] for r in a] == list(range(13)) and a == b
+    ckpt = tmp_path / "full" / "ckpt"
+    size = sum(f.stat().st_size for f in ckpt.rglob("*") if f.is_file())
+    model = apply_lora(Transformer(CFG, rngs=nnx.Rngs(0)), LoRAConfig(rank=4))
+    n = count(model)
+    # two kept checkpoints of adapters + Adam μ, ν (3 × trainable floats each) and metadata;
+    # one copy of the frozen base alone would be frozen_bytes
+    assert size < 2 * 3 * n["trainable_bytes"] + 200_000
+    assert n["frozen_bytes"] > 3 * n["trainable_bytes"]
