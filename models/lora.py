@@ -159,12 +159,23 @@ def apply_lora(model, cfg: LoRAConfig):
             if cfg.quant != "none":  # blocks run along the last input axis
                 axis = N_IN_AXES[name] - 1
                 check_blocks(var.shape, cfg.quant, cfg.quant_block, axis, where=f"layer {i // 2} {name}")
-                setattr(mod, name, Frozen(quantize(var.get_value(), cfg.quant, cfg.quant_block, axis),
-                                          **var.get_metadata()))
+                q = quantize(var.get_value(), cfg.quant, cfg.quant_block, axis)
+                q = jax.tree.map(lambda x, ref=var.get_value(): _placed_like(x, ref), q)
+                setattr(mod, name, Frozen(q, **var.get_metadata()))
         if adapters:
             mod.lora = nnx.Dict(adapters)
     _freeze_params(model)
     return model
+
+
+def _placed_like(x, ref):
+    """`x` (codes or scales of `ref`, same rank) on `ref`'s mesh layout, fitted to x's shape."""
+    sh = getattr(ref, "sharding", None)
+    if not isinstance(sh, jax.sharding.NamedSharding) or sh.mesh.size == 1:
+        return x
+    from models.mesh import fit_spec
+
+    return jax.device_put(x, jax.sharding.NamedSharding(sh.mesh, fit_spec(sh.spec, x.shape, sh.mesh)))
 
 
 def _freeze_params(model) -> None:
