@@ -16,7 +16,6 @@ replicated), so they shard with their kernel on every mesh config.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import List
@@ -267,7 +266,3 @@ def count(model) -> dict:
     return {"trainable": int(sum(x.size for x in lora)),
             "trainable_bytes": int(sum(x.nbytes for x in lora)),
             "frozen_bytes": int(sum(x.nbytes for x in frozen))}
-
-
-def replace(cfg: LoRAConfig, **changes) -> LoRAConfig:
-    return dataclasses.replace(cfg, **changes)

@@ -35,7 +35,8 @@ def _numpy_reference(w, kind, block, axis):
         deq = np.round(x * 127) / 127 * s
     else:
         deq = NF4_TABLE[np.abs(x[..., None] - NF4_TABLE).argmin(-1)] * s
-    return np.moveaxis(deq.reshape(wm.shape), 0, axis), np.moveaxis(np.broadcast_to(s, blocks.shape).reshape(wm.shape), 0, axis)
+    scale = np.broadcast_to(s, blocks.shape).reshape(wm.shape)  # each entry's block scale
+    return np.moveaxis(deq.reshape(wm.shape), 0, axis), np.moveaxis(scale, 0, axis)
 
 
 @pytest.mark.parametrize("kind", ["int8", "nf4"])
