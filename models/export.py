@@ -73,3 +73,38 @@ def export_base_hf(model, tokenizer, out_dir: str | os.PathLike) -> Path:
     finally:
         set_adapters(model, True)
     return export_hf(base, tokenizer, out_dir)
+
+
+def load_peft(model, adapter_dir: str | os.PathLike, *, quant: str = "none", quant_block: int = 64):
+    """Put the PEFT LoRA adapter in `adapter_dir` on `model` (a plain Transformer, in place;
+    returns it): the inverse of `export_peft`, e.g. for an adapter trained with TRL + PEFT.
+    `quant` stores the frozen base quantised (QLoRA). Unknown or missing tensors are errors."""
+    from safetensors.numpy import load_file
+
+    from models.lora import ALL_TARGETS, apply_lora
+
+    path = Path(adapter_dir)
+    if not (path / ADAPTER_CONFIG).is_file() or not (path / ADAPTER_WEIGHTS).is_file():
+        raise FileNotFoundError(f"load_peft: {path} needs {ADAPTER_CONFIG} and {ADAPTER_WEIGHTS}")
+    pc = json.loads((path / ADAPTER_CONFIG).read_text())
+    by_hf = {v.split(".")[-1]: k for k, v in HF_MODULE.items()}
+    targets = pc.get("target_modules") or []
+    bad = [t for t in targets if t not in by_hf] if isinstance(targets, list) else [targets]
+    if pc.get("peft_type") != "LORA" or bad or pc.get("bias", "none") != "none":
+        raise ValueError(f"load_peft: {path / ADAPTER_CONFIG} is not a bias-free LoRA on "
+                         f"{sorted(by_hf)} (peft_type={pc.get('peft_type')}, unknown targets {bad})")
+    cfg = LoRAConfig(targets=[t for t in ALL_TARGETS if HF_MODULE[t].split(".")[-1] in targets],
+                     rank=int(pc["r"]), alpha=float(pc["lora_alpha"]), dropout=float(pc.get("lora_dropout", 0)),
+                     rslora=bool(pc.get("use_rslora", False)), quant=quant, quant_block=quant_block)
+    apply_lora(model, cfg)
+    tensors = load_file(str(path / ADAPTER_WEIGHTS))
+    expected = set(peft_tensors(model))
+    if set(tensors) != expected:
+        raise ValueError(f"load_peft: {path / ADAPTER_WEIGHTS} does not match the model: missing "
+                         f"{sorted(expected - set(tensors))[:4]}, unexpected {sorted(set(tensors) - expected)[:4]}")
+    for i, _, name, ad in adapters(model):
+        prefix = f"base_model.model.model.layers.{i}.{HF_MODULE[name]}"
+        a, b = tensors[f"{prefix}.lora_A.weight"], tensors[f"{prefix}.lora_B.weight"]
+        ad.a.set_value(jax.numpy.asarray(a.T.reshape(ad.a.shape), ad.a.dtype))
+        ad.b.set_value(jax.numpy.asarray(b.T.reshape(ad.b.shape), ad.b.dtype))
+    return model

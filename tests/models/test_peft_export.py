@@ -88,3 +88,25 @@ def test_export_peft_refuses_a_model_without_adapters(tmp_path):
     model = Transformer(ModelConfig.tiny(), rngs=nnx.Rngs(0))
     with pytest.raises(ValueError, match="no LoRA adapters"):
         export_peft(model, tmp_path, LoRAConfig())
+
+
+def test_load_peft_is_the_inverse_of_export_peft(tmp_path):
+    """An adapter in PEFT format (ours here; one trained with TRL + PEFT alike) onto a plain
+    model of the same base reproduces the adapted model exactly; mismatches are errors."""
+    from models.export import load_peft
+
+    lcfg = LoRAConfig(rank=3, alpha=5.0, rslora=True, targets=["q", "o", "up", "down"])
+    model, _ = _student("qwen2", lcfg)
+    export_peft(model, tmp_path / "adapter", lcfg)
+    base = Transformer(model.cfg, rngs=nnx.Rngs(0))
+    for layer, src in zip(base.layers, model.layers):  # the same qkv biases as `model`
+        for name in ("q_bias", "k_bias", "v_bias"):
+            getattr(layer.attn, name).set_value(getattr(src.attn, name).get_value())
+    load_peft(base, tmp_path / "adapter")
+    ids = jnp.asarray(_ids(), jnp.int32)
+    np.testing.assert_array_equal(np.asarray(base(ids)), np.asarray(model(ids)))
+    with pytest.raises(ValueError, match="already has adapters"):
+        load_peft(base, tmp_path / "adapter")
+    deeper = Transformer(model.cfg.replace(num_layers=3), rngs=nnx.Rngs(0))
+    with pytest.raises(ValueError, match="does not match the model"):
+        load_peft(deeper, tmp_path / "adapter")
