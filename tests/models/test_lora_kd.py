@@ -119,6 +119,56 @@ def test_kd_stage_with_lora_writes_merged_student_and_adapter(tmp_path, quant, t
     cfg = json.loads((adapter / "adapter_config.json").read_text())
     assert cfg["r"] == 4 and len(cfg["target_modules"]) == 7
     assert (adapter / "adapter_model.safetensors").is_file()
+    assert manifest["lora"]["adapter"] == str(adapter) and manifest["lora"]["trainable"] > 0
+    assert manifest["student_params"] > manifest["lora"]["trainable"]  # the frozen base counts
+
+
+def test_grpo_composes_the_same_group_and_says_clearly_it_does_not_train_adapters_yet():
+    import rl.config  # noqa: F401  (registers grpo_schema)
+    from rl.config import load_run_config as load_grpo
+    from rl.train import load_reference
+
+    with initialize_config_dir(config_dir=CONF, version_base="1.3"):
+        cfg = compose("grpo", overrides=["experiment=grpo_tiny", "+student/lora=default"])
+    run = load_grpo(cfg)
+    assert run.student.lora.rank == 16
+    with pytest.raises(NotImplementedError, match="student.lora"):
+        load_reference(run, None)
+
+
+@pytest.fixture(scope="module")
+def toy_cache(tmp_path_factory):
+    from distill.cache import make_toy_examples, write_toy_cache
+    from distill.student import load_teacher
+
+    run = load_run_config(_compose("experiment=kd_tiny", "label_cache=x"))
+    teacher, tok = load_teacher(run.teacher)
+    examples = make_toy_examples(teacher, 48, key=jax.random.key(0), tokenizer=tok)
+    return write_toy_cache(tmp_path_factory.mktemp("toy_cache"), examples)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("quant", ["none", "nf4"])
+def test_kd_stage_with_lora_writes_merged_student_and_adapter(tmp_path, quant, toy_cache):
+    from distill.train import run_training
+    from models.checkpoint import load_checkpoint
+
+    run = load_run_config(_compose("experiment=kd_tiny", "+student/lora=tiny", f"student.lora.quant={quant}",
+                                   f"label_cache={toy_cache}", "kd.steps=6", "kd.eval.every=0",
+                                   "kd.eval.n_generate=0", "kd.domain.every=0"))
+    final = run_training(run, tmp_path / "run")
+    assert np.isfinite(final["eval/kl"])
+    rows = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert sum("kd/loss" in r for r in rows) == 6
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    student = load_checkpoint(manifest["student_checkpoint"])  # merged: a plain model
+    assert student.cfg.num_layers == 1
+    adapter = Path(manifest["student_checkpoint"]).parent / "student_adapter"
+    cfg = json.loads((adapter / "adapter_config.json").read_text())
+    assert cfg["r"] == 4 and len(cfg["target_modules"]) == 7
+    assert (adapter / "adapter_model.safetensors").is_file()
+    assert manifest["lora"]["adapter"] == str(adapter) and manifest["lora"]["trainable"] > 0
+    assert manifest["student_params"] > manifest["lora"]["trainable"]  # the frozen base counts
 
 
 def test_grpo_says_clearly_that_it_does_not_train_adapters_yet():
@@ -146,7 +196,8 @@ def test_lora_kd_sigkill_resume_gives_identical_metrics_from_adapter_only_checkp
     import sys
 
     repo = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": str(repo), "JAX_PLATFORMS": "cpu"}
+    env = {**os.environ, "PYTHONPATH": str(repo), "JAX_PLATFORMS": "cpu",  # a cache of its own
+           "JAX_COMPILATION_CACHE_DIR": str(tmp_path / "xla_cache"), "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0"}
     env.pop("MIGHTY_FAULT_KILL_AT_STEP", None)
 
     def run(run_dir, **extra_env):
