@@ -211,3 +211,28 @@ def test_lora_reference_equals_a_separate_frozen_reference():
     pg, pstate = nnx.split(policy)  # and the adapted policy differs from it
     adapted, _ = completion_logprobs(pg, nnx.to_pure_dict(pstate), prompt, pm, tokens, tm)
     assert np.abs(np.asarray(adapted) - np.asarray(want)).max() > 1e-3
+
+
+def test_dropout_gradients_match_numpy():
+    """With dropout, the gradients are those of s·(x∘m/(1−p))·A·B for the key's mask m."""
+    from models.lora import _DropoutKey
+
+    lcfg = LoRAConfig(rank=3, alpha=6.0, dropout=0.4)
+    rng = np.random.default_rng(2)
+    x, g = rng.normal(size=(5, 6)).astype(np.float32), rng.normal(size=(5, 7)).astype(np.float32)
+    ad = Adapter((6,), (7,), ("embed",), ("mlp",), lcfg, jax.random.key(0), jnp.float32)
+    ad.b.set_value(jnp.asarray(rng.normal(size=(3, 7)), jnp.float32))
+    ad.dropout_key = _DropoutKey(jax.random.key(9))
+    a, b, s = np.asarray(ad.a[...]), np.asarray(ad.b[...]), lcfg.scale
+    m = np.where(np.asarray(jax.random.bernoulli(jax.random.key(9), 0.6, x.shape)), 1 / 0.6, 0.0)
+    xm = x * m
+    graphdef, state, key = nnx.split(ad, nnx.Param, ...)
+
+    def loss(state, xx):
+        return jnp.sum(jnp.asarray(g) * nnx.merge(graphdef, state, key).delta(xx))
+
+    grads, gx = jax.grad(loss, argnums=(0, 1))(state, jnp.asarray(x))
+    grads = nnx.to_pure_dict(grads)
+    np.testing.assert_allclose(grads["a"], s * xm.T @ g @ b.T, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(grads["b"], s * (xm @ a).T @ g, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(gx, s * (g @ b.T @ a.T) * m, rtol=1e-5, atol=1e-5)
