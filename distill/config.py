@@ -19,6 +19,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
 from distill.losses import DIVERGENCES
+from models.lora import LoRAConfig
 from models.precision import check_dtype
 
 STUDENT_INITS = ("scratch", "pruned", "pretrained")
@@ -80,6 +81,9 @@ class StudentConfig:
     # where the CPU has AMX-BF16/AVX512-BF16 or on an accelerator, else float32
     # (models.precision; the default student, conf/student/pruned_smollm2.yaml, says auto).
     compute_dtype: Optional[str] = None
+    # LoRA / QLoRA adapters (models/lora.py, conf/student/lora/): train only the adapters on a
+    # frozen (optionally quantised) base. None: full fine-tuning. GRPO reads the same node.
+    lora: Optional[LoRAConfig] = None
 
     def __post_init__(self):
         if self.init not in STUDENT_INITS:

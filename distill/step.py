@@ -20,6 +20,7 @@ for the prompt or the completion padding. One compiled program per (P, N, R, tea
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import jax
@@ -30,6 +31,7 @@ from flax import nnx
 from distill.alpha import alpha_from_boost
 from distill.config import KDConfig, OptimConfig
 from distill.losses import kd_loss
+from models.lora import set_dropout_key
 
 NO_DECAY_KEYS = ("embed", "lm_head")
 
@@ -112,9 +114,12 @@ def teacher_of(mb, rows):
     return (rows(mb["topk_ids"]), rows(mb["topk_logprobs"]))
 
 
-def microbatch_loss(params, mb, graphdef, rest, spec: LossSpec):
-    """Token-summed loss (for token-weighted accumulation) and the loss metrics."""
+def microbatch_loss(params, mb, graphdef, rest, spec: LossSpec, key=None):
+    """Token-summed loss (for token-weighted accumulation) and the loss metrics. `key` drives
+    LoRA dropout (models/lora.py); models without dropout adapters ignore it."""
     model = nnx.merge(graphdef, params, rest)
+    if key is not None:
+        set_dropout_key(model, key)
     index_r, mask_r = scored_rows(mb)
     rows = lambda x: take_rows(x, index_r)  # noqa: E731
     logits_rv = model.unembed(rows(completion_hidden(model, mb)))  # (R, V): scored rows only
@@ -144,23 +149,34 @@ def make_kd_step(graphdef, rest, tx, schedule, spec: LossSpec, *, out_shardings=
 
     `out_shardings` (state, metrics) pins the new state to the old one's layout on a mesh."""
     kw = {} if out_shardings is None else {"out_shardings": out_shardings}
-    return jax.jit(kd_step_fn(graphdef, rest, tx, schedule, spec), donate_argnums=0, **kw)
+    step = jax.jit(kd_step_fn(graphdef, rest, tx, schedule, spec), donate_argnums=0, **kw)
+    # `rest` (a LoRA student's frozen base) goes in as an argument: closed over, XLA would
+    # embed every frozen weight in the program as a constant
+    return bind_rest(step, rest)
+
+
+def bind_rest(jitted, rest):
+    """`jitted(*args, rest=rest)` as a function of `args` alone, with `.lower` for AOT planning."""
+    fn = functools.partial(jitted, rest=rest)
+    fn.lower = functools.partial(jitted.lower, rest=rest)
+    return fn
 
 
 def kd_step_fn(graphdef, rest, tx, schedule, spec: LossSpec):
     """The pure step, unjitted (tests wrap it, e.g. in `chex.assert_max_traces`)."""
     grad_fn = jax.value_and_grad(microbatch_loss, has_aux=True)
 
-    def kd_step(state, batch, key):
-        del key  # the step is deterministic (no dropout); kept for the step signature
+    def kd_step(state, batch, key, rest=rest):
         params = state["params"]
 
-        def micro(g_acc, mb):  # sum of token-summed grads over microbatches
-            (_, metrics), g = grad_fn(params, mb, graphdef, rest, spec)
+        def micro(g_acc, xs):  # sum of token-summed grads over microbatches
+            mb, i = xs  # i: the microbatch's own dropout key (LoRA dropout only)
+            (_, metrics), g = grad_fn(params, mb, graphdef, rest, spec, jax.random.fold_in(key, i))
             return jax.tree.map(jnp.add, g_acc, g), metrics
 
         zeros = jax.tree.map(jnp.zeros_like, params)
-        g_sum, stacked = jax.lax.scan(micro, zeros, batch)
+        n_micro = jax.tree.leaves(batch)[0].shape[0]
+        g_sum, stacked = jax.lax.scan(micro, zeros, (batch, jnp.arange(n_micro)))
         metrics = _reduce_metrics(stacked)
         grads = jax.tree.map(lambda g: g / jnp.maximum(metrics["kd/tokens"], 1), g_sum)
         updates, opt = tx.update(grads, state["opt"], params)
@@ -179,7 +195,7 @@ def make_score_fn(graphdef, rest):
     `batch` is one microbatch (no M axis) with a top-K teacher; KL is forward KL(p ‖ q) on the
     K + 1 outcome space (top-K + tail), a per-example token mean. Used by eval and the probe.
     """
-    def score(params, mb):
+    def score(params, mb, rest):
         model = nnx.merge(graphdef, params, rest)
         logits = completion_logits(model, mb)  # (b, N, V)
 
@@ -191,7 +207,7 @@ def make_score_fn(graphdef, rest):
         return jax.vmap(one)(logits, mb["topk_ids"], mb["topk_logprobs"],
                              mb["completion_ids"], mb["completion_mask"])
 
-    return jax.jit(score)
+    return bind_rest(jax.jit(score), rest)  # rest an argument, as in make_kd_step
 
 
 def make_teacher_logits_fn(graphdef, rest):

@@ -166,11 +166,22 @@ def init_student(cfg: StudentConfig, teacher: Transformer, key: jax.Array, layou
     if student.cfg.vocab_size != teacher.cfg.vocab_size:
         raise ValueError(f"student vocab {student.cfg.vocab_size} != teacher vocab "
                          f"{teacher.cfg.vocab_size}: KD on token distributions needs one tokenizer")
-    return with_compute_dtype(student, cfg.compute_dtype) if cfg.compute_dtype else student
+    student = with_compute_dtype(student, cfg.compute_dtype) if cfg.compute_dtype else student
+    if cfg.lora is not None:  # adapters on a frozen (optionally quantised) base
+        from models.lora import apply_lora
+
+        student = apply_lora(student, cfg.lora)
+    return student
 
 
 def param_count(model: Transformer) -> int:
-    return int(sum(np.prod(x.shape) for x in jax.tree.leaves(params_of(model))))
+    """All weights, trainable or frozen (a LoRA student's frozen base counts; quantised kernels
+    count their logical size)."""
+    from models.lora import Frozen
+
+    weights = nnx.state(model, nnx.Any(nnx.Param, Frozen))
+    return int(sum(np.prod(v.get_value().shape) for v in jax.tree.leaves(
+        weights, is_leaf=lambda x: isinstance(x, nnx.Variable))))
 
 
 class ToyTokenizer:

@@ -119,6 +119,8 @@ def build(run: KDRunConfig, run_dir: Path) -> Trainer:
     graphdef, params, rest = nnx.split(student, nnx.Param, ...)
     param_sh = layout.params(params) if layout is not None else None
     params = nnx.to_pure_dict(params)
+    if run.student.lora is not None:  # params: the adapters; rest: the frozen base (models/lora.py)
+        rest = nnx.to_pure_dict(rest)
     tx, schedule = make_optimizer(kd.optim, kd.steps)
     spec = LossSpec.from_config(kd)
     state, out_sh = init_state(params, tx), None
@@ -283,6 +285,14 @@ def _finish(tr: Trainer, run_dir: Path, logger, last: dict, started: float, toke
     out = Path(run.output) if run.output else run_dir / "student"
     student = nnx.merge(tr.graphdef, tr.state["params"], tr.rest)
     tok = tr.tokenizer if hasattr(tr.tokenizer, "hf") else None
+    lora = None
+    if run.student.lora is not None:  # the merged student, and the adapters alone (PEFT format)
+        from models.export import export_peft
+        from models.lora import count, merge_lora
+
+        lora = {**count(student), "adapter": str(export_peft(student, out.parent / f"{out.name}_adapter",
+                                                             run.student.lora))}
+        student = merge_lora(student)
     save_checkpoint(student, out, tokenizer=tok, overwrite=True)
     final = {k: v for k, v in last.items() if k.startswith("eval/")}
     logger.summary(final)
@@ -290,7 +300,9 @@ def _finish(tr: Trainer, run_dir: Path, logger, last: dict, started: float, toke
     write_manifest(
         run_dir, stage="kd", cfg=raw_cfg or dataclasses.asdict(run), inputs={"label_cache": run.label_cache},
         parent=run.label_cache, seed=run.seed, started=started, tokens_processed=tokens_seen,
-        flops_estimate=6.0 * tr.n_params * tokens_seen, student_checkpoint=str(out),
+        # LoRA skips the frozen weights' gradients: forward 2N + activation gradients 2N per token
+        flops_estimate=(4.0 if lora else 6.0) * tr.n_params * tokens_seen, student_checkpoint=str(out),
+        lora=lora,
         student_params=tr.n_params, teacher_params=tr.n_teacher_params,
         tokenizer=run.teacher.source, examples={"train": len(tr.train), "probe": len(tr.probe),
                                                 "eval": len(tr.evaluator.kl_examples),

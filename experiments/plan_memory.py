@@ -101,6 +101,7 @@ class Planner:
 
         self.cfg = cfg
         self.layout = Layout(cfg.mesh)
+        self.lora = student_lora(cfg)
         if self.layout.mesh.size != jax.device_count():
             raise ValueError(f"mesh {dict(self.layout.mesh.shape)} uses {self.layout.mesh.size} of "
                              f"{jax.device_count()} devices; pick a mesh with a -1 axis")
@@ -111,11 +112,14 @@ class Planner:
                 raise ValueError(f"{role}.model must give the model's shape (ModelConfig fields); "
                                  f"see conf/experiment/paper_qwen.yaml")
             mcfg = ModelConfig(**fields)
-            abstract = nnx.eval_shape(lambda c=mcfg: Transformer(c, rngs=nnx.Rngs(0)))
+            lora = self.lora if role == "student" else None
+            abstract = nnx.eval_shape(lambda c=mcfg: _build(c, lora))
             if role == "student":
                 abstract.remat = self.layout.remat
             graphdef, params, rest = nnx.split(abstract, nnx.Param, ...)
             shardings = self.layout.params(params)
+            if lora is not None:  # the frozen (maybe quantised) base: a sharded step argument
+                rest = frozen_sds(rest, self.layout)
             self.models[role] = (mcfg, graphdef, rest, _sds(nnx.to_pure_dict(params), shardings), shardings)
         self.key = jax.ShapeDtypeStruct((), jax.eval_shape(lambda: jax.random.key(0)).dtype,
                                         sharding=self.layout.replicated)
@@ -170,8 +174,16 @@ class Planner:
                             "topk_logprobs": ((M, b, N, K), jnp.float32)}, batch_dim=1)
         step = make_kd_step(graphdef, rest, tx, schedule, LossSpec.from_config(kd),
                             out_shardings=(sh, self.layout.replicated))
+        # params: what the step reads, trainable or frozen (a LoRA base counts as stored)
+        frozen = shard_bytes(rest) if self.lora is not None else 0
         return self._row("kd_step", lambda: step.lower(state, batch, self.key),
-                         params=shard_bytes(state["params"]), optimizer=shard_bytes(state["opt"]))
+                         params=shard_bytes(state["params"]) + frozen, optimizer=shard_bytes(state["opt"]))
+
+    def _no_lora(self, program: str):
+        if self.lora is not None:
+            raise ValueError(f"programs: {program} with student.lora is not planned (GRPO does not "
+                             f"train adapters yet; rl.train refuses student.lora); plan "
+                             f"programs=[kd_step,teacher_labels]")
 
     def _grpo(self):
         from rl.config import GRPOConfig
@@ -187,6 +199,7 @@ class Planner:
                          "tokens": ((n, L), jnp.int32), "mask": ((n, L), jnp.int32)}
 
     def grpo_step(self) -> Row:
+        self._no_lora("grpo_step")
         import jax
         import jax.numpy as jnp
 
@@ -240,6 +253,7 @@ class Planner:
         return per // (split_b * split_h)
 
     def sampler(self) -> Row:
+        self._no_lora("sampler")
         g = self._grpo()
         n, P, L, _ = self._rollout_shapes(g)
         from rl.step import make_optimizer
@@ -249,6 +263,7 @@ class Planner:
         return self._sampler("student", n, P, L, 0, shard_bytes(state["opt_state"]) + ref, "sampler")
 
     def reference(self) -> Row:
+        self._no_lora("reference")
         from rl.reference import ReferencePass
 
         g = self._grpo()
@@ -277,6 +292,44 @@ class Planner:
         total, temp = xla_bytes(compiled)
         return Row(name, params / GiB, optimizer / GiB, max(temp - kv_cache, 0) / GiB, kv_cache / GiB,
                    resident / GiB, total / GiB, time.perf_counter() - t0)
+
+
+def student_lora(cfg: DictConfig):
+    """`student.lora` (conf/student/lora) as a validated `LoRAConfig`, or None."""
+    node = cfg.student.get("lora") if cfg.get("student") else None
+    if node is None:
+        return None
+    from models.lora import LoRAConfig
+
+    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(LoRAConfig), node))
+
+
+def _build(mcfg, lora):
+    from flax import nnx
+
+    from models.lora import apply_lora
+    from models.transformer import Transformer
+
+    model = Transformer(mcfg, rngs=nnx.Rngs(0))
+    return model if lora is None else apply_lora(model, lora)
+
+
+def frozen_sds(rest, layout):
+    """Abstract frozen base -> pure dict of sharded ShapeDtypeStructs: each array (a kernel, or
+    a quantised kernel's codes and scales) laid out by its variable's logical axes."""
+    import jax
+    from flax import nnx
+
+    from models.mesh import fit_spec
+    from models.sharding import logical_to_mesh_spec
+
+    def place(var):
+        spec = logical_to_mesh_spec(var.get_metadata().get("out_sharding"), layout.rules, layout.mesh)
+        return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=jax.sharding.NamedSharding(
+            layout.mesh, fit_spec(spec, x.shape, layout.mesh))), var.get_value())
+
+    placed = jax.tree.map(place, rest, is_leaf=lambda x: isinstance(x, nnx.Variable))
+    return nnx.to_pure_dict(placed) if isinstance(placed, nnx.State) else placed
 
 
 def plan(cfg: DictConfig) -> list[Row]:

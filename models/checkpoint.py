@@ -25,8 +25,14 @@ def is_checkpoint_dir(path: str | os.PathLike) -> bool:
 
 
 def save_checkpoint(model: Transformer, path: str | os.PathLike, *, tokenizer=None, overwrite: bool = False):
-    """Write atomically: everything goes to a temporary sibling, then one rename."""
+    """Write atomically: everything goes to a temporary sibling, then one rename. A LoRA model
+    is saved merged (a plain model; `models.export.export_peft` writes the adapters alone)."""
     import orbax.checkpoint as ocp
+
+    from models.lora import has_lora, merge_lora
+
+    if has_lora(model):
+        model = merge_lora(model)
 
     path = Path(path).absolute()
     if path.exists() and not overwrite:
@@ -98,13 +104,19 @@ def _cast(model: Transformer, cfg: ModelConfig) -> Transformer:
 def export_hf(model: Transformer, tokenizer, out_dir: str | os.PathLike, *, max_shard_size: str = "2GB"):
     """Write `config.json` + safetensors (+ tokenizer) for `AutoModelForCausalLM.from_pretrained`.
 
-    Weights are written in float32 whatever the param dtype, so the export is lossless.
+    Weights are written in float32 whatever the param dtype, so the export is lossless. A LoRA
+    model is merged first (W + s·A·B, a quantised base dequantised; models/lora.py); its
+    adapters alone go out with `models.export.export_peft`.
     """
     from huggingface_hub import split_state_dict_into_shards_factory  # ships with transformers
     from safetensors.numpy import save_file
 
     from models.hf_weights import hf_tensors_from_model
 
+    from models.lora import has_lora, merge_lora
+
+    if has_lora(model):
+        model = merge_lora(model)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tensors = hf_tensors_from_model(model)

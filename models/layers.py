@@ -16,6 +16,7 @@ import numpy as np
 from flax import nnx
 
 from models.config import ModelConfig
+from models.lora import adapter_of, kernel
 
 NEG_INF = -1e30  # finite, so fully masked rows (left padding) give a uniform row, not NaN
 
@@ -139,6 +140,16 @@ def apply_rope(x, rope):
     return jnp.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
 
 
+def project(module, name: str, x2d):
+    """x `[N, in]` through `module`'s kernel `name` (flattened to `[in, out]`) -> `[N, out]`,
+    plus its LoRA adapter's s·x·A·B when it has one (models/lora.py; the base may be stored
+    quantised and is dequantised here, inside the jitted forward)."""
+    w = kernel(module, name, x2d.dtype)
+    y = dense(x2d, w.reshape(x2d.shape[-1], -1))
+    adapter = adapter_of(module, name)
+    return y if adapter is None else y + adapter.delta(x2d)
+
+
 def dense(x, w):
     """x @ w in x's dtype, accumulated in at least float32.
 
@@ -166,8 +177,8 @@ class Attention(nnx.Module):
     def _proj(self, x, name):
         """x `[B,T,D]` -> `[B,T,N,Dh]` as one 2-D matmul (no per-step weight transposes)."""
         b, t, d = x.shape
-        w = getattr(self, name)[...]  # (D, N, Dh)
-        y = dense(x.reshape(b * t, d), w.reshape(d, -1)).reshape(b, t, *w.shape[1:])
+        n = self.cfg.num_heads if name == "q" else self.cfg.num_kv_heads
+        y = project(self, name, x.reshape(b * t, d)).reshape(b, t, n, self.cfg.head_dim)
         if self.cfg.qkv_bias:
             y = y + getattr(self, name + "_bias")[...].astype(x.dtype)
         return y
@@ -196,7 +207,7 @@ class Attention(nnx.Module):
         qg = q.reshape(b, t, cfg.num_kv_heads, -1, cfg.head_dim).transpose(0, 2, 3, 1, 4)  # (B,K,G,T,Dh)
         out = _attend(qg.astype(k.dtype), k, v, allowed).astype(q.dtype)  # (B,K,G,T,Dh)
         out = out.transpose(0, 3, 1, 2, 4).reshape(b * t, cfg.num_heads * cfg.head_dim)
-        y = dense(out, self.o[...].reshape(-1, d)).reshape(b, t, d)
+        y = project(self, "o", out).reshape(b, t, d)
         return y, (None if layer_cache is None else (k, v))
 
 
@@ -225,8 +236,10 @@ class MLP(nnx.Module):
         self.down = param(rngs, (f, d), ("mlp", "embed"), pd)
 
     def __call__(self, x):
-        gate, up = dense(x, self.gate[...]), dense(x, self.up[...])
-        return dense(jax.nn.silu(gate) * up, self.down[...])
+        lead = x.shape[:-1]
+        x2 = x.reshape(-1, x.shape[-1])  # (N, D)
+        gate, up = project(self, "gate", x2), project(self, "up", x2)
+        return project(self, "down", jax.nn.silu(gate) * up).reshape(*lead, -1)
 
 
 class Block(nnx.Module):

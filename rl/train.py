@@ -59,6 +59,12 @@ def load_reference(run: GRPORunConfig, policy: Transformer, layout: Layout | Non
     """(graphdef, params) of π_ref, or None when β = 0 (the reference is never read). With a
     `layout` a loaded π_ref is born sharded; `policy_init` copies the policy's shards."""
     g = run.grpo
+    if (run.student or {}).get("lora") is not None:
+        raise NotImplementedError(
+            "student.lora is set, but GRPO trains the whole policy: rl.learner keeps every "
+            "nnx.Param in its train state. LoRA GRPO needs the learner to pass the frozen base as a "
+            "step argument (as distill.step.bind_rest does) with π_ref = models.lora.lora_reference "
+            "(issue 23). Drop student/lora for the GRPO stage, or run KD only with experiment=lora.")
     if g.beta == 0:
         return None
     if g.reference == "policy_init":
