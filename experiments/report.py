@@ -293,7 +293,12 @@ def grpo_health_section(metrics: Sequence[dict]) -> list[str]:
 
 def write_report(results: Mapping[str, Any], out_dir: Path, *, gate: Mapping[str, float],
                  grpo_metrics: Sequence[dict] = (), kd_metrics: Sequence[dict] = (),
+                 stage_seconds: Mapping[str, float] | None = None,
                  title: str = "Mighty pipeline report") -> Path:
+    """`stage_seconds`: wall time of every stage when all of them ran in this invocation (None
+    when some were reused from the store: the run's time is then not the pipeline's)."""
+    from experiments.targets import default_run_targets, targets_section
+
     out_dir.mkdir(parents=True, exist_ok=True)
     student = next((s for s in ("grpo_student", "kd_student") if s in results["systems"]), None)
     plots = [plot_quality_scatter(results, out_dir / "accuracy_grammar_length.png")]
@@ -313,6 +318,7 @@ def write_report(results: Mapping[str, Any], out_dir: Path, *, gate: Mapping[str
     gaps = gap_lines(results)
     if gaps:
         parts += ["Fraction of the teacher − base accuracy gap recovered:", "", *gaps, ""]
+    parts += targets_section(default_run_targets(results, stage_seconds))
     parts += ["## Judge validity (canaries)", "", *validity_section(results), "",
               "## Stage comparison (mean [95% bootstrap CI])", "", comparison_table(results), ""]
     apart = judge_apart_table(results)
