@@ -56,7 +56,7 @@ class LabelConfig:
     min_coverage: float = 0.6  # quality filter: fraction of required steps covered, in order
     end_at_repeat: bool = True  # a line that repeats an earlier one ends the answer (see below)
     # teacher parameter/compute dtype; auto: bf16 where the CPU has AMX-BF16/AVX512-BF16 (the
-    # packaged Q4_1 teacher loses nothing, ~2x faster), f32 elsewhere (models.precision)
+    # packaged Q4_1 teacher loses nothing, ~2x faster), f32 elsewhere (runtime.precision)
     dtype: str = "auto"
     stop_after_shards: int | None = None  # testing: stop after writing this many new shards
     progress: bool = True
@@ -69,14 +69,14 @@ class LabelConfig:
             raise ValueError("label.topk_logprobs and label.max_new_tokens must be ≥ 1")
         if not 0.0 <= self.min_coverage <= 1.0:
             raise ValueError(f"label.min_coverage must be in [0, 1], got {self.min_coverage}")
-        from models.precision import check_dtype  # here: importing data.label loads no jax
+        from runtime.precision import check_dtype  # here: importing data.label loads no jax
 
         check_dtype("label.dtype", self.dtype)
 
     def output_fields(self) -> dict[str, Any]:
         """Everything that changes the cache's bytes (not out_dir, progress or stop hooks);
         dtype as it resolves here, so a bf16 cache is never resumed as an f32 one."""
-        from models.precision import resolve_auto
+        from runtime.precision import resolve_auto
 
         d = resolve_auto(dataclasses.asdict(self))
         for k in ("out_dir", "progress", "stop_after_shards", "prompts", "kb", "tokenizer", "grounding"):
@@ -297,7 +297,7 @@ def finish(out_dir: Path, cfg: LabelConfig, tokenizer, n_shards: int, chash: str
     """Writes manifest.json (deterministic: no timestamps) once every shard exists."""
     from safetensors import safe_open
 
-    from models.precision import record
+    from runtime.precision import record
 
     shards = [shard_entry(out_dir, i) for i in range(n_shards)]
     rows = [json.loads(line) for s in shards for line in open(out_dir / s["jsonl"], encoding="utf-8")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from models.runtime.manifest import atomic_write_json, git_commit
+from runtime.manifest import atomic_write_json, git_commit
 
 
 def write_manifest(out_dir: str | Path, **fields: Any) -> Path:

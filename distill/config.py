@@ -20,7 +20,7 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 
 from distill.losses import DIVERGENCES
 from models.lora import LoRAConfig
-from models.precision import check_dtype
+from runtime.precision import check_dtype
 
 STUDENT_INITS = ("scratch", "pruned", "pretrained")
 PRUNE_STRATEGIES = ("even", "first_last_every_k", "influence")
@@ -46,7 +46,7 @@ class TeacherConfig:
     its knowledge arrives through the label cache and only its tokenizer is loaded."""
 
     source: str = "smollm2-135m-instruct"  # packaged name, .gguf path, HF dir, or "random"
-    dtype: str = "float32"  # or "auto": bf16 where this machine computes it fast (models.precision)
+    dtype: str = "float32"  # or "auto": bf16 where this machine computes it fast (runtime.precision)
     # source="random" (tests): ModelConfig fields, the init seed and a logit sharpening factor
     model: Optional[Dict[str, Any]] = None
     seed: int = 0
@@ -79,7 +79,7 @@ class StudentConfig:
     # Mixed precision: parameters stay `dtype`, activations run in this dtype with float32
     # accumulation (models.with_compute_dtype). None: compute in `dtype`. "auto": bfloat16
     # where the CPU has AMX-BF16/AVX512-BF16 or on an accelerator, else float32
-    # (models.precision; the default student, conf/student/pruned_smollm2.yaml, says auto).
+    # (runtime.precision; the default student, conf/student/pruned_smollm2.yaml, says auto).
     compute_dtype: Optional[str] = None
     # LoRA / QLoRA adapters (models/lora.py, conf/student/lora/): train only the adapters on a
     # frozen (optionally quantised) base. None: full fine-tuning. GRPO reads the same node.

@@ -35,7 +35,7 @@ from typing import Union
 import jax
 import jax.numpy as jnp
 
-from models.sampler import first_argmax
+from models.layers import first_argmax
 
 LOG_FLOOR = -1e3  # finite stand-in for log(0)
 TAIL_EMPTY = 1e-6  # tail masses below this are rounding noise of 1 − Σ_k p_k

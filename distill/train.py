@@ -32,7 +32,7 @@ from distill.step import (LossSpec, init_state, make_kd_step, make_optimizer, ma
                           make_teacher_logits_fn)
 from distill.student import init_student, load_teacher, param_count, params_of
 from models.mesh import Layout, initialize_distributed, is_primary
-from models.runtime import Checkpointer, MetricsLogger, RngStreams, write_manifest
+from runtime import Checkpointer, MetricsLogger, RngStreams, write_manifest
 
 log = logging.getLogger(__name__)
 STREAMS = ("init", "data", "policy", "rollout", "eval")

@@ -21,7 +21,7 @@ import numpy as np
 
 from evals import canaries, efficiency, pairwise, retention
 from evals.answers import answer_questions
-from evals.ci import (Estimate, bootstrap, bootstrap_indices, gap_recovered, min_detectable_difference,
+from runtime.ci import (Estimate, bootstrap, bootstrap_indices, gap_recovered, min_detectable_difference,
                       paired_bootstrap, resolved)
 from evals.hallucination import hallucinated
 from evals.metrics import behaviour, paired_wins, precision_recall, utility
@@ -279,7 +279,7 @@ def paired_differences(systems: Mapping[str, SystemEval], pairs: Sequence[tuple[
                        metrics: Sequence[str] = PAIRED_METRICS) -> list[dict]:
     """One row per (pair, metric): the paired bootstrap CI of mean(a − b) over the cases both
     scored, whether it is resolved (CI excludes 0) and the minimum detectable difference
-    (evals.ci.min_detectable_difference) at this eval's size."""
+    (runtime.ci.min_detectable_difference) at this eval's size."""
     rows = []
     for a, b in pairs:
         _check_aligned(systems[a], systems[b])

@@ -15,11 +15,11 @@ from typing import Mapping, NamedTuple, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
-from evals.ci import Estimate
+from runtime.ci import Estimate
 from evals.gates import serving_cost
 from evals.suite import (SuiteConfig, SystemEval, compare_systems, evaluate_system, headline_pairs, judge_validity,
                          paired_differences)
-from models.runtime import MetricsLogger, RngStreams, atomic_write_json, write_manifest
+from runtime import MetricsLogger, RngStreams, atomic_write_json, write_manifest
 
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 import distill.config  # noqa: F401  (registers the stage schemas before Hydra composes)
 import rl.config  # noqa: F401
 from experiments.stages import Stage, StageConfigError, plain, run_stages
-from models.runtime import atomic_write_json, write_manifest
+from runtime import atomic_write_json, write_manifest
 
 log = logging.getLogger("pipeline")
 

@@ -223,18 +223,17 @@ class Planner:
         import jax.numpy as jnp
         from flax import nnx
 
-        from models.sampler import _generate_jit, _shardings
+        from models.sampler import lower_generate
         from models.transformer import Transformer
 
         mcfg, _, _, params, _ = self.models[role]
         graphdef = nnx.split(nnx.eval_shape(lambda: Transformer(mcfg, rngs=nnx.Rngs(0))))[0]
         ids = self.batch({"ids": ((rows, P), jnp.int32), "mask": ((rows, P), jnp.int32)})
         scalar = lambda d: jax.ShapeDtypeStruct((), d, sharding=self.layout.replicated)  # noqa: E731
-        lower = lambda: _generate_jit.lower(  # noqa: E731
-            graphdef, params, ids["ids"], ids["mask"], self.key, scalar(jnp.float32), scalar(jnp.float32),
-            scalar(jnp.int32), scalar(jnp.int32), max_new_tokens=L, top_k=0, return_topk=topk,
-            greedy=False, use_top_p=False, streaming=False,
-            shardings=_shardings(mcfg, ids["ids"], L, self.layout.rules))
+        lower = lambda: lower_generate(  # noqa: E731
+            graphdef, params, mcfg, ids["ids"], ids["mask"], self.key, max_new_tokens=L,
+            temperature=scalar(jnp.float32), top_p=scalar(jnp.float32), eos_id=scalar(jnp.int32),
+            pad_id=scalar(jnp.int32), return_topk=topk, rules=self.layout.rules)
         kv = self._kv_cache_bytes(mcfg, rows, P + L)  # batch over the batch axes, kv heads over tensor
         return self._row(name, lower, params=shard_bytes(params), kv_cache=kv, resident=resident)
 

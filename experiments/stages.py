@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping
 
 from omegaconf import DictConfig, OmegaConf
 
-from models.runtime import config_hash
+from runtime import config_hash
 
 DONE = "stage_done.json"
 

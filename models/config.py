@@ -50,8 +50,8 @@ class ModelConfig:
         if self.head_dim % 2:
             raise ValueError(f"ModelConfig.head_dim must be even for RoPE, got {self.head_dim}")
         for name in ("param_dtype", "dtype"):
-            if getattr(self, name) == "auto":  # models.precision: bf16 where it is fast here
-                from models.precision import resolve_dtype
+            if getattr(self, name) == "auto":  # runtime.precision: bf16 where it is fast here
+                from runtime.precision import resolve_dtype
 
                 object.__setattr__(self, name, resolve_dtype("auto"))
             if getattr(self, name) not in DTYPES:

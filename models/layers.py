@@ -254,3 +254,11 @@ class Block(nnx.Module):
         a, new_cache = self.attn(self.attn_norm(x), rope, mask, layer_cache, index)
         x = x + a
         return x + self.mlp(self.mlp_norm(x)), new_cache
+
+
+def first_argmax(x):
+    """`jnp.argmax(x, -1)` (first index of the maximum) as two plain reductions: XLA:CPU runs
+    the (value, index) pair-reduce of `argmax` several times slower (see benchmarks/README.md)."""
+    iota = jax.lax.broadcasted_iota(jnp.int32, x.shape, x.ndim - 1)
+    top = jnp.max(x, axis=-1, keepdims=True)
+    return jnp.min(jnp.where(x == top, iota, x.shape[-1]), axis=-1)

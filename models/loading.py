@@ -58,7 +58,7 @@ def load_pretrained(source: str | os.PathLike, *, dtype: str = "float32",
     slices as it is read, never whole on one device.
     """
     from models.checkpoint import is_checkpoint_dir, load_checkpoint
-    from models.precision import resolve_dtype
+    from runtime.precision import resolve_dtype
 
     src = str(source)
     dtype = resolve_dtype(dtype)  # "auto": bf16 where this machine computes it fast

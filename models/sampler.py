@@ -16,7 +16,7 @@ from flax import nnx
 from jax.experimental import io_callback
 from jax.sharding import NamedSharding
 
-from models.layers import KVCache
+from models.layers import KVCache, first_argmax
 from models.mesh import logical_sharding, replicated
 from models.sharding import DEFAULT_RULES
 from models.tokenizer import bucket_length
@@ -66,23 +66,11 @@ def generate(model: Transformer, prompt_ids, prompt_mask, key, *, max_new_tokens
     on `batch`, the cache's heads on `kv_heads`), so each process reads its own rows back
     (`models.mesh.host_rows`). A global array must come with its width already a multiple of 16.
     """
-    if max_new_tokens < 1:
-        raise ValueError(f"generate: max_new_tokens must be >= 1, got {max_new_tokens}")
-    if temperature < 0 or not 0 < top_p <= 1 or top_k < 0:
-        raise ValueError(f"generate: need temperature >= 0, 0 < top_p <= 1, top_k >= 0; got "
-                         f"{temperature}, {top_p}, {top_k}")
-    ids, mask = _prompts(prompt_ids, prompt_mask)
-    shardings = _shardings(model.cfg, ids, int(max_new_tokens), rules)
-    if group_size < 1 or (group_size > 1 and shardings is not None):
-        raise ValueError(f"generate: group_size must be ≥ 1 and, above 1, needs prompts on one "
-                         f"device (repeat sharded prompts instead); got {group_size}")
     graphdef, params = nnx.split(model)
-    kwargs = dict(max_new_tokens=int(max_new_tokens), top_k=min(int(top_k), model.cfg.vocab_size),
-                  return_topk=int(return_topk), greedy=temperature == 0,
-                  use_top_p=top_p < 1.0, streaming=stream is not None, shardings=shardings,
-                  group_size=int(group_size))
-    args = (graphdef, params, ids, mask, key, jnp.float32(max(temperature, 1e-6)),
-            jnp.float32(top_p), jnp.int32(eos_id), jnp.int32(pad_id))
+    args, kwargs = _generate_args(graphdef, params, model.cfg, prompt_ids, prompt_mask, key,
+                                  max_new_tokens=max_new_tokens, temperature=temperature, top_k=top_k,
+                                  top_p=top_p, eos_id=eos_id, pad_id=pad_id, return_topk=return_topk,
+                                  rules=rules, group_size=group_size, streaming=stream is not None)
     if stream is None:
         return _generate_jit(*args, **kwargs)
     with _STREAM_LOCK:
@@ -113,6 +101,52 @@ def _check_global(ids, mask):
         raise ValueError("generate: prompts must be left-padded and non-empty; some rows end in "
                          "padding. Use Tokenizer.batch(..., padding_side='left').")
     return ids.astype(jnp.int32), mask.astype(jnp.int32)
+
+
+def lower_generate(graphdef, params, cfg, prompt_ids, prompt_mask, key, *, max_new_tokens: int,
+                   temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, eos_id: int, pad_id: int,
+                   return_topk: int = 0, rules=DEFAULT_RULES, group_size: int = 1):
+    """`generate`'s program lowered for these (possibly abstract, `jax.ShapeDtypeStruct`)
+    arguments, without running it: what the memory planner compiles and measures.
+
+    `eos_id`, `pad_id`, temperature and top_p are traced values in the program, so abstract
+    scalars may stand in for them; `prompt_ids` must already be a multiple of 16 wide."""
+    args, kwargs = _generate_args(graphdef, params, cfg, prompt_ids, prompt_mask, key,
+                                  max_new_tokens=max_new_tokens, temperature=temperature, top_k=top_k,
+                                  top_p=top_p, eos_id=eos_id, pad_id=pad_id, return_topk=return_topk,
+                                  rules=rules, group_size=group_size, streaming=False)
+    return _generate_jit.lower(*args, **kwargs)
+
+
+def _scalar(value, dtype):
+    return value if isinstance(value, jax.ShapeDtypeStruct) else jnp.asarray(value, dtype)
+
+
+def _generate_args(graphdef, params, cfg, prompt_ids, prompt_mask, key, *, max_new_tokens: int,
+                   temperature, top_k: int, top_p, eos_id, pad_id, return_topk: int, rules,
+                   group_size: int, streaming: bool) -> tuple[tuple, dict]:
+    """The sampler program's (traced args, static kwargs), validated: one place for `generate`
+    and `lower_generate`."""
+    concrete = lambda v: not isinstance(v, jax.ShapeDtypeStruct)  # noqa: E731
+    if max_new_tokens < 1:
+        raise ValueError(f"generate: max_new_tokens must be >= 1, got {max_new_tokens}")
+    if top_k < 0 or (concrete(temperature) and temperature < 0) or (concrete(top_p) and not 0 < top_p <= 1):
+        raise ValueError(f"generate: need temperature >= 0, 0 < top_p <= 1, top_k >= 0; got "
+                         f"{temperature}, {top_p}, {top_k}")
+    abstract_prompts = isinstance(prompt_ids, jax.ShapeDtypeStruct)
+    ids, mask = (prompt_ids, prompt_mask) if abstract_prompts else _prompts(prompt_ids, prompt_mask)
+    shardings = _shardings(cfg, ids, int(max_new_tokens), rules)
+    if group_size < 1 or (group_size > 1 and shardings is not None):
+        raise ValueError(f"generate: group_size must be ≥ 1 and, above 1, needs prompts on one "
+                         f"device (repeat sharded prompts instead); got {group_size}")
+    kwargs = dict(max_new_tokens=int(max_new_tokens), top_k=min(int(top_k), cfg.vocab_size),
+                  return_topk=int(return_topk), greedy=concrete(temperature) and temperature == 0,
+                  use_top_p=concrete(top_p) and top_p < 1.0, streaming=streaming, shardings=shardings,
+                  group_size=int(group_size))
+    temp = _scalar(max(temperature, 1e-6), jnp.float32) if concrete(temperature) else temperature
+    args = (graphdef, params, ids, mask, key, temp, _scalar(top_p, jnp.float32),
+            _scalar(eos_id, jnp.int32), _scalar(pad_id, jnp.int32))
+    return args, kwargs
 
 
 def _shardings(cfg, ids, max_new_tokens: int, rules):
@@ -147,14 +181,6 @@ def _left_pad_to_bucket(ids, mask):
     t = ids.shape[1] if ids.shape[1] % 16 == 0 else bucket_length(ids.shape[1], "pow2", minimum=16)
     pad = ((0, 0), (t - ids.shape[1], 0))
     return jnp.asarray(np.pad(ids, pad), jnp.int32), jnp.asarray(np.pad(mask, pad), jnp.int32)
-
-
-def first_argmax(x):
-    """`jnp.argmax(x, -1)` (first index of the maximum) as two plain reductions: XLA:CPU runs
-    the (value, index) pair-reduce of `argmax` several times slower (see benchmarks/README.md)."""
-    iota = jax.lax.broadcasted_iota(jnp.int32, x.shape, x.ndim - 1)
-    top = jnp.max(x, axis=-1, keepdims=True)
-    return jnp.min(jnp.where(x == top, iota, x.shape[-1]), axis=-1)
 
 
 def _last_nonzero(p):

@@ -176,7 +176,7 @@ def with_compute_dtype(model: Transformer, dtype: str) -> Transformer:
     activations run in `dtype` (bfloat16) and every dot accumulates in float32
     (`models.layers.dense`); norms, softmax and logits stay float32.
     """
-    from models.precision import resolve_dtype
+    from runtime.precision import resolve_dtype
 
     dtype = resolve_dtype(dtype)
     if model.cfg.dtype == dtype:

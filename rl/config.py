@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from models.precision import check_dtype
+from runtime.precision import check_dtype
 from rl.advantages import SCALES
 from rl.losses import AGGREGATIONS, KL_ESTIMATORS, POLICY_LOSSES
 from rl.mismatch import CORRECTIONS, LEVELS
@@ -226,7 +226,7 @@ class PolicyConfig:
     source: str = MISSING  # the KD student: a models.save_checkpoint dir (kd run's output), HF dir, .gguf, packaged name, or "random"
     tokenizer: str = ""  # "" = the checkpoint's own tokenizer; else any load_pretrained source or a tokenizer dir
     dtype: str = "float32"
-    # mixed precision (bfloat16 activations, or "auto": bf16 where fast, models.precision); None: dtype
+    # mixed precision (bfloat16 activations, or "auto": bf16 where fast, runtime.precision); None: dtype
     compute_dtype: Optional[str] = None
     model: Optional[Dict[str, Any]] = None  # source="random" (tests): ModelConfig fields
     seed: int = 0  # source="random": init seed

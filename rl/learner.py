@@ -23,10 +23,10 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from evals.ci import bootstrap
+from runtime.ci import bootstrap
 from models.mesh import Layout, batch_shardings, is_primary, to_host
-from models.runtime import Checkpointer, MetricsLogger, RngStreams
-from models.runtime.metrics import truncate_after
+from runtime import Checkpointer, MetricsLogger, RngStreams
+from runtime.metrics import truncate_after
 from rl import diagnostics
 from rewards.base import RewardError
 from rl.advantages import group_advantages, rloo_advantages, zero_std_group_fraction

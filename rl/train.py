@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 import rl.config  # noqa: F401  (registers the schema nodes before Hydra composes)
 from models import ModelConfig, Tokenizer, Transformer, load_pretrained, save_checkpoint
 from models.mesh import Layout, born, initialize_distributed, is_primary, placement
-from models.runtime import write_manifest
+from runtime import write_manifest
 from rl.config import GRPORunConfig, PolicyConfig, load_run_config
 from rl.learner import Learner
 

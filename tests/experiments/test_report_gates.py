@@ -7,7 +7,7 @@ import pytest
 
 import data
 from evals import canaries
-from evals.ci import Estimate
+from runtime.ci import Estimate
 from evals.gates import serving_cost
 from evals.suite import (SuiteConfig, SystemEval, compare_systems, headline_pairs, paired_differences,
                          score_items, select_cases, summarise)

@@ -154,11 +154,9 @@ def sampler_cache_shapes(layout: Layout, max_new_tokens: int = 10) -> list[str]:
     host, _ = grpo_inputs()
     b = layout.batch({k: host[k] for k in ("prompt_ids", "prompt_mask")}, global_rows=ROWS)
     ids, mask = sampler._prompts(b["prompt_ids"], b["prompt_mask"])
-    text = sampler._generate_jit.lower(
-        g, p, ids, mask, jax.random.key(0), jnp.float32(1), jnp.float32(1), jnp.int32(CFG.eos_id),
-        jnp.int32(CFG.pad_id), max_new_tokens=max_new_tokens, top_k=0, return_topk=0, greedy=False,
-        use_top_p=False, streaming=False,
-        shardings=sampler._shardings(CFG, ids, max_new_tokens, layout.rules)).compile().as_text()
+    text = sampler.lower_generate(
+        g, p, CFG, ids, mask, jax.random.key(0), max_new_tokens=max_new_tokens, eos_id=CFG.eos_id,
+        pad_id=CFG.pad_id, rules=layout.rules).compile().as_text()
     size = ids.shape[1] + max_new_tokens
     return sorted(set(re.findall(rf"f32\[\d+,\d+,{size},{CFG.head_dim}\]", text)))
 

@@ -4,7 +4,7 @@
 
 MODE `single`: 1 process, 1 device: KD + GRPO steps and full GRPO learner iterations (rollouts
   included) -> OUT_DIR/single.npz, and its final GRPO state saved with
-  models.runtime.Checkpointer to OUT_DIR/ckpt_single.
+  runtime.Checkpointer to OUT_DIR/ckpt_single.
 MODE `multi`: one of N processes joined through jax.distributed (MIGHTY_COORDINATOR_ADDRESS,
   MIGHTY_NUM_PROCESSES, MIGHTY_PROCESS_ID): the same on MESH over all processes' devices
   -> OUT_DIR/multi.npz (process 0); its final GRPO state -> OUT_DIR/ckpt_multi (every process
@@ -57,7 +57,7 @@ def main(mode, out_dir, mesh_name="fsdp_tensor"):
     import jax
 
     import cases
-    from models.runtime import Checkpointer
+    from runtime import Checkpointer
     from rl.learner import params_digest
     layout = Layout(cfg)
     if mode == "restore":

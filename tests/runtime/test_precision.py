@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from models import precision
+from runtime import precision
 from models.config import ModelConfig
 
 CONF = Path(__file__).parents[2] / "conf"
@@ -56,7 +56,7 @@ def test_auto_resolves_by_the_cpu_and_explicit_dtypes_pass_through(cpu, flags, a
 
 def test_the_decision_is_logged_once(cpu, caplog):
     cpu(AVX2)
-    with caplog.at_level(logging.INFO, logger="models.precision"):
+    with caplog.at_level(logging.INFO, logger="runtime.precision"):
         for _ in range(3):
             precision.resolve_dtype("auto")
     assert [r.getMessage() for r in caplog.records] == [
@@ -64,7 +64,7 @@ def test_the_decision_is_logged_once(cpu, caplog):
 
 
 def test_the_manifest_records_the_decision(cpu, tmp_path):
-    from models.runtime import read_manifest, write_manifest
+    from runtime import read_manifest, write_manifest
 
     cpu(AVX2)
     cfg = {"student": {"dtype": "float32", "compute_dtype": "auto"}, "teacher": {"dtype": "float32"},
@@ -85,7 +85,7 @@ def test_the_manifest_records_the_decision(cpu, tmp_path):
 def test_config_hash_sees_the_resolved_dtype(cpu):
     """A stage run with `auto` on an AVX2 machine (f32) and on an AVX512-BF16 one (bf16) wrote
     different outputs, so their content-addressed keys differ; `auto` hashes as its dtype."""
-    from models.runtime import config_hash
+    from runtime import config_hash
 
     cfg = {"student": {"compute_dtype": "auto"}, "seed": 0}
     cpu(AVX2)

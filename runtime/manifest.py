@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
-from models import precision
+from runtime import precision
 
 MANIFEST = "manifest.json"
 # Keys that change how a stage runs but not what it produces; they never enter the hash.
@@ -39,7 +39,7 @@ def _strip(obj: Any) -> Any:
 
 def config_hash(cfg: Mapping[str, Any]) -> str:
     """sha256 of the canonical JSON of a resolved config, minus non-semantic keys. An `auto`
-    dtype is hashed as the dtype it resolves to here (models.precision): bf16 and f32 runs
+    dtype is hashed as the dtype it resolves to here (runtime.precision): bf16 and f32 runs
     of one config are different outputs."""
     blob = json.dumps(_strip(precision.resolve_auto(cfg)), sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()
