@@ -97,8 +97,9 @@ def step_times(model, ids, mask, out, group: int, repeats: int):
     import numpy as np
     from flax import nnx
 
-    from rl.config import GRPOConfig, MismatchConfig, OptimConfig, RolloutConfig
-    from rl.step import init_state, make_grpo_step, make_optimizer
+    from rl.config import GRPOConfig, MismatchConfig, GRPOOptimConfig, RolloutConfig
+    from rl.step import make_grpo_step
+    from training import init_state, make_optimizer
 
     graphdef, params = nnx.split(model, nnx.Param)
     params = nnx.to_pure_dict(params)
@@ -113,9 +114,9 @@ def step_times(model, ids, mask, out, group: int, repeats: int):
     for corr, level in CORRECTIONS:
         cfg = GRPOConfig(num_generations=group, prompts_per_step=n // group, beta=0.0,
                          rollout=RolloutConfig(max_new_tokens=out.tokens.shape[1]),
-                         optim=OptimConfig(lr=1e-6, warmup_steps=0),
+                         optim=GRPOOptimConfig(lr=1e-6, warmup_steps=0),
                          mismatch=MismatchConfig(correction=corr, level=level))
-        tx = make_optimizer(cfg.optim, 10)
+        tx, _ = make_optimizer(cfg.optim, 10)
         step = make_grpo_step(graphdef, tx, cfg, max_len=out.tokens.shape[1])
         state, m = step(init_state(jax.tree.map(jnp.copy, params), tx), batch, jax.random.key(0))
         jax.block_until_ready(m)  # compiled

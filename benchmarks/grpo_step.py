@@ -43,7 +43,7 @@ class OurSide:
         from flax import nnx
 
         from models import load_pretrained
-        from rl.config import GRPOConfig, OptimConfig, RolloutConfig, TrainConfig
+        from rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig, TrainConfig
         from rl.learner import Learner
 
         policy, tok = load_pretrained(setup.model_dir, compute_dtype=dtype)  # float32 master params
@@ -52,7 +52,7 @@ class OurSide:
         cfg = GRPOConfig(num_generations=group, prompts_per_step=len(setup.prompts), mu=1, beta=BETA,
                          eps_low=EPS_LOW, eps_high=EPS_HIGH, loss_agg="token",
                          rollout=RolloutConfig(max_new_tokens=setup.max_new_tokens, temperature=1.0),
-                         optim=OptimConfig(lr=LR, warmup_steps=0, b2=B2, grad_clip=CLIP))
+                         optim=GRPOOptimConfig(lr=LR, warmup_steps=0, b2=B2, clip_norm=CLIP))
         train = TrainConfig(steps=10_000, eval_every=0, ckpt_every=0, table_every=0, progress=False)
         graphdef, params = nnx.split(policy, nnx.Param)
         ref = (graphdef, jax.tree.map(jnp.copy, nnx.to_pure_dict(params)))

@@ -70,7 +70,8 @@ class OurSide:
         from flax import nnx
 
         from distill.config import OptimConfig
-        from distill.step import LossSpec, init_state, make_kd_step, make_optimizer
+        from distill.step import LossSpec, make_kd_step
+        from training import init_state, make_optimizer
         from models import load_pretrained
 
         model, _ = load_pretrained(setup.model_dir, compute_dtype=dtype)  # float32 master params

@@ -21,6 +21,7 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 from distill.losses import DIVERGENCES
 from models.lora import LoRAConfig
 from runtime.precision import check_dtype
+from training import OptimConfig
 
 STUDENT_INITS = ("scratch", "pruned", "pretrained")
 PRUNE_STRATEGIES = ("even", "first_last_every_k", "influence")
@@ -116,32 +117,6 @@ class AlphaConfig:
     def __post_init__(self):
         if self.multiplier < 0:
             raise ValueError(f"kd.alpha_boost.multiplier must be >= 0, got {self.multiplier}")
-
-
-@dataclass
-class OptimConfig:
-    """AdamW behind global-norm clipping, linear warmup then cosine decay to lr·min_lr_ratio.
-
-    Weight decay skips every 1-D parameter (RMSNorm scales, biases) and the embedding / head
-    matrices (`embed`, `lm_head`): decaying token rows that a batch never sees only shrinks them.
-    """
-
-    lr: float = 3e-4
-    warmup_steps: int = 20
-    min_lr_ratio: float = 0.1
-    weight_decay: float = 0.01
-    clip_norm: float = 1.0
-    b1: float = 0.9
-    b2: float = 0.95
-    eps: float = 1e-8
-
-    def __post_init__(self):
-        _positive("kd.optim", lr=self.lr, clip_norm=self.clip_norm, eps=self.eps)
-        _unit("kd.optim", "min_lr_ratio", self.min_lr_ratio)
-        _unit("kd.optim", "b1", self.b1, high_open=True)
-        _unit("kd.optim", "b2", self.b2, high_open=True)
-        if self.warmup_steps < 0 or self.weight_decay < 0:
-            raise ValueError("kd.optim.warmup_steps and weight_decay must be >= 0")
 
 
 @dataclass
@@ -269,6 +244,7 @@ def register() -> None:
 
     register_data()
     cs = ConfigStore.instance()
+    cs.store(group="kd", name="schema", node=KDConfig)  # conf/kd/*.yaml only override it
     cs.store(name="kd_schema", node=KDRunConfig)
 
 

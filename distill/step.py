@@ -1,6 +1,6 @@
-"""The jitted KD step and its optimizer.
+"""The jitted KD step (its optimizer and train state: `training`).
 
-Train state: a plain pytree `{"params": nested dict, "opt": optax state, "step": int32}`; the
+Train state: a plain pytree `{"params": nested dict, "opt_state": optax state, "step": int32}`; the
 model's structure (`graphdef`) is static and closed over. A batch holds `M = grad_accum`
 microbatches of `b` sequences, each sequence a left-padded student prompt `[P]` followed by a
 right-padded teacher (or student, on-policy) completion `[N]`:
@@ -29,11 +29,10 @@ import optax
 from flax import nnx
 
 from distill.alpha import alpha_from_boost
-from distill.config import KDConfig, OptimConfig
+from distill.config import KDConfig
 from distill.losses import kd_loss
 from models.lora import set_dropout_key
-
-NO_DECAY_KEYS = ("embed", "lm_head")
+from training import accumulate_grads
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,31 +48,8 @@ class LossSpec:
 
     @classmethod
     def from_config(cls, kd: KDConfig) -> "LossSpec":
-        return cls(kd.temperature, kd.alpha, kd.alpha_boost.multiplier, kd.divergence, kd.beta, kd.skew)
-
-
-def decay_mask(params: Any) -> Any:
-    """True where AdamW decays: matrices only, and not the token embedding / head."""
-    def keep(path, x):
-        names = {str(getattr(k, "key", k)) for k in path}
-        return x.ndim >= 2 and not names & set(NO_DECAY_KEYS)
-    return jax.tree_util.tree_map_with_path(keep, params)
-
-
-def make_optimizer(opt: OptimConfig, total_steps: int):
-    """-> (optax transformation, lr schedule): clip → AdamW(masked decay), warmup + cosine."""
-    schedule = optax.warmup_cosine_decay_schedule(
-        init_value=0.0, peak_value=opt.lr, warmup_steps=min(opt.warmup_steps, total_steps - 1),
-        decay_steps=max(total_steps, 1), end_value=opt.lr * opt.min_lr_ratio)
-    tx = optax.chain(
-        optax.clip_by_global_norm(opt.clip_norm),
-        optax.adamw(schedule, b1=opt.b1, b2=opt.b2, eps=opt.eps,
-                    weight_decay=opt.weight_decay, mask=decay_mask))
-    return tx, schedule
-
-
-def init_state(params: Any, tx) -> dict:
-    return {"params": params, "opt": tx.init(params), "step": jnp.zeros((), jnp.int32)}
+        return cls(temperature=kd.temperature, alpha=kd.alpha, multiplier=kd.alpha_boost.multiplier,
+                   divergence=kd.divergence, beta=kd.beta, skew=kd.skew)
 
 
 def completion_hidden(model, mb) -> jax.Array:
@@ -115,8 +91,9 @@ def teacher_of(mb, rows):
 
 
 def microbatch_loss(params, mb, graphdef, rest, spec: LossSpec, key=None):
-    """Token-summed loss (for token-weighted accumulation) and the loss metrics. `key` drives
-    LoRA dropout (models/lora.py); models without dropout adapters ignore it."""
+    """The microbatch's token-mean loss and its metrics (`kd/tokens` weights it in the
+    accumulation). `key` drives LoRA dropout (models/lora.py); models without dropout adapters
+    ignore it."""
     model = nnx.merge(graphdef, params, rest)
     if key is not None:
         set_dropout_key(model, key)
@@ -127,21 +104,7 @@ def microbatch_loss(params, mb, graphdef, rest, spec: LossSpec, key=None):
     loss, metrics = kd_loss(logits_rv, teacher_of(mb, rows), rows(mb["completion_ids"]), mask_r,
                             temperature=spec.temperature, alpha=alpha_r,
                             divergence=spec.divergence, beta=spec.beta, skew=spec.skew)
-    return loss * metrics["kd/tokens"], metrics
-
-
-def _reduce_metrics(stacked: dict) -> dict:
-    """(M,) per-microbatch metrics → one value: token-weighted mean, sum for counts, max for maxima."""
-    w = stacked["kd/tokens"].astype(jnp.float32)
-    out = {}
-    for k, v in stacked.items():
-        if k == "kd/tokens":
-            out[k] = jnp.sum(v)
-        elif k.endswith("_max"):
-            out[k] = jnp.max(v)
-        else:
-            out[k] = jnp.sum(v * w) / jnp.maximum(jnp.sum(w), 1.0)
-    return out
+    return loss, metrics
 
 
 def make_kd_step(graphdef, rest, tx, schedule, spec: LossSpec, *, out_shardings=None):
@@ -168,23 +131,17 @@ def kd_step_fn(graphdef, rest, tx, schedule, spec: LossSpec):
 
     def kd_step(state, batch, key, rest=rest):
         params = state["params"]
-
-        def micro(g_acc, xs):  # sum of token-summed grads over microbatches
-            mb, i = xs  # i: the microbatch's own dropout key (LoRA dropout only)
-            (_, metrics), g = grad_fn(params, mb, graphdef, rest, spec, jax.random.fold_in(key, i))
-            return jax.tree.map(jnp.add, g_acc, g), metrics
-
-        zeros = jax.tree.map(jnp.zeros_like, params)
         n_micro = jax.tree.leaves(batch)[0].shape[0]
-        g_sum, stacked = jax.lax.scan(micro, zeros, (batch, jnp.arange(n_micro)))
-        metrics = _reduce_metrics(stacked)
-        grads = jax.tree.map(lambda g: g / jnp.maximum(metrics["kd/tokens"], 1), g_sum)
-        updates, opt = tx.update(grads, state["opt"], params)
+        keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(n_micro))  # LoRA dropout only
+        grads, metrics = accumulate_grads(
+            lambda p, mb, k: grad_fn(p, mb, graphdef, rest, spec, k), params, batch,
+            weight_key="kd/tokens", count_key="kd/tokens", keys=keys)
+        updates, opt_state = tx.update(grads, state["opt_state"], params)
         params = optax.apply_updates(params, updates)
         metrics["kd/grad_norm"] = optax.global_norm(grads)
         metrics["kd/update_norm"] = optax.global_norm(updates)
         metrics["kd/lr"] = schedule(state["step"])
-        return {"params": params, "opt": opt, "step": state["step"] + 1}, metrics
+        return {"params": params, "opt_state": opt_state, "step": state["step"] + 1}, metrics
 
     return kd_step
 

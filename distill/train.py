@@ -28,11 +28,12 @@ from distill.batching import (TOKEN_ROW_KEYS, BucketedSampler, Example, fit_buck
 from distill.config import KDRunConfig, load_run_config
 from distill.domain import measure_and_reweight, weight_metrics
 from distill.evaluate import Evaluator
-from distill.step import (LossSpec, init_state, make_kd_step, make_optimizer, make_score_fn,
+from distill.step import (LossSpec, make_kd_step, make_score_fn,
                           make_teacher_logits_fn)
 from distill.student import init_student, load_teacher, param_count, params_of
 from models.mesh import Layout, initialize_distributed, is_primary
 from runtime import Checkpointer, MetricsLogger, RngStreams, write_manifest
+from training import init_state, make_optimizer
 
 log = logging.getLogger(__name__)
 STREAMS = ("init", "data", "policy", "rollout", "eval")

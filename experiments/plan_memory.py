@@ -42,7 +42,8 @@ import time  # noqa: E402
 import hydra  # noqa: E402
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
-import rl.config  # noqa: E402,F401  (registers grpo/schema before Hydra composes)
+import distill.config  # noqa: E402,F401  (registers kd/schema and grpo/schema before Hydra composes)
+import rl.config  # noqa: E402,F401
 
 GiB = 1024 ** 3
 
@@ -142,14 +143,14 @@ class Planner:
                 self.layout.mesh, len(shape), self.layout.rules, batch_dim))
         return out
 
-    def train_state(self, tx, opt_key: str):
+    def train_state(self, tx):
         import jax
         import jax.numpy as jnp
 
         from models.mesh import state_shardings
 
         _, _, _, params, p_sh = self.models["student"]
-        state = {"params": params, opt_key: jax.eval_shape(tx.init, params),
+        state = {"params": params, "opt_state": jax.eval_shape(tx.init, params),
                  "step": jax.ShapeDtypeStruct((), jnp.int32)}
         sh = state_shardings(state, p_sh, self.layout.mesh)
         return _sds(state, sh), sh
@@ -160,12 +161,13 @@ class Planner:
         import jax.numpy as jnp
 
         from distill.config import KDConfig
-        from distill.step import LossSpec, make_kd_step, make_optimizer
+        from distill.step import LossSpec, make_kd_step
+        from training import make_optimizer
 
         kd = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(KDConfig), self.cfg.kd))
         mcfg, graphdef, rest, _, _ = self.models["student"]
         tx, schedule = make_optimizer(kd.optim, kd.steps)
-        state, sh = self.train_state(tx, "opt")
+        state, sh = self.train_state(tx)
         M, b, P, N = kd.grad_accum, kd.micro_batch, max(kd.prompt_buckets), max(kd.completion_buckets)
         K = int(self.cfg.label.topk_logprobs)
         batch = self.batch({"prompt_ids": ((M, b, P), jnp.int32), "prompt_mask": ((M, b, P), jnp.int32),
@@ -177,7 +179,7 @@ class Planner:
         # params: what the step reads, trainable or frozen (a LoRA base counts as stored)
         frozen = shard_bytes(rest) if self.lora is not None else 0
         return self._row("kd_step", lambda: step.lower(state, batch, self.key),
-                         params=shard_bytes(state["params"]) + frozen, optimizer=shard_bytes(state["opt"]))
+                         params=shard_bytes(state["params"]) + frozen, optimizer=shard_bytes(state["opt_state"]))
 
     def _no_lora(self, program: str):
         if self.lora is not None:
@@ -203,12 +205,13 @@ class Planner:
         import jax
         import jax.numpy as jnp
 
-        from rl.step import make_grpo_step, make_optimizer
+        from rl.step import make_grpo_step
+        from training import make_optimizer
 
         g = self._grpo()
         _, graphdef, _, _, _ = self.models["student"]
-        tx = make_optimizer(g.optim, 1000)
-        state, sh = self.train_state(tx, "opt_state")
+        tx, _ = make_optimizer(g.optim, 1000)
+        state, sh = self.train_state(tx)
         n, P, L, arrays = self._rollout_shapes(g)
         arrays.update(adv=((n,), jnp.float32), logp_old=((n, L), jnp.float32), logp_ref=((n, L), jnp.float32))
         batch = self.batch(arrays)
@@ -255,9 +258,9 @@ class Planner:
         self._no_lora("sampler")
         g = self._grpo()
         n, P, L, _ = self._rollout_shapes(g)
-        from rl.step import make_optimizer
+        from training import make_optimizer
 
-        state, _ = self.train_state(make_optimizer(g.optim, 1000), "opt_state")
+        state, _ = self.train_state(make_optimizer(g.optim, 1000)[0])
         ref = 0 if g.ref_offload or g.beta == 0 else shard_bytes(self.models["student"][3])
         return self._sampler("student", n, P, L, 0, shard_bytes(state["opt_state"]) + ref, "sampler")
 
@@ -270,9 +273,9 @@ class Planner:
         n, P, L, arrays = self._rollout_shapes(g)
         batch = self.batch(arrays)
         rp = ReferencePass(graphdef, params, chunk_rows=g.ref_chunk, offloaded=g.ref_offload)
-        from rl.step import make_optimizer
+        from training import make_optimizer
 
-        state, _ = self.train_state(make_optimizer(g.optim, 1000), "opt_state")
+        state, _ = self.train_state(make_optimizer(g.optim, 1000)[0])
         # π_ref is the policy at init (same shapes); the train state stays resident meanwhile
         row = self._row("reference", lambda: rp.lower(**{k: batch[k] for k in
                                                           ("prompt_ids", "prompt_mask", "tokens", "mask")}),

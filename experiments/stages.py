@@ -47,9 +47,18 @@ class Stage:
 
 
 def plain(node: Any) -> Any:
+    """Plain containers all the way down (dataclasses and config nodes, also inside dicts and
+    lists): a typed node merged as is would bring its own schema and flags, and a key Hydra
+    appended to it (`+kd.temprature=2`) would slip past the stage's schema."""
     if dataclasses.is_dataclass(node) and not isinstance(node, type):
         return dataclasses.asdict(node)
-    return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
+    if OmegaConf.is_config(node):
+        return OmegaConf.to_container(node, resolve=True)
+    if isinstance(node, dict):
+        return {k: plain(v) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return type(node)(plain(v) for v in node)
+    return node
 
 
 OUT_PLACEHOLDER = Path("<out>")

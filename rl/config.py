@@ -17,14 +17,14 @@ from typing import Any, Dict, List, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from runtime.precision import check_dtype
 from rl.advantages import SCALES
 from rl.losses import AGGREGATIONS, KL_ESTIMATORS, POLICY_LOSSES
 from rl.mismatch import CORRECTIONS, LEVELS
+from runtime.precision import check_dtype
+from training import OptimConfig
 
 REFERENCES = ("policy_init", "base_student", "teacher")
 ADVANTAGES = ("grpo", "rloo")
-SCHEDULES = ("constant", "cosine")
 
 
 def _choice(section: str, name: str, value: Any, choices: tuple) -> None:
@@ -87,23 +87,16 @@ class MismatchConfig:
 
 
 @dataclasses.dataclass
-class OptimConfig:
-    """AdamW with global-norm clipping and a linear warmup (`grpo.optim`)."""
+class GRPOOptimConfig(OptimConfig):
+    """`grpo.optim`: the shared optimizer config (training.OptimConfig) with RL defaults: a
+    small constant learning rate after warmup, no weight decay, Adam β2 = 0.99."""
 
-    lr: float = 1e-6  # peak learning rate η
-    warmup_steps: int = 10  # optimizer updates of linear warmup from 0 to η
-    schedule: str = "constant"  # after warmup: constant | cosine (to 0 at the last update)
+    lr: float = 1e-6
+    warmup_steps: int = 10
+    schedule: str = "constant"
+    min_lr_ratio: float = 0.0
     weight_decay: float = 0.0
-    b1: float = 0.9
     b2: float = 0.99
-    eps: float = 1e-8
-    grad_clip: float = 1.0  # max global gradient norm; 0 disables clipping
-
-    def __post_init__(self):
-        _positive("grpo.optim", lr=self.lr)
-        _choice("grpo.optim", "schedule", self.schedule, SCHEDULES)
-        if self.warmup_steps < 0 or self.grad_clip < 0 or self.weight_decay < 0:
-            raise ValueError("grpo.optim: warmup_steps, grad_clip and weight_decay must be ≥ 0")
 
 
 @dataclasses.dataclass
@@ -146,7 +139,7 @@ class GRPOConfig:
     share_prompt: bool = True
     rollout: RolloutConfig = dataclasses.field(default_factory=RolloutConfig)
     mismatch: MismatchConfig = dataclasses.field(default_factory=MismatchConfig)
-    optim: OptimConfig = dataclasses.field(default_factory=OptimConfig)
+    optim: GRPOOptimConfig = dataclasses.field(default_factory=GRPOOptimConfig)
 
     def __post_init__(self):
         s = "grpo"
@@ -181,7 +174,7 @@ class GRPOConfig:
         if isinstance(self.rollout, dict):  # plain construction from a dict
             self.rollout = RolloutConfig(**self.rollout)
         if isinstance(self.optim, dict):
-            self.optim = OptimConfig(**self.optim)
+            self.optim = GRPOOptimConfig(**self.optim)
         if isinstance(self.mismatch, dict):
             self.mismatch = MismatchConfig(**self.mismatch)
 

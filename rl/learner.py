@@ -23,17 +23,18 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from runtime.ci import bootstrap
 from models.mesh import Layout, batch_shardings, is_primary, to_host
-from runtime import Checkpointer, MetricsLogger, RngStreams
-from runtime.metrics import truncate_after
-from rl import diagnostics
 from rewards.base import RewardError
+from rl import diagnostics
 from rl.advantages import group_advantages, rloo_advantages, zero_std_group_fraction
 from rl.config import GRPOConfig, TrainConfig
 from rl.rollout import Rollout, Rollouts
 from rl.sampling import fill_groups
-from rl.step import group_prompts, init_state, lr_schedule, make_grpo_step, make_optimizer, prompt_group_size
+from rl.step import group_prompts, make_grpo_step, prompt_group_size
+from runtime import Checkpointer, MetricsLogger, RngStreams
+from runtime.ci import bootstrap
+from runtime.metrics import truncate_after
+from training import init_state, make_optimizer, reduce_metrics
 
 STREAMS = ("init", "data", "rollout", "update", "eval")
 SAMPLES = "samples"  # sample-table name: <run_dir>/samples.jsonl (+ W&B table)
@@ -127,12 +128,11 @@ def informative_rows(rewards_n, group_size: int) -> jax.Array:
 
 
 def _reduce_inner(per_iter: list[dict]) -> dict[str, float]:
-    """Metrics over μ inner iterations: means, except the ratio extremes (min / max)."""
+    """Metrics over μ inner iterations, by the step's own rule (training.reduce_metrics): means,
+    extremes for `*_min` / `*_max`; plus the first iteration's ratio maximum."""
     host = jax.device_get(per_iter)
-    out = {}
-    for k in host[0]:
-        vals = np.array([m[k] for m in host], np.float64)
-        out[k] = vals.min() if k.endswith("ratio_min") else vals.max() if k.endswith("ratio_max") else vals.mean()
+    stacked = {k: np.array([m[k] for m in host], np.float64) for k in host[0]}
+    out = {k: float(v) for k, v in reduce_metrics(stacked, None).items()}
     out["grpo/ratio_max_first_iter"] = float(host[0]["grpo/ratio_max"])
     return out
 
@@ -182,8 +182,7 @@ class Learner:
             policy.remat = self.layout.remat
         self.graphdef, params = nnx.split(policy, nnx.Param)
         self.streams = RngStreams(seed, STREAMS)
-        self.tx = make_optimizer(cfg.optim, train.steps * cfg.mu)
-        self.schedule = lr_schedule(cfg.optim, train.steps * cfg.mu)
+        self.tx, self.schedule = make_optimizer(cfg.optim, train.steps * cfg.mu)
         self.state = init_state(nnx.to_pure_dict(params), self.tx)
         out_shardings = None
         if self.layout is not None:

@@ -33,30 +33,12 @@ from flax import nnx
 
 from models.layers import KVCache
 from models.transformer import chunked_logprobs, default_positions
-from rl.config import GRPOConfig, OptimConfig, RolloutConfig
+from rl.config import GRPOConfig, RolloutConfig
 from rl.losses import grpo_loss
 from rl.mismatch import correction_metrics, is_weights, log_ratio, mismatch_metrics, processed_logprobs
+from training import accumulate_grads
 
 VOCAB_CHUNK = 8192
-
-
-def lr_schedule(cfg: OptimConfig, total_updates: int) -> optax.Schedule:
-    warmup = optax.linear_schedule(0.0, cfg.lr, max(cfg.warmup_steps, 1))
-    decay_steps = max(total_updates - cfg.warmup_steps, 1)
-    after = (optax.constant_schedule(cfg.lr) if cfg.schedule == "constant"
-             else optax.cosine_decay_schedule(cfg.lr, decay_steps))
-    return optax.join_schedules([warmup, after], [cfg.warmup_steps])
-
-
-def make_optimizer(cfg: OptimConfig, total_updates: int) -> optax.GradientTransformation:
-    """AdamW behind global-norm clipping, with linear warmup then constant or cosine decay."""
-    adamw = optax.adamw(lr_schedule(cfg, total_updates), b1=cfg.b1, b2=cfg.b2, eps=cfg.eps,
-                        weight_decay=cfg.weight_decay)
-    return optax.chain(optax.clip_by_global_norm(cfg.grad_clip), adamw) if cfg.grad_clip else adamw
-
-
-def init_state(params: Any, tx: optax.GradientTransformation) -> dict:
-    return {"params": params, "opt_state": tx.init(params), "step": jnp.zeros((), jnp.int32)}
 
 
 def chunked_lse_entropy(h_btd, w_dv, *, chunk: int = VOCAB_CHUNK, scale: float = 1.0):
@@ -275,12 +257,12 @@ def prompt_group_size(cfg: GRPOConfig, blocks: int = 1) -> int:
 
 
 def accumulated_grads(loss_fn, params, batch, micro: int, loss_agg: str):
-    """Σ_m w_m ∇ℓ_m over M row blocks, with w_m = tokens_m / Σ_m tokens_m (token aggregation)
-    or 1/M (sequence, dr_grpo: equal-size blocks), so the sum is the gradient of the full-batch
-    loss. tokens_m is the count the loss itself reports (`grpo/tokens`, after an importance-
-    sampling mask), so the normaliser is the full batch's even when the loss drops tokens.
-    Metrics: token-weighted means; ratio_min and maxima are the extremes; tokens summed.
-    With one prompt per (sub-)group ((N/g, P) prompts) each block takes whole (sub-)groups."""
+    """Σ_m w_m ∇ℓ_m / Σ_m w_m over M row blocks (training.accumulate_grads), with w_m = tokens_m
+    (token aggregation) or 1 (sequence, dr_grpo: equal-size blocks), so the sum is the
+    gradient of the full-batch loss. tokens_m is the count the loss itself reports
+    (`grpo/tokens`, after an importance-sampling mask), so the normaliser is the full batch's
+    even when the loss drops tokens. With one prompt per (sub-)group ((N/g, P) prompts) each
+    block takes whole (sub-)groups."""
     n, groups = batch["tokens"].shape[0], batch["prompt_ids"].shape[0]
     if groups % micro:  # groups = n rows, or n / g (sub-)group prompts
         raise ValueError(f"grpo.micro_batches={micro} must divide the batch's {groups} "
@@ -295,21 +277,6 @@ def accumulated_grads(loss_fn, params, batch, micro: int, loss_agg: str):
         units = x.reshape(groups // micro, micro, rows_per_unit, *x.shape[1:]).swapaxes(0, 1)
         return units.reshape(micro, x.shape[0] // micro, *x.shape[1:])
 
-    blocks = jax.tree.map(split, batch)
-    grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
-
-    def body(g_acc, mb):
-        (_, m), g = grad_fn(params, mb)
-        # token: Σ_m n_m ∇ℓ_m, divided by Σ_m n_m after the scan (no block sees the total)
-        w = m["grpo/tokens"].astype(jnp.float32) if loss_agg == "token" else 1.0 / micro
-        return jax.tree.map(lambda a, b: a + w * b, g_acc, g), m
-
-    g, ms = jax.lax.scan(body, jax.tree.map(jnp.zeros_like, params), blocks)
-    tok = ms["grpo/tokens"].astype(jnp.float32)
-    if loss_agg == "token":
-        g = jax.tree.map(lambda x: x / jnp.maximum(jnp.sum(tok), 1.0), g)
-    reduce = lambda k: (jnp.min if k.endswith("_min") else jnp.max if k.endswith("_max")
-                        else jnp.sum if k == "grpo/tokens" else None)
-    metrics = {k: reduce(k)(v) if reduce(k) else jnp.sum(v * tok) / jnp.maximum(jnp.sum(tok), 1.0)
-               for k, v in ms.items()}
-    return g, metrics
+    return accumulate_grads(jax.value_and_grad(loss_fn, has_aux=True), params, jax.tree.map(split, batch),
+                            weight_key="grpo/tokens" if loss_agg == "token" else None,
+                            count_key="grpo/tokens")

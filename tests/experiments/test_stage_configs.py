@@ -100,3 +100,32 @@ def test_the_cli_names_the_typo_without_a_traceback(tmp_path):
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert "stage 'kd': invalid config, so nothing has run" in r.stderr and "temprature" in r.stderr
     assert not (tmp_path / "store").exists()
+
+
+def _restated(node: dict, defaults: dict, prefix: str = "") -> list[str]:
+    """Keys of a group YAML whose value equals the dataclass default (nested)."""
+    out = []
+    for k, v in node.items():
+        if k == "defaults" or k not in defaults:
+            continue
+        if isinstance(v, dict) and isinstance(defaults[k], dict):
+            out += _restated(v, defaults[k], f"{prefix}{k}.")
+        elif v == defaults[k]:
+            out.append(prefix + k)
+    return out
+
+
+@pytest.mark.parametrize("group, schema", [("kd/default", "distill.config:KDConfig"),
+                                           ("grpo/default", "rl.config:GRPOConfig"),
+                                           ("data/default", "data.config:DataConfig")])
+def test_group_yamls_only_change_dataclass_defaults(group, schema):
+    """Dataclasses own the defaults: a group YAML that restates one keeps two copies in step."""
+    import importlib
+
+    import yaml
+    from omegaconf import OmegaConf
+
+    mod, cls = schema.split(":")
+    defaults = OmegaConf.to_container(OmegaConf.structured(getattr(importlib.import_module(mod), cls)))
+    node = yaml.safe_load((Path(__file__).resolve().parents[2] / "conf" / f"{group}.yaml").read_text())
+    assert _restated(node, defaults) == [], f"conf/{group}.yaml restates dataclass defaults"

@@ -19,7 +19,8 @@ from flax import nnx  # noqa: E402
 from sharded_worker import flatten, mesh_config  # noqa: E402
 
 from distill.config import OptimConfig  # noqa: E402
-from distill.step import LossSpec, init_state, make_kd_step, make_optimizer  # noqa: E402
+from distill.step import LossSpec, make_kd_step  # noqa: E402
+from training import init_state, make_optimizer  # noqa: E402
 from models import Transformer  # noqa: E402
 from models.lora import LoRAConfig, adapters, apply_lora  # noqa: E402
 from models.mesh import Layout, born, to_host  # noqa: E402
@@ -53,7 +54,7 @@ def run(layout, quant, steps=2):
         batch = layout.batch({k: v[:, rows] for k, v in host.items()}, batch_dim=1, global_rows=cases.ROWS)
         state, m = step(state, batch, jax.random.key(s))
         metrics.append(to_host(m))
-        grads.append(to_host(state["opt"][0]))
+        grads.append(to_host(state["opt_state"][0]))
     shard = lambda tree: np.asarray(sum(int(np.prod(x.addressable_shards[0].data.shape))  # noqa: E731
                                         for x in jax.tree.leaves(tree)))
     return {"params": to_host(state["params"]), "metrics": metrics, "grads": grads,

@@ -12,7 +12,8 @@ from flax import nnx
 from hydra import compose, initialize_config_dir
 
 from distill.config import OptimConfig, load_run_config
-from distill.step import LossSpec, init_state, make_kd_step, make_optimizer
+from distill.step import LossSpec, make_kd_step
+from training import init_state, make_optimizer
 from models.config import ModelConfig
 from models.lora import LoRAConfig, apply_lora, count, split_trainable
 from models.transformer import Transformer
@@ -44,7 +45,7 @@ def test_kd_step_moves_adapters_only():
     before_rest = jax.tree.map(np.asarray, rest)
     before = jax.tree.map(np.array, params)
     n = count(model)["trainable"]
-    moments = [x for x in jax.tree.leaves(state["opt"]) if x.ndim > 0]
+    moments = [x for x in jax.tree.leaves(state["opt_state"]) if x.ndim > 0]
     assert sum(x.size for x in moments) == 2 * n  # Adam's μ, ν for adapters, none for the base
     for s in range(2):  # A moves from step 2 on (its gradient is s·xᵀ·G·Bᵀ and B starts at 0)
         state, metrics = step(state, _kd_batch(s), jax.random.key(s))

@@ -8,7 +8,8 @@ import pytest
 from flax import nnx
 
 from distill.config import OptimConfig
-from distill.step import LossSpec, init_state, make_kd_step, make_optimizer
+from distill.step import LossSpec, make_kd_step
+from training import init_state, make_optimizer
 from models.config import ModelConfig
 from models.lora import LoRAConfig, apply_lora, count, merge_lora, split_trainable
 from models.quant import NF4_TABLE, QTensor, dequantize, error_bound, quantize

@@ -7,7 +7,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 import rl.config  # noqa: F401  (registers the schema nodes)
-from rl.config import GRPOConfig, OptimConfig, RolloutConfig, load_run_config
+from rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig, load_run_config
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("grpo_*.yaml"))
@@ -88,5 +88,5 @@ def test_dataclasses_validate_directly():
     with pytest.raises(ValueError, match="top_p"):
         RolloutConfig(top_p=0.0)
     with pytest.raises(ValueError, match="lr"):
-        OptimConfig(lr=0.0)
+        GRPOOptimConfig(lr=0.0)
     assert GRPOConfig(num_generations=4, prompts_per_step=3).batch_size == 12

@@ -24,11 +24,12 @@ from models import ModelConfig, Transformer
 from rewards.base import RewardError
 from rewards.composite import Composite
 from rl.advantages import group_advantages
-from rl.config import GRPOConfig, OptimConfig, RolloutConfig
+from rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig
 from rl.learner import advantages, check_finite_rewards, update_batch
 from rl.losses import grpo_loss
 from rl.rollout import Rollouts
-from rl.step import init_state, make_grpo_step, make_optimizer
+from rl.step import make_grpo_step
+from training import init_state, make_optimizer
 from tests.rl.conftest import WordTokenizer, target_fraction
 from tests.tolerances import assert_grads_close, capture_grads
 
@@ -38,11 +39,11 @@ HERE = Path(__file__).parent
 def _cfg(**over):
     rollout = over.pop("rollout", RolloutConfig(max_new_tokens=8))
     return GRPOConfig(num_generations=4, prompts_per_step=over.pop("prompts", 2), rollout=rollout,
-                      optim=OptimConfig(lr=1e-2, warmup_steps=0), **over)
+                      optim=GRPOOptimConfig(lr=1e-2, warmup_steps=0), **over)
 
 
 def _grads(graphdef, params, cfg, batch):
-    tx = optax.chain(capture_grads(), make_optimizer(cfg.optim, 2))
+    tx = optax.chain(capture_grads(), make_optimizer(cfg.optim, 2)[0])
     state, m = make_grpo_step(graphdef, tx, cfg, max_len=cfg.rollout.max_new_tokens)(
         init_state(jax.tree.map(jnp.copy, params), tx), batch, jax.random.key(0))
     return state["opt_state"][0], jax.device_get(m)

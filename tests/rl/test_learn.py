@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from rl.config import GRPOConfig, OptimConfig, RolloutConfig, TrainConfig
+from rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig, TrainConfig
 from rl.learner import Learner, bootstrap_ci
 
 
@@ -24,7 +24,7 @@ def test_grpo_raises_heldout_reward(tiny_policy, tokenizer, encode, reward, prom
     μ = 2 and a KL term to the initial policy are on, so the whole update path is exercised."""
     cfg = GRPOConfig(num_generations=4, prompts_per_step=8, mu=2, beta=0.01,
                      rollout=RolloutConfig(max_new_tokens=12),
-                     optim=OptimConfig(lr=3e-3, warmup_steps=2))
+                     optim=GRPOOptimConfig(lr=3e-3, warmup_steps=2))
     train = TrainConfig(steps=24, eval_every=24, eval_prompts=48, eval_greedy=False,
                         eval_bootstrap=2000, ckpt_every=0, table_every=12, progress=False)
     from flax import nnx

@@ -12,11 +12,14 @@ import pytest
 from flax import nnx
 
 from models.sampler import sample_logits
-from rl.config import GRPOConfig, MismatchConfig, OptimConfig, RolloutConfig
+from rl.config import GRPOConfig, MismatchConfig, GRPOOptimConfig, RolloutConfig
 from rl.learner import advantages, update_batch
 from rl.mismatch import is_weights, mismatch_metrics, processed_logprobs
 from rl.rollout import Rollouts
-from rl.step import completion_logprobs, init_state, make_grpo_step, make_optimizer
+from rl.step import completion_logprobs, make_grpo_step
+
+# δ = log π_trainer − log π_sampler; rows: small noise, one big token, a long drift, padding
+from training import init_state, make_optimizer
 
 # δ = log π_trainer − log π_sampler; rows: small noise, one big token, a long drift, padding
 DELTA = np.array([[0.05, -0.05, 0.0, 0.0],
@@ -80,7 +83,7 @@ def test_mismatch_config_validates():
 def _setup(policy, tokenizer, encode, reward, **over):
     cfg = GRPOConfig(num_generations=4, prompts_per_step=2,
                      rollout=over.pop("rollout", RolloutConfig(max_new_tokens=6)),
-                     optim=OptimConfig(lr=1e-2, warmup_steps=0), beta=0.0, **over)
+                     optim=GRPOOptimConfig(lr=1e-2, warmup_steps=0), beta=0.0, **over)
     graphdef, params = nnx.split(policy, nnx.Param)
     params = nnx.to_pure_dict(params)
     return cfg, graphdef, params, Rollouts(graphdef, tokenizer, encode, reward, cfg)
@@ -90,7 +93,7 @@ def _grads_and_metrics(graphdef, params, cfg, batch):
     from tests.tolerances import capture_grads
     import optax
 
-    tx = optax.chain(capture_grads(), make_optimizer(cfg.optim, 2))
+    tx = optax.chain(capture_grads(), make_optimizer(cfg.optim, 2)[0])
     state, m = make_grpo_step(graphdef, tx, cfg, max_len=cfg.rollout.max_new_tokens)(
         init_state(jax.tree.map(jnp.copy, params), tx), batch, jax.random.key(0))
     return state["opt_state"][0], jax.device_get(m)

@@ -12,14 +12,14 @@ import optax
 from flax import nnx
 
 from distill.config import OptimConfig as KDOptim
-from distill.step import LossSpec, init_state as kd_init_state, make_kd_step, make_optimizer as kd_optimizer
+from distill.step import LossSpec, make_kd_step
 from models import ModelConfig, Transformer, generate
 from models.mesh import Layout, init_model, init_sharded, to_host
 from rl.advantages import group_advantages
-from rl.config import GRPOConfig, OptimConfig as RLOptim, RolloutConfig
+from rl.config import GRPOConfig, GRPOOptimConfig as RLOptim, RolloutConfig
 from rl.reference import ReferencePass
-from rl.step import (group_prompts, init_state as rl_init_state, make_grpo_step,
-                     prompt_group_size)
+from rl.step import group_prompts, make_grpo_step, prompt_group_size
+from training import init_state, make_optimizer
 from tolerances import capture_grads  # tests/tolerances.py: the workers put tests/ on sys.path
 
 CFG = ModelConfig.tiny(tie_embeddings=False, num_layers=1)  # V=128, D=32, 4 heads / 2 kv heads
@@ -63,9 +63,9 @@ def _model(seed):
 
 def run_kd(layout: Layout, steps: int = 2) -> dict:
     graphdef, params, rest, p_sh = init_sharded(_model(0), layout.mesh, layout.rules)
-    _, schedule = kd_optimizer(KDOptim(lr=1e-2, warmup_steps=1), 10)
+    _, schedule = make_optimizer(KDOptim(lr=1e-2, warmup_steps=1), 10)
     tx = gradient_sgd(1e-2)
-    state, s_sh = layout.state(kd_init_state(params, tx), p_sh)
+    state, s_sh = layout.state(init_state(params, tx), p_sh)
     step = make_kd_step(graphdef, rest, tx, schedule, LossSpec(temperature=2.0, alpha=0.3, multiplier=2.0),
                         out_shardings=(s_sh, layout.replicated))
     rows = layout.rows(ROWS)
@@ -75,7 +75,7 @@ def run_kd(layout: Layout, steps: int = 2) -> dict:
         batch = layout.batch({k: v[:, rows] for k, v in host.items()}, batch_dim=1, global_rows=ROWS)
         state, m = step(state, batch, jax.random.key(s))
         metrics.append(to_host(m))
-        grads.append(to_host(state["opt"][0]))
+        grads.append(to_host(state["opt_state"][0]))
     # terms: row-tokens summed into each gradient entry (2 microbatches × 8 rows × N tokens)
     return {"params": to_host(state["params"]), "metrics": metrics, "grads": grads, "lr": np.asarray(1e-2),
             "terms": np.asarray(host["completion_mask"].size)}
@@ -106,7 +106,7 @@ def run_grpo(layout: Layout, steps: int = 2, micro_batches: int = 2, return_stat
     graphdef, params, _, p_sh = init_sharded(_model(0), layout.mesh, layout.rules)
     _, ref_params, _, _ = init_sharded(_model(1), layout.mesh, layout.rules)
     tx = gradient_sgd(cfg.optim.lr)
-    state, s_sh = layout.state(rl_init_state(params, tx), p_sh)
+    state, s_sh = layout.state(init_state(params, tx), p_sh)
     step = make_grpo_step(graphdef, tx, cfg, max_len=8, out_shardings=(s_sh, layout.replicated))
     host, rewards = grpo_inputs(group=cfg.num_generations if share_prompt else 1)
     rows = layout.rows(ROWS)

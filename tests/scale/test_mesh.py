@@ -148,8 +148,9 @@ def test_remat_policies_change_memory_not_results():
 def test_grpo_microbatches_give_the_full_batch_update(agg):
     import optax
 
-    from rl.config import GRPOConfig, OptimConfig, RolloutConfig
-    from rl.step import init_state, make_grpo_step
+    from rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig
+    from rl.step import make_grpo_step
+    from training import init_state
     from tests.tolerances import assert_grads_close, capture_grads
 
     graphdef, params = _policy()
@@ -160,7 +161,7 @@ def test_grpo_microbatches_give_the_full_batch_update(agg):
     out = {}
     for m in (1, 4):
         cfg = GRPOConfig(num_generations=4, prompts_per_step=2, micro_batches=m, loss_agg=agg, beta=0.04,
-                         rollout=RolloutConfig(max_new_tokens=8), optim=OptimConfig(lr=1e-2, warmup_steps=0))
+                         rollout=RolloutConfig(max_new_tokens=8), optim=GRPOOptimConfig(lr=1e-2, warmup_steps=0))
         # the gradient is what microbatching must keep (tests/tolerances.py: not Adam's params)
         tx = optax.chain(capture_grads(), optax.sgd(cfg.optim.lr))
         step = make_grpo_step(graphdef, tx, cfg, max_len=8)

@@ -1,0 +1,9 @@
+"""The training core KD, GRPO and every later trainer share: one optimizer config and builder,
+one train-state layout, gradient accumulation over microbatches in `lax.scan`, and one rule
+for reducing per-microbatch metrics. Stages own their losses; this owns what a step does with
+their gradients."""
+from training.accumulate import accumulate_grads, reduce_metrics
+from training.optim import OptimConfig, decay_mask, init_state, lr_schedule, make_optimizer
+
+__all__ = ["OptimConfig", "accumulate_grads", "decay_mask", "init_state", "lr_schedule",
+           "make_optimizer", "reduce_metrics"]
