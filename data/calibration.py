@@ -90,3 +90,21 @@ def calibrated_retriever(kb: Sequence[dict], method: str = "bm25",
     if fit is not None:
         r.calibration = {k: fit[k] for k in ("features", "coef", "intercept")}
     return r
+
+
+def calibration_report(retriever: Retriever, queries: Sequence[str], issue_ids: Sequence[str | None],
+                       n_bins: int = 10) -> dict:
+    """ECE and reliability bins of `retriever`'s confidence in its top hit over `queries` (None
+    issue: out of scope), calibrated and raw (the same ranking's uncalibrated softmax)."""
+    import copy
+
+    raw = copy.copy(retriever)
+    raw.calibration = None
+    correct = retriever.top_correct(queries, issue_ids)
+    out = {"n": len(queries), "n_bins": n_bins, "top1_accuracy": float(correct.mean()) if len(correct) else None,
+           "calibrated": retriever.calibration is not None}
+    for name, r in (("raw", raw), ("calibrated", retriever)):
+        conf = [r.confidence(q) for q in queries]
+        out[f"ece_{name}"] = expected_calibration_error(conf, correct, n_bins)
+        out[f"bins_{name}"] = reliability_bins(conf, correct, n_bins)
+    return out
