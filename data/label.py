@@ -25,7 +25,7 @@ from data.logprob_cache import (CacheError, LogprobCache, shard_done, shard_entr
                                 write_manifest, write_shard)
 from data.paths import KB_PATH
 from data.corpus.scope import is_out_of_scope
-from data.grounding import GROUNDING_FILE, Grounder, GroundingConfig, read_grounding
+from data.grounding import GROUNDING_FILE, Grounder, GroundingConfig, read_grounding, training_prompts
 from data.quality import step_coverage
 
 LABEL_STREAM = 1  # fold_in id of the labeling stream under the root key
@@ -389,7 +389,8 @@ def load_inputs(cfg: LabelConfig) -> tuple[list[dict], Grounder, dict[str, str]]
     if not prompts:
         raise ValueError(f"{cfg.prompts}: no prompts to label")
     gcfg = grounding_config(cfg)
-    grounder = Grounder(load_records(kb_path, "kb")[0], gcfg)
+    # confidence calibrated on the data stage's training split beside the prompts, if they sit in a data dir
+    grounder = Grounder(load_records(kb_path, "kb")[0], gcfg, train=training_prompts(Path(cfg.prompts).parent))
     prompts = select_prompts(prompts, cfg.limit, grounder.kb, cfg.seed, cfg.rare_rounds)
     inputs = {"prompts": sha256_file(cfg.prompts), "kb": sha256_file(kb_path),
               "grounding": hashlib.sha256(json.dumps(dataclasses.asdict(gcfg), sort_keys=True).encode()).hexdigest(),

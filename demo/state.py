@@ -61,16 +61,19 @@ def load_engines(cfg: ServeConfig, student_source: str | None = None) -> dict[st
 
 
 def load_retriever(cfg: ServeConfig):
+    """The device-aware retriever, its confidence calibrated on the default data build's training
+    split (data.calibration), as the pipeline's Grounder builds it."""
     if not cfg.retrieval:
         return None
     import data
+    from data.calibration import calibrated_retriever
 
     try:
         kb = data.load_kb()
     except FileNotFoundError as e:
         raise RuntimeError(f"retrieval=true needs the knowledge base ({e}); build it with "
                            "`python -m data.corpus.generate`, or serve with retrieval=false") from None
-    return data.Retriever(kb)
+    return calibrated_retriever(kb)
 
 
 def load_transcriber(cfg: ServeConfig):

@@ -102,9 +102,12 @@ def _evaluate(systems: Mapping[str, tuple], out: Path, suite: SuiteInputs, valid
 
 
 def grounding_report(suite: SuiteInputs) -> dict:
-    """How the answers were grounded, and how good that grounding is on the eval's in-scope
-    cases (recall@1/@3 of the gold issue), next to the answers it grounds."""
+    """How the answers were grounded, and how good that grounding is: recall@1/@3 of the gold
+    issue on the eval's in-scope cases, and the calibration of the retrieval confidence (ECE and
+    reliability bins, raw softmax and calibrated) on its in-scope and out-of-scope cases (an
+    out-of-scope top hit is always wrong). The calibration was fitted on the training split."""
     from data import recall_at_k
+    from data.calibration import calibration_report
 
     out = suite.grounder.describe()
     if suite.grounder.retriever is not None:
@@ -112,6 +115,10 @@ def grounding_report(suite: SuiteInputs) -> dict:
         rec = recall_at_k(suite.grounder.retriever, [c["question"] for c in cases],
                           [c["issue_id"] for c in cases], ks=(1, 3))
         out.update({"recall_at_1": rec[1], "recall_at_3": rec[3], "n_in_scope": len(cases)})
+        judged = cases + [c for c in suite.cases if c["bucket"] == "out_of_scope"]
+        out["reliability"] = calibration_report(suite.grounder.retriever, [c["question"] for c in judged],
+                                                [c["issue_id"] for c in judged])
+        out["reliability"]["n_out_of_scope"] = len(judged) - len(cases)
     return out
 
 

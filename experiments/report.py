@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from evals.canaries import CORRUPTIONS  # noqa: E402
 from evals.gates import GateConfig, evaluate_gates, pairwise_valid, render_gates  # noqa: E402
+from experiments.report_retrieval import RELIABILITY_PNG, plot_reliability, retrieval_section  # noqa: E402
 
 STAGE_ORDER = ("teacher", "base_student", "kd_student", "grpo_student")
 HEADLINE = ("accuracy", "rubric", "judge", "completeness", "utility", "escalate_precision",
@@ -308,6 +309,8 @@ def write_report(results: Mapping[str, Any], out_dir: Path, *, gate: Mapping[str
     plots.append(plot_curves(kd_metrics, ["kd/loss", "eval/kl"], out_dir / "kd_curves.png", "KD loss and held-out KL"))
     acc = {n: results["systems"][n]["summary"]["accuracy"] for n in ordered(results["systems"])}
     plots.append(plot_bars(acc, "accuracy", out_dir / "accuracy_bars.png", "Accuracy by stage"))
+    reliability = plot_reliability(results, out_dir / RELIABILITY_PNG)
+    plots.append(reliability)
     parts = [f"# {title}", "", cases_line(results), ""]
     diffs = differences_table(results)
     if diffs:
@@ -324,6 +327,7 @@ def write_report(results: Mapping[str, Any], out_dir: Path, *, gate: Mapping[str
     apart = judge_apart_table(results)
     if apart:
         parts += ["### Judge scores and win rates — INVALID judge (not in accuracy, not gated)", "", apart, ""]
+    parts += retrieval_section(results, reliability)
     parts += routed_section(results)
     parts += grpo_health_section(grpo_metrics)
     parts += ["## Efficiency", "", efficiency_table(results), ""]

@@ -44,7 +44,9 @@ def test_report_has_every_row_ci_and_plots(first_run):
         assert "[" in row, f"{metric} has no CI: {row}"
     assert "## Efficiency" in report and "## Promotion gate" in report
     assert "## Teacher / student / routed" in report and "| served by the student |" in report
-    for png in ("accuracy_grammar_length.png", "grpo_curves.png", "kd_curves.png", "accuracy_bars.png"):
+    assert "## Retrieval" in report and "![reliability diagram](retrieval_reliability.png)" in report
+    for png in ("accuracy_grammar_length.png", "grpo_curves.png", "kd_curves.png", "accuracy_bars.png",
+                "retrieval_reliability.png"):
         assert (base / "run1" / "report" / png).stat().st_size > 5000, png
 
 
@@ -59,6 +61,8 @@ def test_report_plots_have_data_and_prompts_are_grounded(first_run):
     base, _ = first_run
     results = json.loads((stage_dirs(base / "run1")["eval"] / "results.json").read_text())
     assert results["grounding"]["mode"] == "retrieved" and 0 <= results["grounding"]["recall_at_1"] <= 1
+    rel = results["grounding"]["reliability"]
+    assert rel["n"] == sum(b["n"] for b in rel["bins_calibrated"]) > 0 and 0 <= rel["ece_calibrated"] <= 1
     import matplotlib.image as mpimg
 
     for png in (base / "run1" / "report").glob("*.png"):

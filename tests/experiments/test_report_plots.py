@@ -31,3 +31,37 @@ def test_grpo_health_section_names_dead_components_and_length_hacking():
     assert "Dead components (flat in every group of every step): none" in md
     assert "Length hacking: not flagged" in md
     assert grpo_health_section([]) == []
+
+
+def _grounding():
+    from data.calibration import expected_calibration_error, reliability_bins
+
+    conf_raw, conf_cal, ok = [0.95, 0.9, 0.97, 0.3, 0.99], [0.8, 0.7, 0.75, 0.1, 0.35], [1, 1, 0, 0, 0]
+    return {"mode": "retrieved", "k": 1, "method": "bm25", "min_confidence": 0.5,
+            "retriever": "bm25, device-aware, calibrated", "teacher_sees": "the student's retrieved entries",
+            "recall_at_1": 0.634, "recall_at_3": 0.793, "n_in_scope": 82,
+            "reliability": {"n": 5, "n_out_of_scope": 2, "n_bins": 10, "top1_accuracy": 0.4, "calibrated": True,
+                            "ece_raw": expected_calibration_error(conf_raw, ok),
+                            "ece_calibrated": expected_calibration_error(conf_cal, ok),
+                            "bins_raw": reliability_bins(conf_raw, ok), "bins_calibrated": reliability_bins(conf_cal, ok)}}
+
+
+def test_retrieval_section_and_reliability_diagram(tmp_path):
+    from experiments.report_retrieval import plot_reliability, retrieval_section
+
+    res = {"grounding": _grounding()}
+    png = plot_reliability(res, tmp_path / "rel.png")
+    assert mpimg.imread(png).std() > 0.01
+    md = "\n".join(retrieval_section(res, png))
+    assert "## Retrieval" in md and "@1 **0.634**, @3 **0.793**" in md and "82 in-scope" in md
+    # by hand, 10 bins. raw: bin 9 = {.95, .9, .97, .99} mean .9525, accuracy .5 -> 4/5 · .4525;
+    # bin 3 = {.3}, accuracy 0 -> 1/5 · .3; ECE .422. calibrated: {.8} 1/5 · .2, {.7, .75} 2/5 · .225,
+    # {.1} 1/5 · .1, {.35} 1/5 · .35; ECE .22
+    assert "raw softmax **0.422**" in md and "calibrated **0.220**" in md
+    assert "![reliability diagram](rel.png)" in md and "the student's retrieved entries" in md
+    # no reliability bins (closed-book, or an old results.json): no empty axes, no dangling link
+    closed = {"grounding": {"mode": "closed_book", "k": 1, "min_confidence": 0.5, "teacher_sees": "the question alone"}}
+    assert plot_reliability(closed, tmp_path / "none.png") is None and not (tmp_path / "none.png").exists()
+    assert "![" not in "\n".join(retrieval_section(closed, None))
+    assert retrieval_section({}) == []
+
