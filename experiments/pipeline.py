@@ -223,8 +223,9 @@ def run_pipeline(cfg: DictConfig, run_dir: Path) -> tuple[Path, float | None]:
     results = json.loads((Path(done["eval"]["dir"]) / "results.json").read_text())
     grpo_metrics = read_metrics(Path(done["grpo"]["dir"]) / "metrics.jsonl") if "grpo" in done else []
     kd_metrics = read_metrics(Path(done["kd"]["dir"]) / "metrics.jsonl") if "kd" in done else []
-    ran_all = not any(d["skipped"] for d in done.values())
-    seconds = {name: d["seconds"] for name, d in done.items()} if ran_all else None
+    seconds = {name: d["computed_seconds"] for name, d in done.items()}
+    if any(v is None for v in seconds.values()):
+        seconds = None  # a stage stored before its time was recorded
     report = write_report(results, run_dir / "report", gate=plain(cfg.gate), grpo_metrics=grpo_metrics,
                           kd_metrics=kd_metrics, stage_seconds=seconds,
                           title=f"Mighty pipeline report: {cfg.name}")

@@ -296,8 +296,8 @@ def write_report(results: Mapping[str, Any], out_dir: Path, *, gate: Mapping[str
                  grpo_metrics: Sequence[dict] = (), kd_metrics: Sequence[dict] = (),
                  stage_seconds: Mapping[str, float] | None = None,
                  title: str = "Mighty pipeline report") -> Path:
-    """`stage_seconds`: wall time of every stage when all of them ran in this invocation (None
-    when some were reused from the store: the run's time is then not the pipeline's)."""
+    """`stage_seconds`: each stage's wall time when it was computed (here, or by the run that
+    stored a stage this one reused)."""
     from experiments.targets import default_run_targets, targets_section
 
     out_dir.mkdir(parents=True, exist_ok=True)

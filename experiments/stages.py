@@ -106,7 +106,9 @@ def is_done(stage_dir: Path, key: str) -> bool:
 
 def run_stages(stages: list[Stage], cfg: DictConfig, store: Path, *, force: bool | list = False,
                log: Callable[[str], None] = print) -> dict[str, dict]:
-    """Runs (or skips) each stage in order; returns {stage: {dir, key, skipped, seconds}}.
+    """Runs (or skips) each stage in order; returns {stage: {dir, key, skipped, seconds,
+    computed_seconds}}: `seconds` this invocation spent, `computed_seconds` what the stage took
+    when it was computed (here, or by the run that stored it).
 
     `force` is True (rerun every stage) or a list of stage names to rerun. Keys depend on
     configs, not outputs, so forcing one stage reruns exactly that stage.
@@ -121,7 +123,9 @@ def run_stages(stages: list[Stage], cfg: DictConfig, store: Path, *, force: bool
         inputs = {p: Path(out[p]["dir"]) for p in parents}
         if is_done(stage_dir, keys[stage.name]) and stage.name not in forced:
             log(f"[{stage.name}] up to date: {stage_dir}")
-            out[stage.name] = {"dir": str(stage_dir), "key": keys[stage.name], "skipped": True, "seconds": 0.0}
+            took = json.loads((stage_dir / DONE).read_text()).get("seconds")
+            out[stage.name] = {"dir": str(stage_dir), "key": keys[stage.name], "skipped": True, "seconds": 0.0,
+                               "computed_seconds": took}
             continue
         if stage_dir.exists() and stage.name in forced:
             shutil.rmtree(stage_dir)  # a forced rerun starts clean (no resume from stale state)
@@ -134,6 +138,7 @@ def run_stages(stages: list[Stage], cfg: DictConfig, store: Path, *, force: bool
         marker = {"key": keys[stage.name], "stage": stage.name, "seconds": seconds,
                   "parents": {p: out[p]["key"] for p in parents}, "stats": stats}
         (stage_dir / DONE).write_text(json.dumps(marker, indent=2, sort_keys=True, default=str))
-        out[stage.name] = {"dir": str(stage_dir), "key": keys[stage.name], "skipped": False, "seconds": seconds}
+        out[stage.name] = {"dir": str(stage_dir), "key": keys[stage.name], "skipped": False, "seconds": seconds,
+                           "computed_seconds": seconds}
     return out
 

@@ -33,6 +33,9 @@ def test_a_shared_reference_runs_once_across_a_sweep(tmp_path):
     assert second["ref"]["skipped"] and second["ref"]["dir"] == first["ref"]["dir"]
     assert second["eval"]["dir"] != first["eval"]["dir"]  # a new student: a new eval
     assert calls[3] == ("eval", ["data", "ref", "train"])
+    # a reused stage spends nothing now, and still reports what it took when computed
+    assert second["ref"]["seconds"] == 0.0
+    assert second["ref"]["computed_seconds"] == first["ref"]["seconds"] == first["ref"]["computed_seconds"]
 
 
 def test_optional_parent_absent_gives_its_own_key(tmp_path):
