@@ -78,19 +78,20 @@ class Metrics:
         def esc(v: str) -> str:
             return str(v).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
 
-        lines = ["# TYPE mighty_requests_total counter"]
+        def counter(name: str, labels: tuple[str, ...], counts: dict) -> list[str]:
+            out = [f"# TYPE mighty_{name} counter"]
+            for key, c in sorted(counts.items()):
+                values = key if isinstance(key, tuple) else (key,)
+                tags = ",".join(f'{k}="{esc(v)}"' for k, v in zip(labels, values))
+                out.append(f"mighty_{name}{{{tags}}} {c}")
+            return out
+
+        lines: list[str] = []
         with self._lock:
-            for (p, s), c in sorted(self.requests.items()):
-                lines.append(f'mighty_requests_total{{path="{esc(p)}",status="{s}"}} {c}')
-            lines.append("# TYPE mighty_served_by_total counter")
-            for m, c in sorted(self.served_by.items()):
-                lines.append(f'mighty_served_by_total{{model="{esc(m)}"}} {c}')
-            lines.append("# TYPE mighty_route_total counter")
-            for (r, k), c in sorted(self.routes.items()):
-                lines.append(f'mighty_route_total{{route="{r}",reason="{esc(k)}"}} {c}')
-            lines.append("# TYPE mighty_events_total counter")
-            for e, c in sorted(self.events.items()):
-                lines.append(f'mighty_events_total{{event="{esc(e)}"}} {c}')
+            lines += counter("requests_total", ("path", "status"), self.requests)
+            lines += counter("served_by_total", ("model",), self.served_by)
+            lines += counter("route_total", ("route", "reason"), self.routes)
+            lines += counter("events_total", ("event",), self.events)
             lines.append("# TYPE mighty_tokens_out_total counter")
             lines.append(f"mighty_tokens_out_total {self.tokens_out}")
             lines.append("# TYPE mighty_request_latency_seconds histogram")

@@ -14,15 +14,8 @@ from typing import Iterable, Iterator
 
 from .dsl import Issue, parse_issues
 
-CORPUS_DIR = Path(__file__).resolve().parent
-KB_PATH = CORPUS_DIR / "kb.jsonl"
-PROMPTS_PATH = CORPUS_DIR / "prompts.jsonl"
-FORUM_PATH = CORPUS_DIR / "forum_raw.jsonl"
-GENERAL_QA_PATH = CORPUS_DIR / "general_qa.jsonl"
-EVAL_DIR = CORPUS_DIR / "eval"
-EVAL_PATH = EVAL_DIR / "eval.jsonl"
-HELDOUT_PATH = EVAL_DIR / "heldout_issues.json"
-EVAL_MANIFEST_PATH = EVAL_DIR / "manifest.json"
+from ..paths import (CORPUS_DIR, EVAL_DIR, EVAL_MANIFEST_PATH, EVAL_PATH, FORUM_PATH,  # noqa: F401
+                     GENERAL_QA_PATH, HELDOUT_PATH, KB_PATH, PROMPTS_PATH)
 
 DEVICE_TYPES = (
     "over_ear_headphones", "true_wireless_earbuds", "wired_headset", "bluetooth_speaker", "soundbar",
