@@ -13,7 +13,8 @@ from rich.table import Table
 
 from data.config import DataConfig, register
 from data.manifest import write_manifest
-from data.pipeline import build, config_hash, write_outputs
+from data.pipeline import build, write_outputs
+from runtime import config_hash
 
 register()
 ConfigStore.instance().store(name="data_build", node={"defaults": [{"data": "default"}, {"hydra": "default"}, "_self_"]})
@@ -53,7 +54,7 @@ def main(node: DictConfig) -> None:
     result = build(cfg)
     outputs = write_outputs(result, cfg.out_dir, cfg.grounding)
     write_manifest(cfg.out_dir, stage="data", config=dataclasses.asdict(cfg),
-                   config_hash=config_hash(cfg), seed=cfg.seed, inputs=result.report["inputs"],
+                   config_hash=config_hash(dataclasses.asdict(cfg))[:16], seed=cfg.seed, inputs=result.report["inputs"],
                    outputs=outputs, wall_time_s=round(time.time() - t0, 3))
     Console().print(summary_table(result.report))
     print(f"wrote {cfg.out_dir}")

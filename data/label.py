@@ -27,6 +27,7 @@ from data.paths import KB_PATH
 from data.corpus.scope import is_out_of_scope
 from data.grounding import GROUNDING_FILE, Grounder, GroundingConfig, read_grounding, training_prompts
 from data.quality import step_coverage
+from runtime import config_hash
 
 LABEL_STREAM = 1  # fold_in id of the labeling stream under the root key
 RANDOM_TINY = "random-tiny"  # teacher name for tests: ModelConfig.tiny with random weights
@@ -82,11 +83,6 @@ class LabelConfig:
         for k in ("out_dir", "progress", "stop_after_shards", "prompts", "kb", "tokenizer", "grounding"):
             d.pop(k)
         return d
-
-
-def config_hash(cfg: LabelConfig, inputs: dict[str, str]) -> str:
-    blob = json.dumps({"cfg": cfg.output_fields(), "inputs": inputs}, sort_keys=True).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
 
 
 def decline_entry() -> dict:
@@ -269,7 +265,7 @@ def run(cfg: LabelConfig, model, tokenizer, prompts: list[dict], grounder: Groun
     out_dir.mkdir(parents=True, exist_ok=True)
     for stray in out_dir.glob(".*.tmp"):  # left by a killed run; the shard is redone below
         stray.unlink()
-    chash = config_hash(cfg, inputs)
+    chash = config_hash({"cfg": cfg.output_fields(), "inputs": inputs})[:16]
     n_shards = -(-len(prompts) // cfg.shard_rows)
     done = set(check_resumable(out_dir, n_shards, chash))
     label_key = jax.random.fold_in(jax.random.key(cfg.seed), LABEL_STREAM)

@@ -7,7 +7,6 @@ in `data_report.json`.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -222,11 +221,6 @@ def split_forum(posts: list[dict], parts: split_mod.SplitResult) -> tuple[list[d
         counts[split] += 1
         out.append({**post, "split": split})
     return out, counts
-
-
-def config_hash(cfg: DataConfig) -> str:
-    blob = json.dumps(dataclasses.asdict(cfg), sort_keys=True).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
 
 
 def write_outputs(result: BuildResult, out_dir: str | Path, grounding=None) -> dict[str, str]:
