@@ -37,7 +37,7 @@ def tiny_teacher(tiny_run_config):
 
 @pytest.fixture(scope="session")
 def toy_examples(tiny_teacher):
-    from distill.cache import make_toy_examples
+    from tests.distill.toy_cache import make_toy_examples
 
     teacher, tok = tiny_teacher
     return make_toy_examples(teacher, 96, key=jax.random.key(0), tokenizer=tok)
@@ -45,6 +45,6 @@ def toy_examples(tiny_teacher):
 
 @pytest.fixture(scope="session")
 def toy_cache(toy_examples, tmp_path_factory):
-    from distill.cache import write_toy_cache
+    from tests.distill.toy_cache import write_toy_cache
 
     return write_toy_cache(tmp_path_factory.mktemp("toy_cache"), toy_examples)

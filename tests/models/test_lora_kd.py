@@ -94,7 +94,7 @@ def test_lora_group_composes_for_kd_and_experiment():
 
 @pytest.fixture(scope="module")
 def toy_cache(tmp_path_factory):
-    from distill.cache import make_toy_examples, write_toy_cache
+    from tests.distill.toy_cache import make_toy_examples, write_toy_cache
     from distill.student import load_teacher
 
     run = load_run_config(_compose("experiment=kd_tiny", "label_cache=x"))
@@ -142,7 +142,7 @@ def test_grpo_composes_the_same_group_and_says_clearly_it_does_not_train_adapter
 
 @pytest.fixture(scope="module")
 def toy_cache(tmp_path_factory):
-    from distill.cache import make_toy_examples, write_toy_cache
+    from tests.distill.toy_cache import make_toy_examples, write_toy_cache
     from distill.student import load_teacher
 
     run = load_run_config(_compose("experiment=kd_tiny", "label_cache=x"))
