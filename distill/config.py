@@ -3,7 +3,7 @@
 `conf/kd.yaml` starts from the `kd_schema` node, so every group file (teacher/, student/, kd/,
 logger/) is merged into a typed, closed node: a misspelt key or a wrong type fails at compose
 time. Value checks live in `__post_init__` and run when the entry point converts the composed
-config with `OmegaConf.to_object` (`load_run_config`).
+config (`load_run_config`, through `runtime.config.typed` as the pipeline does).
 
 Paper symbols: T (temperature), α (weight of the hard CE on the teacher's tokens), β
 (generalized-JSD interpolation, GKD), λ (fraction of on-policy batches, GKD), τ (temperature
@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf import MISSING, DictConfig
 
 from distill.losses import DIVERGENCES
 from models.lora import LoRAConfig
+from runtime.config import typed
 from runtime.precision import check_dtype
 from training import OptimConfig
 
@@ -249,11 +250,9 @@ def register() -> None:
 
 
 def load_run_config(cfg: DictConfig | dict) -> KDRunConfig:
-    """Composed config → validated dataclasses (runs every `__post_init__`)."""
-    if not isinstance(cfg, DictConfig):
-        cfg = OmegaConf.create(cfg)
-    merged = OmegaConf.merge(OmegaConf.structured(KDRunConfig), cfg)
-    return OmegaConf.to_object(merged)
+    """Composed config → validated dataclasses (runs every `__post_init__`), by the same code
+    the pipeline's KD stage builds its config with (runtime.config.typed)."""
+    return typed(KDRunConfig, cfg)
 
 
 def to_dict(cfg: KDRunConfig) -> dict:

@@ -19,8 +19,9 @@ from omegaconf import DictConfig, OmegaConf
 
 import distill.config  # noqa: F401  (registers the stage schemas before Hydra composes)
 import rl.config  # noqa: F401
-from experiments.stages import Stage, StageConfigError, plain, run_stages
+from experiments.stages import Stage, StageConfigError, run_stages
 from runtime import atomic_write_json, write_manifest
+from runtime.config import plain, typed
 
 log = logging.getLogger("pipeline")
 
@@ -48,12 +49,6 @@ def run_teacher(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
 
 def teacher_source(cfg: DictConfig, teacher_dir: Path) -> str:
     return str(teacher_dir / "model") if cfg.teacher.source == "random" else cfg.teacher.source
-
-
-def typed(schema: type, *nodes: Any) -> Any:
-    """`nodes` merged onto the dataclass `schema` and validated (every `__post_init__`): a
-    field the pipeline does not set takes the dataclass default, an unknown key fails."""
-    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), *map(plain, nodes)))
 
 
 def data_config(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]):

@@ -23,6 +23,7 @@ from typing import Any, Callable, Mapping
 from omegaconf import DictConfig, OmegaConf
 
 from runtime import config_hash
+from runtime.config import plain
 
 DONE = "stage_done.json"
 
@@ -44,21 +45,6 @@ class Stage:
                                                   # (eval without grpo scores the KD student)
     config: Builder | None = None                 # (cfg, out dir, parent dirs) -> the validated
                                                   # config `run` builds the same way and runs with
-
-
-def plain(node: Any) -> Any:
-    """Plain containers all the way down (dataclasses and config nodes, also inside dicts and
-    lists): a typed node merged as is would bring its own schema and flags, and a key Hydra
-    appended to it (`+kd.temprature=2`) would slip past the stage's schema."""
-    if dataclasses.is_dataclass(node) and not isinstance(node, type):
-        return dataclasses.asdict(node)
-    if OmegaConf.is_config(node):
-        return OmegaConf.to_container(node, resolve=True)
-    if isinstance(node, dict):
-        return {k: plain(v) for k, v in node.items()}
-    if isinstance(node, (list, tuple)):
-        return type(node)(plain(v) for v in node)
-    return node
 
 
 OUT_PLACEHOLDER = Path("<out>")

@@ -20,6 +20,7 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 from rl.advantages import SCALES
 from rl.losses import AGGREGATIONS, KL_ESTIMATORS, POLICY_LOSSES
 from rl.mismatch import CORRECTIONS, LEVELS
+from runtime.config import typed
 from runtime.precision import check_dtype
 from training import OptimConfig
 
@@ -270,8 +271,7 @@ def load_run_config(cfg: DictConfig | dict) -> GRPORunConfig:
     their `_target_`s and interpolations."""
     if not isinstance(cfg, DictConfig):
         cfg = OmegaConf.create(cfg)
-    typed = OmegaConf.merge(OmegaConf.structured(GRPORunConfig), cfg)
-    run = OmegaConf.to_object(typed)
+    run = typed(GRPORunConfig, cfg)  # the code every stage builds its config with
     for name in ("student", "teacher", "reward", "judge", "logger", "mesh"):
         setattr(run, name, cfg.get(name))
     return run

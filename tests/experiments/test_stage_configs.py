@@ -16,8 +16,9 @@ from omegaconf import OmegaConf
 import distill.config  # noqa: F401  (registers the schemas)
 import rl.config  # noqa: F401
 from distill.config import KDConfig, StudentConfig
-from experiments.pipeline import STAGES, grpo_config, kd_config, plain, typed
+from experiments.pipeline import STAGES, grpo_config, kd_config
 from experiments.stages import StageConfigError, plan_keys, run_stages
+from runtime.config import plain, typed
 from rl.config import GRPOConfig, TrainConfig
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
