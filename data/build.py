@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from pathlib import Path
 
 import hydra
 from hydra.core.config_store import ConfigStore
@@ -12,9 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from data.config import DataConfig, register
-from data.manifest import write_manifest
 from data.pipeline import build, write_outputs
-from runtime import config_hash
+from runtime import atomic_write_json, config_hash, git_commit
 
 register()
 ConfigStore.instance().store(name="data_build", node={"defaults": [{"data": "default"}, {"hydra": "default"}, "_self_"]})
@@ -53,9 +53,11 @@ def main(node: DictConfig) -> None:
     t0 = time.time()
     result = build(cfg)
     outputs = write_outputs(result, cfg.out_dir, cfg.grounding)
-    write_manifest(cfg.out_dir, stage="data", config=dataclasses.asdict(cfg),
-                   config_hash=config_hash(dataclasses.asdict(cfg))[:16], seed=cfg.seed, inputs=result.report["inputs"],
-                   outputs=outputs, wall_time_s=round(time.time() - t0, 3))
+    fields = dataclasses.asdict(cfg)
+    atomic_write_json(Path(cfg.out_dir) / "manifest.json", {
+        "stage": "data", "config": fields, "config_hash": config_hash(fields)[:16], "seed": cfg.seed,
+        "inputs": result.report["inputs"], "outputs": outputs, "wall_time_s": round(time.time() - t0, 3),
+        "git_commit": git_commit()})
     Console().print(summary_table(result.report))
     print(f"wrote {cfg.out_dir}")
 

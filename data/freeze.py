@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from data.frozen import FrozenDataError, read_manifest, verify_manifest, write_manifest
+from data.frozen import FrozenDataError, read_manifest, verify_manifest, write_freeze_manifest
 from data.paths import EVAL_DIR
 
 
@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"ok: {n} eval files match {args.eval_dir}/manifest.json")
         return 0
-    path = write_manifest(args.eval_dir)
+    path = write_freeze_manifest(args.eval_dir)
     for name, digest in read_manifest(args.eval_dir).items():
         print(f"{digest[:12]}  {name}")
     print(f"wrote {path}")

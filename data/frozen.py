@@ -7,9 +7,10 @@ Paths are relative to the corpus root (the eval dir's parent).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
+
+from runtime import file_sha256
 
 MANIFEST = "manifest.json"
 REGEN = "python -m data.freeze --eval-dir {dir}"
@@ -17,14 +18,6 @@ REGEN = "python -m data.freeze --eval-dir {dir}"
 
 class FrozenDataError(RuntimeError):
     """An eval file differs from its manifest (or is missing/unlisted)."""
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _frozen_files(eval_dir: Path) -> list[Path]:
@@ -36,7 +29,7 @@ def _key(eval_dir: Path, path: Path) -> str:
     return path.relative_to(eval_dir.parent).as_posix()
 
 
-def write_manifest(eval_dir: str | Path) -> Path:
+def write_freeze_manifest(eval_dir: str | Path) -> Path:
     """Hashes every file under `eval_dir` into `eval_dir/manifest.json` (other keys kept)."""
     eval_dir = Path(eval_dir)
     files = _frozen_files(eval_dir)
@@ -44,7 +37,7 @@ def write_manifest(eval_dir: str | Path) -> Path:
         raise FileNotFoundError(f"{eval_dir}: no eval files to freeze")
     out = eval_dir / MANIFEST
     doc = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
-    doc["sha256"] = {_key(eval_dir, p): sha256_file(p) for p in files}
+    doc["sha256"] = {_key(eval_dir, p): file_sha256(p) for p in files}
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
     tmp.replace(out)
@@ -80,7 +73,7 @@ def verify_manifest(eval_dir: str | Path) -> dict[str, str]:
         path = eval_dir.parent / name
         if not path.exists():
             raise FrozenDataError(f"{path}: frozen eval file is missing ({how})")
-        actual = sha256_file(path)
+        actual = file_sha256(path)
         if actual != digest:
             raise FrozenDataError(f"{path}: eval file changed: expected sha256 {digest}, "
                                   f"actual {actual} ({how})")

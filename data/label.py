@@ -22,7 +22,7 @@ import numpy as np
 
 from data.io import load_records
 from data.logprob_cache import (CacheError, LogprobCache, shard_done, shard_entry, shard_metadata,
-                                write_manifest, write_shard)
+                                write_cache_manifest, write_shard)
 from data.paths import KB_PATH
 from data.corpus.scope import is_out_of_scope
 from data.grounding import GROUNDING_FILE, Grounder, GroundingConfig, read_grounding, training_prompts
@@ -312,7 +312,7 @@ def finish(out_dir: Path, cfg: LabelConfig, tokenizer, n_shards: int, chash: str
                 "precision": record({"dtype": "float32" if cfg.teacher == RANDOM_TINY else cfg.dtype}),
                 "rows": len(rows), "tokens": tokens, "quality": quality_summary(rows, cfg),
                 "shards": shards}
-    write_manifest(out_dir, manifest)
+    write_cache_manifest(out_dir, manifest)
     return manifest
 
 
@@ -378,7 +378,7 @@ def grounding_config(cfg: LabelConfig) -> GroundingConfig:
 
 def load_inputs(cfg: LabelConfig) -> tuple[list[dict], Grounder, dict[str, str]]:
     """(prompts, the grounder over the KB, {name: sha256}) for the run."""
-    from data.frozen import sha256_file
+    from runtime import file_sha256
 
     kb_path = Path(cfg.kb) if cfg.kb else KB_PATH
     prompts, _ = load_records(cfg.prompts, "prompt")
@@ -388,7 +388,7 @@ def load_inputs(cfg: LabelConfig) -> tuple[list[dict], Grounder, dict[str, str]]
     # confidence calibrated on the data stage's training split beside the prompts, if they sit in a data dir
     grounder = Grounder(load_records(kb_path, "kb")[0], gcfg, train=training_prompts(Path(cfg.prompts).parent))
     prompts = select_prompts(prompts, cfg.limit, grounder.kb, cfg.seed, cfg.rare_rounds)
-    inputs = {"prompts": sha256_file(cfg.prompts), "kb": sha256_file(kb_path),
+    inputs = {"prompts": file_sha256(cfg.prompts), "kb": file_sha256(kb_path),
               "grounding": hashlib.sha256(json.dumps(dataclasses.asdict(gcfg), sort_keys=True).encode()).hexdigest(),
               "prompt_ids_sha256": hashlib.sha256("\n".join(p["prompt_id"] for p in prompts).encode()).hexdigest()}
     return prompts, grounder, inputs

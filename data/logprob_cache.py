@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from data.frozen import sha256_file
+from runtime import atomic_write_json, file_sha256
 
 ARRAYS = {"tokens": np.int32, "mask": np.int8, "logprobs": np.float32, "topk_ids": np.int32,
           "topk_logprobs": np.float32, "lengths": np.int32, "truncated": np.int8}
@@ -71,8 +71,8 @@ def shard_entry(cache_dir: Path, index: int) -> dict[str, Any]:
     stem = shard_stem(index)
     rows = sum(1 for _ in open(cache_dir / f"{stem}.jsonl", encoding="utf-8"))
     return {"index": index, "rows": rows,
-            "safetensors": f"{stem}.safetensors", "safetensors_sha256": sha256_file(cache_dir / f"{stem}.safetensors"),
-            "jsonl": f"{stem}.jsonl", "jsonl_sha256": sha256_file(cache_dir / f"{stem}.jsonl")}
+            "safetensors": f"{stem}.safetensors", "safetensors_sha256": file_sha256(cache_dir / f"{stem}.safetensors"),
+            "jsonl": f"{stem}.jsonl", "jsonl_sha256": file_sha256(cache_dir / f"{stem}.jsonl")}
 
 
 def shard_done(cache_dir: Path, index: int) -> bool:
@@ -87,9 +87,9 @@ def shard_metadata(cache_dir: Path, index: int) -> dict[str, str]:
         return json.loads((f.metadata() or {}).get(META_KEY, "{}"))
 
 
-def write_manifest(cache_dir: str | Path, manifest: dict[str, Any]) -> Path:
+def write_cache_manifest(cache_dir: str | Path, manifest: dict[str, Any]) -> Path:
     path = Path(cache_dir) / MANIFEST
-    _atomic_write_bytes(path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    atomic_write_json(path, manifest)
     return path
 
 
@@ -107,7 +107,7 @@ class LogprobCache:
         if verify:
             for s in self.shards:
                 for kind in ("safetensors", "jsonl"):
-                    actual = sha256_file(self.dir / s[kind])
+                    actual = file_sha256(self.dir / s[kind])
                     if actual != s[f"{kind}_sha256"]:
                         raise CacheError(f"{self.dir / s[kind]}: sha256 {actual} != manifest "
                                          f"{s[kind + '_sha256']} (the cache was modified; relabel)")

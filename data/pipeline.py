@@ -15,7 +15,8 @@ from data import clean as clean_mod
 from data import contamination, dedup as dedup_mod, split as split_mod, tagging
 from data.config import DataConfig
 from data.corpus.scope import is_out_of_scope
-from data.frozen import sha256_file, verify_manifest
+from data.frozen import verify_manifest
+from runtime import file_sha256
 from data.io import load_records, write_jsonl
 from data.paths import CORPUS_DIR
 
@@ -73,11 +74,11 @@ def load_corpus(cfg: DataConfig) -> tuple[Corpus, dict[str, Any]]:
             verify_manifest(path.parent)
         out[key], rep = load_records(path, kind, on_error=cfg.on_error)
         reports[key] = rep.as_dict()
-        files[rel] = sha256_file(path)
+        files[rel] = file_sha256(path)
     held_path = root / "eval" / "heldout_issues.json"
     heldout = load_heldout(held_path) if held_path.exists() else []
     if held_path.exists():
-        files["eval/heldout_issues.json"] = sha256_file(held_path)
+        files["eval/heldout_issues.json"] = file_sha256(held_path)
     return Corpus(out["kb"], out["prompts"], out["forum"], out["eval"], heldout, files), reports
 
 
@@ -236,4 +237,4 @@ def write_outputs(result: BuildResult, out_dir: str | Path, grounding=None) -> d
     report_path = out_dir / "data_report.json"
     report_path.write_text(json.dumps(result.report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     write_grounding(out_dir, GroundingConfig() if grounding is None else grounding)
-    return {name: sha256_file(out_dir / name) for name in [*files, "data_report.json", GROUNDING_FILE]}
+    return {name: file_sha256(out_dir / name) for name in [*files, "data_report.json", GROUNDING_FILE]}

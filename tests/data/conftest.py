@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from data.frozen import write_manifest
+from data.frozen import write_freeze_manifest
 
 
 def kb_entry(issue_id: str, device: str, symptom: str, title: str, steps: list[str],
@@ -95,7 +95,7 @@ def tiny_corpus(tmp_path: Path) -> Path:
     write_jsonl(root / "forum_raw.jsonl", FORUM)
     write_jsonl(root / "eval" / "eval.jsonl", EVAL)
     (root / "eval" / "heldout_issues.json").write_text(json.dumps(["headphones.anc"]))
-    write_manifest(root / "eval")
+    write_freeze_manifest(root / "eval")
     return root
 
 

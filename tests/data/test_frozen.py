@@ -2,16 +2,17 @@ import pytest
 
 import data
 from data.freeze import main as freeze_main
-from data.frozen import FrozenDataError, sha256_file, verify_manifest, write_manifest
+from data.frozen import FrozenDataError, verify_manifest, write_freeze_manifest
+from runtime import file_sha256
 
 
 def test_modified_eval_file_fails_with_hashes(tiny_corpus):
     eval_path = tiny_corpus / "eval" / "eval.jsonl"
     assert len(data.load_eval(eval_path)) == 3
-    old = sha256_file(eval_path)
+    old = file_sha256(eval_path)
     with open(eval_path, "a") as f:
         f.write("\n")
-    new = sha256_file(eval_path)
+    new = file_sha256(eval_path)
     with pytest.raises(FrozenDataError) as e:
         data.load_eval(eval_path)
     msg = str(e.value)
@@ -42,5 +43,5 @@ def test_missing_manifest_says_how(tmp_path):
     (tmp_path / "eval.jsonl").write_text("{}\n")
     with pytest.raises(FrozenDataError, match="python -m data.freeze"):
         verify_manifest(tmp_path)
-    write_manifest(tmp_path)
+    write_freeze_manifest(tmp_path)
     assert list(verify_manifest(tmp_path)) == [f"{tmp_path.name}/eval.jsonl"]

@@ -81,8 +81,8 @@ def test_round_trip_and_tamper_detection(tmp_path):
               "truncated": np.array([1, 0, 0])}
     rows = [{"prompt_id": f"p{i}", "keep": i != 1} for i in range(3)]
     entry = write_shard(tmp_path, 0, arrays, rows, {"config_hash": "x"})
-    from data.logprob_cache import write_manifest
-    write_manifest(tmp_path, {"shards": [entry]})
+    from data.logprob_cache import write_cache_manifest
+    write_cache_manifest(tmp_path, {"shards": [entry]})
     cache = LogprobCache(tmp_path)
     got = list(cache.iter_rows())
     np.testing.assert_array_equal(got[1]["tokens"], arrays["tokens"][1, :2])
