@@ -289,6 +289,12 @@ def grpo_health_section(metrics: Sequence[dict]) -> list[str]:
         lines.append(f"- Length hacking: {verdict}: answer length {lh['length_change']:+.0%}, "
                      f"`{lh['tech_key']}` {lh['tech_change']:+.3f} (first vs last steps; flagged when "
                      f"answers shrink by more than 30% while the technical reward does not rise)")
+    pg = flags["proxy_gain"]
+    if pg["flag"] is not None:
+        verdict = "**FLAGGED**" if pg["flag"] else "not flagged"
+        lines.append(f"- Proxy gain: {verdict}: `{pg['total_key']}` {pg['total_change']:+.3f}, "
+                     f"`{pg['tech_key']}` {pg['tech_change']:+.3f} (flagged when the composite reward "
+                     f"rises while its technical term falls: reward bought from the other components)")
     return lines + [""]
 
 
@@ -309,8 +315,7 @@ def write_report(results: Mapping[str, Any], out_dir: Path, *, gate: Mapping[str
     plots.append(plot_curves(kd_metrics, ["kd/loss", "eval/kl"], out_dir / "kd_curves.png", "KD loss and held-out KL"))
     acc = {n: results["systems"][n]["summary"]["accuracy"] for n in ordered(results["systems"])}
     plots.append(plot_bars(acc, "accuracy", out_dir / "accuracy_bars.png", "Accuracy by stage"))
-    reliability = plot_reliability(results, out_dir / RELIABILITY_PNG)
-    plots.append(reliability)
+    reliability = plot_reliability(results, out_dir / RELIABILITY_PNG)  # shown in its own section
     parts = [f"# {title}", "", cases_line(results), ""]
     diffs = differences_table(results)
     if diffs:

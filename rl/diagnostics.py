@@ -214,12 +214,28 @@ def length_hack(history: Sequence[Mapping[str, float]], *, shrink: float = 0.3,
     return {"flag": bool(change < -shrink and gain <= 0), "length_change": change, "tech_change": gain}
 
 
+def proxy_gain(history: Sequence[Mapping[str, float]], *, total_key: str = "reward/total/mean",
+               tech_key: str = "reward/tech/mean", window: int = 3) -> dict[str, Any]:
+    """The composite reward rises while its technical term falls (first vs last `window`
+    logged values): GRPO is buying reward from the other components (language, length,
+    repetition) with correctness. -> {flag, total_change, tech_change}; flag None without both."""
+    total, tech = _ends(history, total_key, window), _ends(history, tech_key, window)
+    if total is None or tech is None:
+        return {"flag": None, "total_change": None, "tech_change": None}
+    dt, dc = total[1] - total[0], tech[1] - tech[0]
+    return {"flag": bool(dt > 0 and dc < 0), "total_change": dt, "tech_change": dc}
+
+
 def run_flags(history: Sequence[Mapping[str, float]], *, shrink: float = 0.3) -> dict[str, Any]:
-    """The run-level health flags the report shows: dead reward components and length hacking
-    (judged on the held-out technical reward when the run logged it, else the training one)."""
-    tech = "eval/reward/tech/mean" if any("eval/reward/tech/mean" in r for r in history) else "reward/tech/mean"
+    """The run-level health flags the report shows: dead reward components, length hacking and
+    proxy gain (judged on the held-out rewards when the run logged them, else the training ones)."""
+    held_out = any("eval/reward/tech/mean" in r for r in history)
+    prefix = "eval/" if held_out else ""
+    tech, total = f"{prefix}reward/tech/mean", f"{prefix}reward/total/mean"
     return {"dead_components": dead_components(history),
-            "length_hack": {**length_hack(history, shrink=shrink, tech_key=tech), "tech_key": tech}}
+            "length_hack": {**length_hack(history, shrink=shrink, tech_key=tech), "tech_key": tech},
+            "proxy_gain": {**proxy_gain(history, total_key=total, tech_key=tech), "total_key": total,
+                           "tech_key": tech}}
 
 
 def _plain(v: Any) -> Any:

@@ -77,7 +77,7 @@ def test_sample_table_jsonl(tmp_path):
 
 # ----------------------------------------------------------------------------- run flags
 
-from rl.diagnostics import (dead_components, flat_group_share, length_hack, run_flags,  # noqa: E402
+from rl.diagnostics import (dead_components, flat_group_share, length_hack, proxy_gain, run_flags,  # noqa: E402
                             step_diagnostics)
 
 
@@ -130,3 +130,18 @@ def test_run_flags_prefers_the_held_out_technical_reward():
     f = run_flags(h)
     assert f["dead_components"] == ["tech"]
     assert f["length_hack"]["flag"] is True and f["length_hack"]["tech_key"] == "eval/reward/tech/mean"
+
+
+def test_proxy_gain_fires_when_total_rises_as_tech_falls():
+    # the default run of 2026-12-05: held-out total 0.31 -> 0.34 -> 0.48, tech 0.44 -> 0.36 -> 0.36
+    h = [{"step": s, "eval/reward/total/mean": t, "eval/reward/tech/mean": c}
+         for s, t, c in ((0, 0.31, 0.44), (3, 0.34, 0.36), (6, 0.48, 0.36))]
+    f = proxy_gain(h, total_key="eval/reward/total/mean", tech_key="eval/reward/tech/mean")
+    assert f["flag"] is True
+    assert f["total_change"] == pytest.approx(0.17) and f["tech_change"] == pytest.approx(-0.08)
+    assert run_flags(h)["proxy_gain"]["flag"] is True
+    # both rising is learning; both falling is a bad run, not a proxy gain
+    learning = [{"reward/total/mean": t, "reward/tech/mean": c} for t, c in ((0.3, 0.3), (0.4, 0.35), (0.5, 0.4))]
+    failing = [{"reward/total/mean": t, "reward/tech/mean": c} for t, c in ((0.3, 0.4), (0.2, 0.35), (0.1, 0.3))]
+    assert proxy_gain(learning)["flag"] is False and proxy_gain(failing)["flag"] is False
+    assert proxy_gain([{"step": 0}])["flag"] is None
