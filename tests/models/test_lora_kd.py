@@ -140,41 +140,6 @@ def test_grpo_composes_the_same_group_and_says_clearly_it_does_not_train_adapter
         load_reference(run, None)
 
 
-@pytest.fixture(scope="module")
-def toy_cache(tmp_path_factory):
-    from tests.distill.toy_cache import make_toy_examples, write_toy_cache
-    from distill.student import load_teacher
-
-    run = load_run_config(_compose("experiment=kd_tiny", "label_cache=x"))
-    teacher, tok = load_teacher(run.teacher)
-    examples = make_toy_examples(teacher, 48, key=jax.random.key(0), tokenizer=tok)
-    return write_toy_cache(tmp_path_factory.mktemp("toy_cache"), examples)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("quant", ["none", "nf4"])
-def test_kd_stage_with_lora_writes_merged_student_and_adapter(tmp_path, quant, toy_cache):
-    from distill.train import run_training
-    from models.checkpoint import load_checkpoint
-
-    run = load_run_config(_compose("experiment=kd_tiny", "+student/lora=tiny", f"student.lora.quant={quant}",
-                                   f"label_cache={toy_cache}", "kd.steps=6", "kd.eval.every=0",
-                                   "kd.eval.n_generate=0", "kd.domain.every=0"))
-    final = run_training(run, tmp_path / "run")
-    assert np.isfinite(final["eval/kl"])
-    rows = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
-    assert sum("kd/loss" in r for r in rows) == 6
-    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
-    student = load_checkpoint(manifest["student_checkpoint"])  # merged: a plain model
-    assert student.cfg.num_layers == 1
-    adapter = Path(manifest["student_checkpoint"]).parent / "student_adapter"
-    cfg = json.loads((adapter / "adapter_config.json").read_text())
-    assert cfg["r"] == 4 and len(cfg["target_modules"]) == 7
-    assert (adapter / "adapter_model.safetensors").is_file()
-    assert manifest["lora"]["adapter"] == str(adapter) and manifest["lora"]["trainable"] > 0
-    assert manifest["student_params"] > manifest["lora"]["trainable"]  # the frozen base counts
-
-
 def test_grpo_says_clearly_that_it_does_not_train_adapters_yet():
     from types import SimpleNamespace
 

@@ -5,34 +5,25 @@ The worker runs in a subprocess because XLA_FLAGS must be set before jax is impo
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.tolerances import assert_sgd_runs_match
+from tests.workers import case as saved, run_on_fake_devices
 
 HERE = Path(__file__).parent
-FAST_XLA = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("lora_sharded") / "results.npz"
-    env = {**os.environ, "JAX_PLATFORMS": "cpu",
-           "XLA_FLAGS": f"--xla_force_host_platform_device_count=8 {FAST_XLA}"}
-    proc = subprocess.run([sys.executable, str(HERE / "lora_sharded_worker.py"), str(out)], env=env,
-                          capture_output=True, text=True, timeout=1200)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return dict(np.load(out))
+    return run_on_fake_devices(HERE / "lora_sharded_worker.py", out, timeout=1200)
 
 
 def _case(results, mesh, quant):
-    prefix = f"{mesh}/{quant}"
-    return {k[len(prefix):]: v for k, v in results.items() if k.startswith(prefix + "[")}
+    return saved(results, f"{mesh}/{quant}")
 
 
 @pytest.mark.slow

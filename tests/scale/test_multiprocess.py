@@ -5,7 +5,6 @@ on one device; orbax checkpoints written by the two processes restore on one, an
 params digests agree across process counts."""
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -15,15 +14,11 @@ import numpy as np
 import pytest
 
 from tests.tolerances import assert_adam_runs_close, assert_sgd_runs_match
+from tests.workers import fake_devices_env
 
 HERE = Path(__file__).parent
 WORKER = str(HERE / "multiprocess_worker.py")
-FAST_XLA = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
-
-
-def _env(devices: int, **extra) -> dict:
-    return {**os.environ, "JAX_PLATFORMS": "cpu", **extra,
-            "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices} {FAST_XLA}"}
+_env = fake_devices_env
 
 
 def _free_port() -> int:

@@ -5,36 +5,26 @@ The worker runs in a subprocess because XLA_FLAGS must be set before jax is impo
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.tolerances import assert_sgd_runs_match
+from tests.workers import case as saved, run_on_fake_devices
 
 HERE = Path(__file__).parent
 MESHES = ("data", "fsdp", "fsdp_tensor")
-# LLVM opt level 0 compiles ~2x faster; both sides of every comparison use the same flags
-FAST_XLA = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("sharded") / "results.npz"
-    env = {**os.environ, "JAX_PLATFORMS": "cpu",
-           "XLA_FLAGS": f"--xla_force_host_platform_device_count=8 {FAST_XLA}"}
-    proc = subprocess.run([sys.executable, str(HERE / "sharded_worker.py"), str(out)], env=env,
-                          capture_output=True, text=True, timeout=1500)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return dict(np.load(out))
+    return run_on_fake_devices(HERE / "sharded_worker.py", out, timeout=1500)
 
 
-def _case(results, mesh, case):
-    prefix = f"{mesh}/{case}"  # keys are prefix + a pytree path "['params']…" ("grpo" ≠ "grpo_shared")
-    return {k[len(prefix):]: v for k, v in results.items() if k.startswith(prefix + "[")}
+def _case(results, mesh, case_name):
+    return saved(results, f"{mesh}/{case_name}")
 
 
 @pytest.mark.slow
