@@ -87,6 +87,8 @@ def test_lora_group_composes_for_kd_and_experiment():
     assert load_run_config(_compose("label_cache=x")).student.lora is None
     with pytest.raises(Exception, match="rank"):
         load_run_config(_compose("+student/lora=default", "student.lora.rank=0", "label_cache=x"))
+    import experiments.pipeline  # noqa: F401  (registers every stage schema the pipeline composes)
+
     with initialize_config_dir(config_dir=CONF, version_base="1.3"):  # the pipeline experiment
         cfg = compose("pipeline", overrides=["experiment=lora", "student/lora=qlora"])
     assert cfg.student.lora.quant == "nf4" and "grpo" not in cfg.stages
