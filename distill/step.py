@@ -32,6 +32,7 @@ from distill.alpha import alpha_from_boost
 from distill.config import KDConfig
 from distill.losses import kd_loss
 from models.lora import set_dropout_key
+from models.transformer import completion_hidden
 from training import accumulate_grads
 
 
@@ -52,18 +53,15 @@ class LossSpec:
                    divergence=kd.divergence, beta=kd.beta, skew=kd.skew)
 
 
-def completion_hidden(model, mb) -> jax.Array:
+def batch_hidden(model, mb) -> jax.Array:
     """(b, N, D) student hidden states at the positions that predict the completion tokens."""
-    ids = jnp.concatenate([mb["prompt_ids"], mb["completion_ids"]], axis=1)  # (b, P+N)
-    mask = jnp.concatenate([mb["prompt_mask"], mb["completion_mask"]], axis=1)
-    P, N = mb["prompt_ids"].shape[1], mb["completion_ids"].shape[1]
-    h = model.hidden(ids, attention_mask=mask)  # (b, P+N, D)
-    return h[:, P - 1:P + N - 1]  # position t predicts token t+1
+    return completion_hidden(model, mb["prompt_ids"], mb["prompt_mask"], mb["completion_ids"],
+                             mb["completion_mask"])
 
 
 def completion_logits(model, mb) -> jax.Array:
     """(b, N, V) student logits at the positions that predict the completion tokens."""
-    return model.unembed(completion_hidden(model, mb))
+    return model.unembed(batch_hidden(model, mb))
 
 
 def scored_rows(mb) -> tuple[jax.Array, jax.Array]:
@@ -99,7 +97,7 @@ def microbatch_loss(params, mb, graphdef, rest, spec: LossSpec, key=None):
         set_dropout_key(model, key)
     index_r, mask_r = scored_rows(mb)
     rows = lambda x: take_rows(x, index_r)  # noqa: E731
-    logits_rv = model.unembed(rows(completion_hidden(model, mb)))  # (R, V): scored rows only
+    logits_rv = model.unembed(rows(batch_hidden(model, mb)))  # (R, V): scored rows only
     alpha_r = alpha_from_boost(rows(mb["boost"]), base_alpha=spec.alpha, multiplier=spec.multiplier)
     loss, metrics = kd_loss(logits_rv, teacher_of(mb, rows), rows(mb["completion_ids"]), mask_r,
                             temperature=spec.temperature, alpha=alpha_r,

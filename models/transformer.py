@@ -184,3 +184,35 @@ def with_compute_dtype(model: Transformer, dtype: str) -> Transformer:
     cfg = model.cfg.replace(dtype=dtype)
     graphdef, _ = nnx.split(nnx.eval_shape(lambda: Transformer(cfg, rngs=nnx.Rngs(0))), nnx.Param)
     return nnx.merge(graphdef, nnx.state(model, nnx.Param))
+
+
+def completion_hidden(model, prompt_ids, prompt_mask, tokens, mask):
+    """Final hidden states (N, L, D) at the positions that predict tokens[:, 0 … L−1].
+
+    prompt_ids/prompt_mask: (N, P), a prompt per row, or (N/G, P), one prompt for each block of
+    G consecutive rows (a GRPO group). Then the prompt runs through the stack once per group
+    and writes its keys/values to a cache that the group's G completions attend to: the same
+    attention and positions as the per-row pass, for (P + G·L)/(G·(P + L)) of its dense FLOPs
+    (config B: 47%); the prompt's gradient sums over its G rows (the transpose of the repeat).
+    The cache is in the compute dtype, like the per-row pass's keys/values.
+    """
+    (n, length), (groups, p) = tokens.shape, prompt_ids.shape
+    if n % groups:
+        raise ValueError(f"completion_hidden: {groups} prompts for {n} completion rows; pass one "
+                         f"prompt per row or one per group of G consecutive rows")
+    g = n // groups
+    repeat = lambda x: jnp.repeat(x, g, axis=0)
+    attn = jnp.concatenate([repeat(prompt_mask), mask], axis=1)[:, :-1]  # (N, P+L-1)
+    if g == 1:
+        ids = jnp.concatenate([prompt_ids, tokens], axis=1)[:, :-1]
+        return model.hidden(ids, attention_mask=attn)[:, p - 1:]
+    positions = default_positions(attn)  # exactly the per-row pass's numbering
+    cache = KVCache.init(model.cfg, groups, p + length - 1, dtype=model.cfg.jnp_dtype)
+    h_prompt, cache = model.forward(prompt_ids, positions=positions[::g, :p],
+                                    attention_mask=prompt_mask, cache=cache)
+    h_last = repeat(h_prompt[:, -1:])  # predicts tokens[:, 0]
+    if length == 1:
+        return h_last
+    h, _ = model.forward(tokens[:, :-1], positions=positions[:, p:], attention_mask=mask[:, :-1],
+                         cache=cache.repeat_rows(g))
+    return jnp.concatenate([h_last, h], axis=1)

@@ -136,7 +136,7 @@ class GRPOConfig:
     ref_offload: bool = False
     # run each group's prompt through the model once in the π_ref / π_old / update passes and
     # let its G completions share that prompt's keys/values (same log-probs and gradients up
-    # to float rounding, fewer FLOPs; rl.step.completion_hidden). false: one pass per row
+    # to float rounding, fewer FLOPs; models.transformer.completion_hidden). false: one pass per row
     share_prompt: bool = True
     rollout: RolloutConfig = dataclasses.field(default_factory=RolloutConfig)
     mismatch: MismatchConfig = dataclasses.field(default_factory=MismatchConfig)

@@ -28,7 +28,7 @@ def offload(params):
 
 class ReferencePass:
     """`ref(prompt_ids, prompt_mask, tokens, mask) -> log π_ref (N, L)` for fixed weights;
-    prompts one per row or one per group (`rl.step.completion_hidden`)."""
+    prompts one per row or one per group (`models.transformer.completion_hidden`)."""
 
     def __init__(self, graphdef, params, *, chunk_rows: int = 0, offloaded: bool = False,
                  sampling: dict | None = None):

@@ -257,7 +257,7 @@ class Rollouts:
         rows = self.rows(n)  # every process holds all records; it feeds and scores only `rows`
         ids, mask = self.to_devices((np.repeat(group_ids, g, 0)[rows], np.repeat(group_mask, g, 0)[rows]), n)
         # rows are group-contiguous, so each group's prompt is prefilled once (on one device)
-        # and run once in the log-prob passes below (rl.step.completion_hidden)
+        # and run once in the log-prob passes below (models.transformer.completion_hidden)
         share = g if cfg.share_prompt else 1
         prefill_once = share > 1 and self.layout is None
         policy = nnx.merge(self.graphdef, params)
