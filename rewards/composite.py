@@ -48,12 +48,14 @@ class CompositeResult:
         return out
 
 
-def group_zscore(r: np.ndarray, groups: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """Z-score `r` (N,) within each group id of `groups` (N,); constant groups give 0."""
+def group_zscore(r: np.ndarray, groups: np.ndarray, eps: float = 1e-6, ddof: int = 1) -> np.ndarray:
+    """Z-score `r` (N,) within each group id of `groups` (N,); constant groups give 0. The std
+    has ddof=1, as GRPO's advantages (rl.advantages.group_advantages): one convention for
+    every per-group z-score."""
     out = np.zeros_like(r, dtype=np.float64)
     for g in np.unique(groups):
         m = groups == g
-        std = r[m].std()
+        std = r[m].std(ddof=ddof) if m.sum() > ddof else 0.0
         if std >= eps:
             out[m] = (r[m] - r[m].mean()) / (std + eps)
     return out

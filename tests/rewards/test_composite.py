@@ -78,17 +78,19 @@ def test_composite_weight_checks_and_disabled_components():
 
 
 def test_gdpo_zscores_each_component_within_groups():
-    tech = np.array([1.0, 0.0, 0.2, 0.2])   # group 0: ±1 ; group 1: constant -> 0
-    lang = np.array([0.5, 0.7, 0.0, 1.0])   # group 0: -1, +1 ; group 1: -1, +1
+    tech = np.array([1.0, 0.0, 0.2, 0.2])   # group 0: ±1/√2 ; group 1: constant -> 0
+    lang = np.array([0.5, 0.7, 0.0, 1.0])   # group 0: -1/√2, +1/√2 ; group 1: the same
     comp = Composite({"tech": const(tech), "lang": const(lang)}, mode="gdpo", group_size=2)
     res = comp.evaluate(P, C)
     eps = 1e-6
-    z = lambda a, b: (a - (a + b) / 2) / (abs(a - b) / 2 + eps)
+    # two values a, b: mean (a + b)/2, std with ddof=1 (as GRPO's advantages) |a − b|/√2
+    z = lambda a, b: (a - (a + b) / 2) / (abs(a - b) / np.sqrt(2) + eps)
     np.testing.assert_allclose(res.normalised["tech"], [z(1, 0), z(0, 1), 0, 0])
     np.testing.assert_allclose(res.total, 0.6 * res.normalised["tech"] + 0.4 * res.normalised["lang"])
-    np.testing.assert_allclose(res.total, [0.6 - 0.4, -0.6 + 0.4, -0.4, 0.4], atol=1e-5)
+    r = 1 / np.sqrt(2)
+    np.testing.assert_allclose(res.total, [(0.6 - 0.4) * r, (-0.6 + 0.4) * r, -0.4 * r, 0.4 * r], atol=1e-5)
     # group_ids field overrides group_size and must have the right shape
     g = group_zscore(np.array([1.0, 2.0, 3.0, 5.0]), np.array([0, 1, 0, 1]))
-    np.testing.assert_allclose(g, [-1, -1, 1, 1], atol=1e-5)
+    np.testing.assert_allclose(g, [-r, -r, r, r], atol=1e-5)
     with pytest.raises(RewardError, match="not a multiple of group_size=3"):
         Composite({"tech": const(tech)}, {"tech": 1.0}, mode="gdpo", group_size=3)(P, C)
