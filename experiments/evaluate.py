@@ -27,11 +27,13 @@ log = logging.getLogger(__name__)
 REFERENCES = ("teacher", "base_student")  # the same for every student: evaluated once per store
 
 
-def load_teacher(cfg: DictConfig, teacher: str):
-    """(teacher in its inference dtype, tokenizer): the teacher as a system and as the judge."""
-    from models import load_pretrained
+def eval_teacher(cfg: DictConfig, teacher: str):
+    """(teacher in its inference dtype, tokenizer): the teacher as a system and as the judge,
+    loaded by the KD stage's own loader (distill.student.load_teacher)."""
+    from distill.config import TeacherConfig
+    from distill.student import load_teacher
 
-    return load_pretrained(teacher, dtype=cfg.eval.get("teacher_dtype") or cfg.teacher.dtype)
+    return load_teacher(TeacherConfig(source=teacher, dtype=cfg.eval.get("teacher_dtype") or cfg.teacher.dtype))
 
 
 def base_student(cfg: DictConfig, teacher: str):
@@ -177,7 +179,7 @@ def evaluate_references(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], 
     teacher, the data, the eval and student configs and the seed only, so every run of a sweep
     over KD or GRPO settings reuses it."""
     started = time.time()
-    t_model, tok = load_teacher(cfg, teacher)
+    t_model, tok = eval_teacher(cfg, teacher)
     suite = _suite_inputs(cfg, out, t_model, tok, teacher, inputs["data"])
     validity = canary_judge(suite)
     systems = {"teacher": (t_model, tok), "base_student": (base_student(cfg, teacher), tok)}
@@ -195,7 +197,7 @@ def evaluate_pipeline(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], *,
     """The eval stage: the suite on the trained students, next to the eval_ref stage's teacher and
     base student; win rates and the teacher-gap fraction; results.json with every system."""
     started = time.time()
-    t_model, tok = load_teacher(cfg, teacher)  # the judge (and the pairwise opponent's judge)
+    t_model, tok = eval_teacher(cfg, teacher)  # the judge (and the pairwise opponent's judge)
     suite = _suite_inputs(cfg, out, t_model, tok, teacher, inputs["data"])
     # eval_ref canaried this judge (same teacher, same eval config: the same key inputs)
     ref_results = json.loads((inputs["eval_ref"] / "results.json").read_text())
