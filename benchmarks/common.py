@@ -227,3 +227,34 @@ class GatedTrainer:
         while self.thread.is_alive():
             self.go.release()
             self.thread.join(timeout=0.5)
+
+
+# -- LoRA on both sides (--lora R) ----------------------------------------------------------------
+
+LORA_TARGETS_HF = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+def our_lora(rank: int):
+    """Ours: adapters of rank r on all seven projections, α = 2r, no dropout (None: full FT)."""
+    if not rank:
+        return None
+    from models.lora import LoRAConfig
+
+    return LoRAConfig(rank=rank, alpha=2.0 * rank)
+
+
+def peft_lora(rank: int):
+    """TRL + PEFT: the same adapters (`peft.LoraConfig`; None: full FT)."""
+    if not rank:
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.0, target_modules=list(LORA_TARGETS_HF),
+                      task_type="CAUSAL_LM")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (MB): run one side per invocation to attribute it."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

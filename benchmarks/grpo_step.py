@@ -36,11 +36,13 @@ TUNIX_PY = Path(__file__).resolve().parents[1] / ".venv-tunix" / "bin" / "python
 class OurSide:
     """`rl.learner.Learner.train_step`: the exact per-step path of `python -m rl.train`."""
 
-    def __init__(self, setup: Setup, group: int, workdir: str, dtype: str = "float32"):
+    def __init__(self, setup: Setup, group: int, workdir: str, dtype: str = "float32", lora: int = 0):
         import jax
         import jax.numpy as jnp
         import numpy as np
         from flax import nnx
+
+        from models.lora import apply_lora, lora_reference
 
         from models import load_pretrained
         from rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig, TrainConfig
@@ -54,8 +56,12 @@ class OurSide:
                          rollout=RolloutConfig(max_new_tokens=setup.max_new_tokens, temperature=1.0),
                          optim=GRPOOptimConfig(lr=LR, warmup_steps=0, b2=B2, clip_norm=CLIP))
         train = TrainConfig(steps=10_000, eval_every=0, ckpt_every=0, table_every=0, progress=False)
-        graphdef, params = nnx.split(policy, nnx.Param)
-        ref = (graphdef, jax.tree.map(jnp.copy, nnx.to_pure_dict(params)))
+        if lora:  # adapters trained alone; π_ref = the base with adapters off (no second copy)
+            policy = apply_lora(policy, common.our_lora(lora))
+            ref = lora_reference(policy)
+        else:
+            graphdef, params = nnx.split(policy, nnx.Param)
+            ref = (graphdef, jax.tree.map(jnp.copy, nnx.to_pure_dict(params)))
         ids = {text: row for text, row in zip(setup.prompts, setup.prompt_ids)}
         records = [{"prompt_id": str(i), "question": t} for i, t in enumerate(setup.prompts)]
 
@@ -80,7 +86,8 @@ class OurSide:
 class TRLSide:
     """TRL 1.16 `GRPOTrainer.train()` in a thread, released one optimizer step at a time."""
 
-    def __init__(self, setup: Setup, group: int, workdir: str, steps: int, dtype: str = "float32"):
+    def __init__(self, setup: Setup, group: int, workdir: str, steps: int, dtype: str = "float32",
+                 lora: int = 0):
         import torch
         from datasets import Dataset
         from transformers import AutoTokenizer
@@ -105,7 +112,7 @@ class TRLSide:
 
         self.gate = common.GatedTrainer(lambda callbacks: GRPOTrainer(
             model=setup.model_dir, reward_funcs=reward, args=args, train_dataset=data,
-            processing_class=tok, callbacks=callbacks))
+            processing_class=tok, callbacks=callbacks, peft_config=common.peft_lora(lora)))
         self.rows = len(setup.prompts) * group
 
     def __call__(self) -> dict:
@@ -174,6 +181,7 @@ def main(argv=None):
     p.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "mighty_bench"))
     p.add_argument("--tunix-python", default=str(TUNIX_PY))
     p.add_argument("--json", default=None, help="write the results here")
+    p.add_argument("--lora", type=int, default=0, help="LoRA rank on all projections, both sides (0: full FT)")
     a = p.parse_args(argv)
     sides = [s for s in a.sides.split(",") if s]
     if "tunix" in sides and not Path(a.tunix_python).exists():
@@ -188,12 +196,14 @@ def main(argv=None):
     else:
         setup = config_b(a.workdir, prompts=a.prompts, max_new_tokens=a.max_new_tokens or 128)
     return run(setup, sides, group=a.group, repeats=a.repeats, warmup=a.warmup,
-               workdir=a.workdir, tunix_python=a.tunix_python, json_path=a.json, dtype=a.dtype)
+               workdir=a.workdir, tunix_python=a.tunix_python, json_path=a.json, dtype=a.dtype, lora=a.lora)
 
 
 def run(setup: Setup, sides, *, group, repeats, warmup, workdir, tunix_python=str(TUNIX_PY),
-        json_path=None, dtype="float32"):
-    print(f"config {setup.name}, {dtype}: {len(setup.prompts)} prompts x G={group}, "
+        json_path=None, dtype="float32", lora=0):
+    if lora and "tunix" in sides:
+        raise SystemExit("--lora compares ours with TRL + PEFT; drop tunix from --sides")
+    print(f"config {setup.name}, {dtype}{f', LoRA r={lora}' if lora else ''}: {len(setup.prompts)} prompts x G={group}, "
           f"max {setup.max_new_tokens} new tokens, shape {setup.shape}; load {common.load_average():.1f}")
     steps = warmup + repeats + 1
     runners = {}
@@ -201,9 +211,9 @@ def run(setup: Setup, sides, *, group, repeats, warmup, workdir, tunix_python=st
     for side in sides:
         t = time.perf_counter()
         if side == "ours":
-            runners[side] = OurSide(setup, group, os.path.join(run_dir, "ours"), dtype)
+            runners[side] = OurSide(setup, group, os.path.join(run_dir, "ours"), dtype, lora)
         elif side == "trl":
-            runners[side] = TRLSide(setup, group, run_dir, steps, dtype)
+            runners[side] = TRLSide(setup, group, run_dir, steps, dtype, lora)
         elif side == "tunix":
             runners[side] = TunixSide(setup, group, run_dir, steps, tunix_python)
         else:
@@ -216,11 +226,11 @@ def run(setup: Setup, sides, *, group, repeats, warmup, workdir, tunix_python=st
         for r in runners.values():
             getattr(r, "close", lambda: None)()
     peak = (peak + common.matmul_peak(dtype=dtype)) / 2  # before and after, the load drifts
-    return report(setup, group, timings, peak, json_path, dtype)
+    return report(setup, group, timings, peak, json_path, dtype, lora)
 
 
 def report(setup: Setup, group: int, timings: common.Timings, peak: float, json_path=None,
-           dtype="float32"):
+           dtype="float32", lora=0):
     s = setup.shape
     rows_n = len(setup.prompts) * group
     p_len = max(len(x) for x in setup.prompt_ids)
@@ -249,7 +259,9 @@ def report(setup: Setup, group: int, timings: common.Timings, peak: float, json_
     print(f"\nGRPO step, config {setup.name}, {dtype}; matmul peak {peak / 1e9:.1f} GFLOP/s; "
           f"load {min(timings.loads):.1f}-{max(timings.loads):.1f}; median of {len(timings.times['ours'] if 'ours' in timings.times else next(iter(timings.times.values())))}")
     print(common.table(rows, cols))
+    print(f"process peak RSS {common.peak_rss_mb():.0f} MB (every side in this process)")
     common.save_json(json_path, {"config": setup.name, "dtype": dtype, "machine": common.machine(), "peak_flops": peak,
+                                 "lora_rank": lora, "sides": list(timings.times), "peak_rss_mb": common.peak_rss_mb(),
                                  "rows": rows, "times": timings.times, "loads": timings.loads})
     return rows
 

@@ -65,7 +65,7 @@ def make_batches(setup: Setup, *, steps: int, micro: int, per_micro: int, comple
 
 
 class OurSide:
-    def __init__(self, setup: Setup, batches: list[dict], dtype: str = "float32"):
+    def __init__(self, setup: Setup, batches: list[dict], dtype: str = "float32", lora: int = 0):
         import jax
         from flax import nnx
 
@@ -75,7 +75,12 @@ class OurSide:
         from models import load_pretrained
 
         model, _ = load_pretrained(setup.model_dir, compute_dtype=dtype)  # float32 master params
+        if lora:  # params: the adapters; rest: the frozen base, a step argument
+            from models.lora import apply_lora
+
+            model = apply_lora(model, common.our_lora(lora))
         graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+        rest = nnx.to_pure_dict(rest) if lora else rest
         tx, schedule = make_optimizer(OptimConfig(lr=LR, warmup_steps=0, clip_norm=CLIP,
                                                   weight_decay=0.0, b2=0.95), 1000)
         self.step_fn = make_kd_step(graphdef, rest, tx, schedule,
@@ -119,7 +124,8 @@ def kd_loss_torch(logits, ids, logp_k, labels, mask, alpha):
 class TRLSide:
     """`trl.SFTTrainer` with `compute_loss` replaced by the KD loss above."""
 
-    def __init__(self, setup: Setup, batches: list[dict], workdir: str, dtype: str = "float32"):
+    def __init__(self, setup: Setup, batches: list[dict], workdir: str, dtype: str = "float32",
+                 lora: int = 0):
         import numpy as np
         import torch
         from datasets import Dataset
@@ -163,7 +169,7 @@ class TRLSide:
         tok = AutoTokenizer.from_pretrained(setup.model_dir)
         self.gate = common.GatedTrainer(lambda callbacks: KDSFTTrainer(
             model=model, args=args, train_dataset=data, processing_class=tok,
-            data_collator=to_torch, callbacks=callbacks))
+            data_collator=to_torch, callbacks=callbacks, peft_config=common.peft_lora(lora)))
         self.tokens = [int(b["completion_mask"].sum()) for b in batches]
         self.i = 0
         del P
@@ -190,27 +196,29 @@ def main(argv=None):
                    help="matmul precision of both sides (float32 master weights either way)")
     p.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "mighty_bench"))
     p.add_argument("--json", default=None)
+    p.add_argument("--lora", type=int, default=0, help="LoRA rank on all projections, both sides (0: full FT)")
     a = p.parse_args(argv)
     os.makedirs(a.workdir, exist_ok=True)
     setup = config_a(a.workdir) if a.config == "A" else config_b(a.workdir)
     return run(setup, a.sides.split(","), repeats=a.repeats, warmup=a.warmup, micro=a.micro,
                per_micro=a.per_micro, completion=a.completion, workdir=a.workdir, json_path=a.json,
-               dtype=a.dtype)
+               dtype=a.dtype, lora=a.lora)
 
 
 def run(setup: Setup, sides, *, repeats, warmup, micro, per_micro, completion, workdir, json_path=None,
-        dtype="float32"):
+        dtype="float32", lora=0):
     steps = repeats + warmup
     batches = make_batches(setup, steps=steps, micro=micro, per_micro=per_micro, completion=completion)
     p_len = batches[0]["prompt_ids"].shape[-1]
     print(f"KD config {setup.name}: {micro}x{per_micro} sequences of {p_len} prompt + {completion} "
-          f"completion tokens, K={K}, {dtype}, shape {setup.shape}; load {common.load_average():.1f}")
+          f"completion tokens, K={K}, {dtype}{f', LoRA r={lora}' if lora else ''}, shape {setup.shape}; "
+          f"load {common.load_average():.1f}")
     runners = {}
     for side in sides:
         if side == "ours":
-            runners[side] = OurSide(setup, batches, dtype)
+            runners[side] = OurSide(setup, batches, dtype, lora)
         elif side == "trl":
-            runners[side] = TRLSide(setup, batches, tempfile.mkdtemp(dir=workdir), dtype)
+            runners[side] = TRLSide(setup, batches, tempfile.mkdtemp(dir=workdir), dtype, lora)
         else:
             raise SystemExit(f"unknown side {side!r}; choose from ours,trl")
     peak = common.matmul_peak(dtype=dtype)
@@ -239,7 +247,9 @@ def run(setup: Setup, sides, *, repeats, warmup, micro, per_micro, completion, w
     print(f"\nKD step, config {setup.name}, {dtype}; matmul peak {peak / 1e9:.1f} GFLOP/s; load "
           f"{min(t.loads):.1f}-{max(t.loads):.1f}; median of {repeats}")
     print(common.table(rows, ["side", "step_s", "ours_speedup", "tokens/s", "MFU"]))
+    print(f"process peak RSS {common.peak_rss_mb():.0f} MB (every side in this process)")
     common.save_json(json_path, {"config": setup.name, "dtype": dtype, "machine": common.machine(), "peak_flops": peak,
+                                 "lora_rank": lora, "sides": list(t.times), "peak_rss_mb": common.peak_rss_mb(),
                                  "rows": rows, "times": t.times, "loads": t.loads})
     return rows
 

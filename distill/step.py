@@ -20,7 +20,6 @@ for the prompt or the completion padding. One compiled program per (P, N, R, tea
 from __future__ import annotations
 
 import dataclasses
-import functools
 from typing import Any
 
 import jax
@@ -33,7 +32,7 @@ from distill.config import KDConfig
 from distill.losses import kd_loss
 from models.lora import set_dropout_key
 from models.transformer import completion_hidden
-from training import accumulate_grads
+from training import accumulate_grads, bind_rest
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,13 +113,6 @@ def make_kd_step(graphdef, rest, tx, schedule, spec: LossSpec, *, out_shardings=
     # `rest` (a LoRA student's frozen base) goes in as an argument: closed over, XLA would
     # embed every frozen weight in the program as a constant
     return bind_rest(step, rest)
-
-
-def bind_rest(jitted, rest):
-    """`jitted(*args, rest=rest)` as a function of `args` alone, with `.lower` for AOT planning."""
-    fn = functools.partial(jitted, rest=rest)
-    fn.lower = functools.partial(jitted.lower, rest=rest)
-    return fn
 
 
 def kd_step_fn(graphdef, rest, tx, schedule, spec: LossSpec):

@@ -31,6 +31,7 @@ from distill.evaluate import Evaluator
 from distill.step import (LossSpec, make_kd_step, make_score_fn,
                           make_teacher_logits_fn)
 from distill.student import init_student, load_teacher, param_count, params_of
+from models.export import save_trained
 from models.mesh import Layout, initialize_distributed, is_primary
 from runtime import Checkpointer, MetricsLogger, RngStreams, write_manifest
 from training import init_state, make_optimizer
@@ -277,8 +278,6 @@ def _progress(enabled: bool, total: int, initial: int):
 
 def _finish(tr: Trainer, run_dir: Path, logger, last: dict, started: float, tokens_seen: int,
             raw_cfg: dict | None) -> dict:
-    from models.checkpoint import save_checkpoint
-
     run = tr.run
     if not is_primary():  # the training checkpoint (ckpt/) holds every process's shards
         logger.close()
@@ -286,15 +285,7 @@ def _finish(tr: Trainer, run_dir: Path, logger, last: dict, started: float, toke
     out = Path(run.output) if run.output else run_dir / "student"
     student = nnx.merge(tr.graphdef, tr.state["params"], tr.rest)
     tok = tr.tokenizer if hasattr(tr.tokenizer, "hf") else None
-    lora = None
-    if run.student.lora is not None:  # the merged student, and the adapters alone (PEFT format)
-        from models.export import export_peft
-        from models.lora import count, merge_lora
-
-        lora = {**count(student), "adapter": str(export_peft(student, out.parent / f"{out.name}_adapter",
-                                                             run.student.lora))}
-        student = merge_lora(student)
-    save_checkpoint(student, out, tokenizer=tok, overwrite=True)
+    lora = save_trained(student, out, tokenizer=tok, lora=run.student.lora)  # merged + PEFT adapters
     final = {k: v for k, v in last.items() if k.startswith("eval/")}
     logger.summary(final)
     logger.close()

@@ -183,8 +183,8 @@ class Planner:
 
     def _no_lora(self, program: str):
         if self.lora is not None:
-            raise ValueError(f"programs: {program} with student.lora is not planned (GRPO does not "
-                             f"train adapters yet; rl.train refuses student.lora); plan "
+            raise ValueError(f"programs: {program} with student.lora is not planned yet (the planner "
+                             f"plans a LoRA student's KD step only); plan "
                              f"programs=[kd_step,teacher_labels]")
 
     def _grpo(self):

@@ -108,3 +108,19 @@ def load_peft(model, adapter_dir: str | os.PathLike, *, quant: str = "none", qua
         ad.a.set_value(jax.numpy.asarray(a.T.reshape(ad.a.shape), ad.a.dtype))
         ad.b.set_value(jax.numpy.asarray(b.T.reshape(ad.b.shape), ad.b.dtype))
     return model
+
+
+def save_trained(model, out: str | os.PathLike, *, tokenizer, lora: LoRAConfig | None) -> dict | None:
+    """Save a trained policy/student at `out` as a plain checkpoint every stage can load; a LoRA
+    model is merged (W + s·A·B) and its adapters alone also go to `<out>_adapter` in PEFT format.
+    -> the adapter record for the manifest (None without LoRA)."""
+    from models.checkpoint import save_checkpoint
+    from models.lora import count
+
+    out = Path(out)
+    record = None
+    if lora is not None:
+        record = {**count(model), "adapter": str(export_peft(model, out.parent / f"{out.name}_adapter", lora))}
+        model = merge_lora(model)
+    save_checkpoint(model, out, tokenizer=tokenizer, overwrite=True)
+    return record

@@ -219,9 +219,13 @@ def base_graphdef(model):
 
 
 def lora_reference(model) -> tuple:
-    """(graphdef, state) of π_ref = `model`'s frozen base with its adapters off, as one plain
-    state tree for `nnx.merge(graphdef, state)`: the arrays are the model's own, not copies."""
-    return base_graphdef(model), nnx.to_pure_dict(nnx.state(model))
+    """(graphdef, (adapters, base)) of π_ref = `model`'s frozen base with its adapters off, for
+    `training.merge_states`: the base arrays are the model's own (no second copy of the
+    weights); the adapters are copies, because the policy's own are donated to its updates (off,
+    they are never read, but the program still takes them)."""
+    graphdef = base_graphdef(model)
+    _, adapters_state, base = split_trainable(model)
+    return graphdef, (jax.tree.map(jnp.copy, adapters_state), base)
 
 
 def set_dropout_key(model, key) -> None:

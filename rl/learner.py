@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from models.lora import has_lora
 from models.mesh import Layout, batch_shardings, is_primary, to_host
 from rewards.base import RewardError
 from rl import diagnostics
@@ -34,7 +35,7 @@ from rl.step import group_prompts, make_grpo_step, prompt_group_size
 from runtime import Checkpointer, MetricsLogger, RngStreams
 from runtime.ci import bootstrap
 from runtime.metrics import truncate_after
-from training import init_state, make_optimizer, reduce_metrics
+from training import init_state, make_optimizer, merge_states, reduce_metrics
 
 STREAMS = ("init", "data", "rollout", "update", "eval")
 SAMPLES = "samples"  # sample-table name: <run_dir>/samples.jsonl (+ W&B table)
@@ -180,7 +181,12 @@ class Learner:
         self.layout = mesh if isinstance(mesh, Layout) or mesh is None else Layout(mesh)
         if self.layout is not None:
             policy.remat = self.layout.remat
-        self.graphdef, params = nnx.split(policy, nnx.Param)
+        if has_lora(policy):  # the train state holds the adapters; the frozen base is an argument
+            self.graphdef, params, rest = nnx.split(policy, nnx.Param, ...)
+            self.frozen = nnx.to_pure_dict(rest)
+        else:
+            self.graphdef, params = nnx.split(policy, nnx.Param)
+            self.frozen = None
         self.streams = RngStreams(seed, STREAMS)
         self.tx, self.schedule = make_optimizer(cfg.optim, train.steps * cfg.mu)
         self.state = init_state(nnx.to_pure_dict(params), self.tx)
@@ -188,14 +194,16 @@ class Learner:
         if self.layout is not None:
             self.state, state_sh = self.layout.state(self.state, self.layout.params(params))
             out_shardings = (state_sh, self.layout.replicated)
-            if reference is not None:  # π_ref (and the teacher as π_ref) sharded like the policy
+            if reference is not None and not isinstance(reference[1], tuple):
+                # π_ref (and the teacher as π_ref) sharded like the policy; a LoRA policy's π_ref
+                # is its own base (already placed) with adapter copies
                 ref_state = nnx.state(nnx.merge(*reference), nnx.Param)
                 reference = (reference[0], jax.device_put(reference[1], self.layout.params(ref_state)))
         self.rollouts = Rollouts(self.graphdef, tokenizer, encode, reward_fn, cfg, fields=fields,
                                  reference=reference if cfg.beta > 0 else None,
                                  layout=self.layout)
         self.step_fn = make_grpo_step(self.graphdef, self.tx, cfg, max_len=cfg.rollout.max_new_tokens,
-                                      out_shardings=out_shardings)
+                                      out_shardings=out_shardings, rest=self.frozen)
         self.prompts = PromptStream(train_prompts, self.streams["data"])
         self.heldout = list(heldout)[:train.eval_prompts]
         self.ckpt = Checkpointer(self.run_dir / "ckpt", max_to_keep=train.ckpt_keep,
@@ -205,6 +213,8 @@ class Learner:
         # from their sources, which may have changed since (a re-trained KD student, new init)
         self.lineage = {"policy_init": params_digest(self.state["params"]),
                         "reference": params_digest(reference[1]) if reference is not None else None}
+        if self.frozen is not None:
+            self.lineage["frozen_base"] = params_digest(self.frozen)
         if train.resume and self.ckpt.latest_step() is not None:
             self.state, extra = self.ckpt.restore(None, self.state)
             self.start, self.prompts.cursor = int(extra["step"]), int(extra["cursor"])
@@ -224,10 +234,12 @@ class Learner:
 
     @property
     def params(self):
-        return self.state["params"]
+        """What the policy's programs take: the train state's params, with a LoRA policy's
+        frozen base beside them ((adapters, base))."""
+        return self.state["params"] if self.frozen is None else (self.state["params"], self.frozen)
 
     def policy(self):
-        return nnx.merge(self.graphdef, self.state["params"])
+        return merge_states(self.graphdef, self.params)
 
     # -- one step ------------------------------------------------------------------------
 

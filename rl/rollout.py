@@ -26,7 +26,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from flax import nnx
 
 from models import DEFAULT_RULES, bucket_length, generate
 from models.mesh import Layout, allgather_objects, host_rows
@@ -34,6 +33,7 @@ from rewards.base import call_reward
 from rl.config import GRPOConfig
 from rl.reference import ReferencePass
 from rl.step import completion_logprobs, sampling_kwargs
+from training import merge_states
 
 
 def overlong_penalty(lengths_n: np.ndarray, *, max_len: int, buffer: int, penalty: float) -> np.ndarray:
@@ -260,7 +260,7 @@ class Rollouts:
         # and run once in the log-prob passes below (models.transformer.completion_hidden)
         share = g if cfg.share_prompt else 1
         prefill_once = share > 1 and self.layout is None
-        policy = nnx.merge(self.graphdef, params)
+        policy = merge_states(self.graphdef, params)
         t0 = time.perf_counter()
         out = generate(policy, *((group_ids, group_mask) if prefill_once else (ids, mask)), key,
                        max_new_tokens=rc.max_new_tokens,

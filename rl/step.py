@@ -29,13 +29,12 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import optax
-from flax import nnx
 
 from models.transformer import chunked_logprobs, completion_hidden
 from rl.config import GRPOConfig, RolloutConfig
 from rl.losses import grpo_loss
 from rl.mismatch import correction_metrics, is_weights, log_ratio, mismatch_metrics, processed_logprobs
-from training import accumulate_grads
+from training import accumulate_grads, bind_rest, merge_states
 
 VOCAB_CHUNK = 8192
 
@@ -95,8 +94,9 @@ def completion_logprobs(graphdef, params, prompt_ids, prompt_mask, tokens, mask,
     completion tokens are unembedded (the prompt positions never touch the vocab matrix).
     Temperature alone streams over vocab chunks; top-k / top-p builds (N, L, V) logits.
     Prompts come one per row (N, P) or one per group (N/G, P): see `completion_hidden`.
+    `params` is one state or (trainable, frozen) states (a LoRA policy: `training.merge_states`).
     """
-    model = nnx.merge(graphdef, params)
+    model = merge_states(graphdef, params)
     h = completion_hidden(model, prompt_ids, prompt_mask, tokens, mask)
     w = model.unembed_matrix()
     t = temperature if temperature > 0 else 1.0  # greedy (T = 0) has no distribution: raw π
@@ -146,20 +146,22 @@ def group_prompts(prompt_ids, prompt_mask, group_size: int):
 
 
 def make_grpo_step(graphdef, tx: optax.GradientTransformation, cfg: GRPOConfig, *,
-                   max_len: int, chunk: int = VOCAB_CHUNK, out_shardings=None):
+                   max_len: int, chunk: int = VOCAB_CHUNK, out_shardings=None, rest=None):
     """Build the jitted `grpo_step(state, batch, key) -> (state, metrics)`; state is donated.
 
     `cfg.micro_batches` = M > 1 accumulates the gradient over M row blocks in a `lax.scan`
     (same update as one pass, up to float rounding). `out_shardings` (state, metrics) pins the
-    layout on a mesh.
+    layout on a mesh. `rest`: a LoRA policy's frozen base (the state holds its adapters only),
+    an argument of the program, never differentiated.
     """
     use_ref = cfg.beta > 0
     micro = getattr(cfg, "micro_batches", 1)
 
-    def loss_fn(params, batch):
+    def loss_fn(params, batch, rest):
         logp, ent, raw = completion_logprobs(
-            graphdef, params, batch["prompt_ids"], batch["prompt_mask"], batch["tokens"],
-            batch["mask"], entropy=True, chunk=chunk, with_raw=True, **sampling_kwargs(cfg.rollout))
+            graphdef, params if rest is None else (params, rest), batch["prompt_ids"],
+            batch["prompt_mask"], batch["tokens"], batch["mask"], entropy=True, chunk=chunk,
+            with_raw=True, **sampling_kwargs(cfg.rollout))
         if cfg.entropy_coef == 0:
             ent = jax.lax.stop_gradient(ent)  # logged only
         # first inner iteration: π_old is π_θ itself, so ρ = 1 exactly (no recompute noise)
@@ -174,15 +176,16 @@ def make_grpo_step(graphdef, tx: optax.GradientTransformation, cfg: GRPOConfig, 
             is_weight_bt=weight, kl_mask_b=batch.get("kl_rows"))
         return loss, {**metrics, **extra}
 
-    def grads_of(params, batch):
+    def grads_of(params, batch, rest):
+        loss = lambda p, b: loss_fn(p, b, rest)  # noqa: E731  (∇ w.r.t. the trainable state only)
         if micro == 1:
-            (_, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, batch)
+            (_, metrics), grads = jax.value_and_grad(loss, has_aux=True)(params, batch)
             return grads, metrics
-        return accumulated_grads(loss_fn, params, batch, micro, cfg.loss_agg)
+        return accumulated_grads(loss, params, batch, micro, cfg.loss_agg)
 
-    def grpo_step(state, batch, key):
+    def grpo_step(state, batch, key, rest=None):
         del key  # no stochastic layers; kept so every step shares one signature
-        grads, metrics = grads_of(state["params"], batch)
+        grads, metrics = grads_of(state["params"], batch, rest)
         updates, opt_state = tx.update(grads, state["opt_state"], state["params"])
         params = optax.apply_updates(state["params"], updates)
         metrics = {**metrics, "grpo/grad_norm": optax.global_norm(grads),
@@ -190,7 +193,7 @@ def make_grpo_step(graphdef, tx: optax.GradientTransformation, cfg: GRPOConfig, 
         return {"params": params, "opt_state": opt_state, "step": state["step"] + 1}, metrics
 
     kw = {} if out_shardings is None else {"out_shardings": out_shardings}
-    return jax.jit(grpo_step, donate_argnums=0, **kw)
+    return bind_rest(jax.jit(grpo_step, donate_argnums=0, **kw), rest)
 
 
 def sampler_correction(batch, raw_bt, cfg: GRPOConfig):

@@ -20,9 +20,12 @@ from flax import nnx
 from omegaconf import DictConfig, OmegaConf
 
 import rl.config  # noqa: F401  (registers the schema nodes before Hydra composes)
-from models import ModelConfig, Tokenizer, Transformer, load_pretrained, save_checkpoint
+from models import ModelConfig, Tokenizer, Transformer, load_pretrained
+from models.export import save_trained
+from models.lora import LoRAConfig, apply_lora, has_lora, lora_reference
 from models.mesh import Layout, born, initialize_distributed, is_primary, placement
 from runtime import write_manifest
+from runtime.config import typed
 from rl.config import GRPORunConfig, PolicyConfig, load_run_config
 from rl.learner import Learner
 
@@ -40,18 +43,28 @@ def load_tokenizer(source: str):
     return tok
 
 
-def load_policy(cfg: PolicyConfig, layout: Layout | None = None) -> tuple[Transformer, Any]:
-    """-> (π_θ at step 0, tokenizer); with a `layout` its parameters are born sharded."""
+def load_policy(cfg: PolicyConfig, layout: Layout | None = None, lora: LoRAConfig | None = None
+                ) -> tuple[Transformer, Any]:
+    """-> (π_θ at step 0, tokenizer); with a `layout` its parameters are born sharded. With
+    `lora` (`student.lora`), fresh adapters on the loaded model and its weights frozen: GRPO then
+    trains the adapters alone (B = 0, so step 0 is the loaded policy exactly)."""
     if cfg.source == "random":
         model = born(lambda: Transformer(ModelConfig(**dict(cfg.model)), rngs=nnx.Rngs(cfg.seed)), layout)
-        return model, load_tokenizer(cfg.tokenizer)
-    model, tok = load_pretrained(cfg.source, dtype=cfg.dtype, compute_dtype=cfg.compute_dtype,
-                                 **placement(layout))
-    if cfg.tokenizer:
         tok = load_tokenizer(cfg.tokenizer)
-    if tok is None:
-        raise ValueError(f"policy.source={cfg.source!r} has no tokenizer; set policy.tokenizer")
-    return model, tok
+    else:
+        model, tok = load_pretrained(cfg.source, dtype=cfg.dtype, compute_dtype=cfg.compute_dtype,
+                                     **placement(layout))
+        if cfg.tokenizer:
+            tok = load_tokenizer(cfg.tokenizer)
+        if tok is None:
+            raise ValueError(f"policy.source={cfg.source!r} has no tokenizer; set policy.tokenizer")
+    return (model if lora is None else apply_lora(model, lora)), tok
+
+
+def lora_config(run: GRPORunConfig) -> LoRAConfig | None:
+    """The `student.lora` group, validated (None: full fine-tuning)."""
+    node = (run.student or {}).get("lora")
+    return None if node is None else typed(LoRAConfig, node)
 
 
 def load_reference(run: GRPORunConfig, policy: Transformer, layout: Layout | None = None
@@ -59,14 +72,10 @@ def load_reference(run: GRPORunConfig, policy: Transformer, layout: Layout | Non
     """(graphdef, params) of π_ref, or None when β = 0 (the reference is never read). With a
     `layout` a loaded π_ref is born sharded; `policy_init` copies the policy's shards."""
     g = run.grpo
-    if (run.student or {}).get("lora") is not None:
-        raise NotImplementedError(
-            "student.lora is set, but GRPO trains the whole policy: rl.learner keeps every "
-            "nnx.Param in its train state. LoRA GRPO needs the learner to pass the frozen base as a "
-            "step argument (as distill.step.bind_rest does) with π_ref = models.lora.lora_reference "
-            "(issue 23). Drop student/lora for the GRPO stage, or run KD only with experiment=lora.")
     if g.beta == 0:
         return None
+    if g.reference == "policy_init" and has_lora(policy):
+        return lora_reference(policy)  # the frozen base with adapters off: no second copy
     if g.reference == "policy_init":
         graphdef, params = nnx.split(policy, nnx.Param)
         # a copy: the policy's own buffers are donated to the first update
@@ -134,7 +143,8 @@ def run(cfg: DictConfig) -> dict[str, float]:
     run_dir = Path(r.run_dir or hydra.core.hydra_config.HydraConfig.get().runtime.output_dir)
     resolved = OmegaConf.to_container(cfg, resolve=True)
     layout = Layout(r.mesh) if r.mesh is not None else None
-    policy, tok = load_policy(r.policy, layout)
+    lora = lora_config(r)
+    policy, tok = load_policy(r.policy, layout, lora)
     reference = load_reference(r, policy, layout)
     reward_fn = hydra.utils.instantiate(cfg.reward)
     canaries = reward_canaries(reward_fn, tok, r.seed)
@@ -158,14 +168,14 @@ def run(cfg: DictConfig) -> dict[str, float]:
     out = Path(r.output or run_dir / "policy")
     if not is_primary():
         return last
-    save_checkpoint(learner.policy(), out, tokenizer=tok, overwrite=True)
+    adapter = save_trained(learner.policy(), out, tokenizer=tok, lora=lora)  # merged + PEFT adapters
     parent = r.policy.source if Path(r.policy.source).exists() else None
     write_manifest(run_dir, stage="grpo", cfg=resolved, parent=parent, seed=r.seed,
                    started=started, output=str(out), steps=r.train.steps,
                    tokens_processed=learner.tokens_processed,
                    final={k: v for k, v in last.items() if k.startswith(("eval/", "reward/total"))},
                    judge={k: v for k, v in last.items() if k.startswith("judge/")},
-                   reward_canaries=canaries)
+                   reward_canaries=canaries, lora=adapter)
     log.info("GRPO done: %s", {k: round(v, 4) for k, v in last.items() if k.startswith("eval/reward/total")})
     return last
 

@@ -4,6 +4,7 @@ for reducing per-microbatch metrics. Stages own their losses; this owns what a s
 their gradients."""
 from training.accumulate import accumulate_grads, reduce_metrics
 from training.optim import OptimConfig, decay_mask, init_state, lr_schedule, make_optimizer
+from training.state import bind_rest, merge_states
 
-__all__ = ["OptimConfig", "accumulate_grads", "decay_mask", "init_state", "lr_schedule",
-           "make_optimizer", "reduce_metrics"]
+__all__ = ["OptimConfig", "accumulate_grads", "bind_rest", "decay_mask", "init_state", "lr_schedule",
+           "make_optimizer", "merge_states", "reduce_metrics"]

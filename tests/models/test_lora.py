@@ -203,6 +203,10 @@ def test_lora_reference_equals_a_separate_frozen_reference():
     tokens = jnp.asarray(rng.integers(3, CFG.vocab_size, (3, 5)), jnp.int32)
     pm, tm = jnp.ones_like(prompt), jnp.ones_like(tokens).at[0, 3:].set(0)
     graphdef, state = lora_reference(policy)
+    same_buffer = lambda m: m.layers[0].attn.q.get_value().unsafe_buffer_pointer()  # noqa: E731
+    from training import merge_states
+
+    assert same_buffer(merge_states(graphdef, state)) == same_buffer(policy)  # no second copy of the base
     got, _ = completion_logprobs(graphdef, state, prompt, pm, tokens, tm)
     separate = Transformer(CFG, rngs=nnx.Rngs(0))  # the same base, its own arrays
     g2, p2 = nnx.split(separate, nnx.Param)

@@ -91,7 +91,7 @@ def test_lora_group_composes_for_kd_and_experiment():
 
     with initialize_config_dir(config_dir=CONF, version_base="1.3"):  # the pipeline experiment
         cfg = compose("pipeline", overrides=["experiment=lora", "student/lora=qlora"])
-    assert cfg.student.lora.quant == "nf4" and "grpo" not in cfg.stages
+    assert cfg.student.lora.quant == "nf4" and "grpo" in cfg.stages
 
 
 @pytest.fixture(scope="module")
@@ -129,27 +129,15 @@ def test_kd_stage_with_lora_writes_merged_student_and_adapter(tmp_path, quant, t
     assert manifest["student_params"] > manifest["lora"]["trainable"]  # the frozen base counts
 
 
-def test_grpo_composes_the_same_group_and_says_clearly_it_does_not_train_adapters_yet():
+def test_grpo_composes_the_same_group():
     import rl.config  # noqa: F401  (registers grpo_schema)
     from rl.config import load_run_config as load_grpo
-    from rl.train import load_reference
+    from rl.train import lora_config
 
     with initialize_config_dir(config_dir=CONF, version_base="1.3"):
         cfg = compose("grpo", overrides=["experiment=grpo_tiny", "+student/lora=default"])
-    run = load_grpo(cfg)
-    assert run.student.lora.rank == 16
-    with pytest.raises(NotImplementedError, match="student.lora"):
-        load_reference(run, None)
-
-
-def test_grpo_says_clearly_that_it_does_not_train_adapters_yet():
-    from types import SimpleNamespace
-
-    from rl.train import load_reference
-
-    run = SimpleNamespace(grpo=SimpleNamespace(beta=0.04, reference="policy_init"), student={"lora": {"rank": 4}})
-    with pytest.raises(NotImplementedError, match="student.lora"):
-        load_reference(run, None)
+    lora = lora_config(load_grpo(cfg))
+    assert (lora.rank, lora.alpha, len(lora.targets)) == (16, 32.0, 7)
 
 
 def _rows(path):

@@ -83,3 +83,22 @@ def test_tiny_run_then_sigkill_resume_matches(tmp_path, tokenizer_dir):
     # resume the killed run: it continues from step 2 and ends with the same metrics
     subprocess.run(_cmd(killed, tokenizer_dir), cwd=ROOT, env=_env(), check=True, timeout=900)
     assert _rows(killed) == rows
+
+
+@pytest.mark.slow
+def test_tiny_lora_run_trains_adapters_and_writes_merged_policy_and_peft_adapter(tmp_path, tokenizer_dir):
+    """`+student/lora=tiny` through the real entry point: the checkpoints hold the adapters
+    alone, the output is the merged policy (a plain checkpoint) and a PEFT adapter beside it."""
+    from models.checkpoint import load_checkpoint
+
+    run = tmp_path / "lora"
+    subprocess.run(_cmd(run, tokenizer_dir, "+student/lora=tiny", "train.steps=2"), cwd=ROOT, env=_env(),
+                   check=True, timeout=900)
+    rows = _rows(run)
+    assert sum("grpo/loss" in r for r in rows) == 2
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert 0 < manifest["lora"]["trainable_bytes"] < manifest["lora"]["frozen_bytes"]
+    adapter = Path(manifest["lora"]["adapter"])
+    assert json.loads((adapter / "adapter_config.json").read_text())["r"] == 4
+    merged = load_checkpoint(manifest["output"])  # merged: loads as a plain model
+    assert merged.cfg.num_layers > 0
