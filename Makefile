@@ -62,6 +62,8 @@ bench: setup
 	$(PY) benchmarks/grpo_step.py --config A --json benchmarks/results/grpo_A.json
 	$(PY) benchmarks/grpo_step.py --config B --sides ours,trl --json benchmarks/results/grpo_B.json
 	$(PY) benchmarks/kd_step.py --config B --json benchmarks/results/kd_B.json
+	$(PY) benchmarks/grpo_step.py --config B --sides ours,trl --lora 16 --prompts 4 --group 4 --json benchmarks/results/grpo_B_lora16.json
+	$(PY) benchmarks/kd_step.py --config B --lora 16 --json benchmarks/results/kd_B_lora16.json
 
 reproduce: setup
 	$(PY) -m experiments.reproduce
