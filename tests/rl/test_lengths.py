@@ -31,7 +31,7 @@ def test_lengths_by_prompt_then_issue_median_then_overall_median():
 
 
 def write_label_cache(cache_dir: Path, lengths: list[int], n_max: int = 8, k: int = 2) -> Path:
-    from data.logprob_cache import write_manifest, write_shard
+    from data.logprob_cache import write_cache_manifest, write_shard
 
     r = len(lengths)
     arrays = {"tokens": np.ones((r, n_max), np.int32), "mask": np.ones((r, n_max), np.int8),
@@ -43,7 +43,7 @@ def write_label_cache(cache_dir: Path, lengths: list[int], n_max: int = 8, k: in
             for i in range(r)]
     cache_dir.mkdir(parents=True, exist_ok=True)
     entry = write_shard(cache_dir, 0, arrays, rows, {})
-    write_manifest(cache_dir, {"shards": [entry]})
+    write_cache_manifest(cache_dir, {"shards": [entry]})
     return cache_dir
 
 
