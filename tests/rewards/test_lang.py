@@ -35,13 +35,15 @@ def test_word_salad_that_exhausts_the_parse_timer_is_split_not_raised():
     rng = random.Random(0)
     vocab = ("the headphones battery of and to pair reset it button hold seconds phone "
              "bluetooth settings is are was press then if not").split()
-    salad = " ".join(rng.choice(vocab) for _ in range(40))
-    whole = LinkGrammar(max_parse_time=1, chunk_words=40)
+    # 60 words: parsed whole, this salad takes ~30 s here (40 words took 1.2 s, which a
+    # faster CPU finished inside the 1 s timer), so the timer fires on any machine we run on.
+    salad = " ".join(rng.choice(vocab) for _ in range(60))
+    whole = LinkGrammar(max_parse_time=1, chunk_words=60, max_words=60)
     assert whole._parse(salad.split()) is None  # this sentence does run out of parse time
-    g = LinkGrammar(max_parse_time=1)
+    g = LinkGrammar(max_parse_time=1, max_words=60)
     t0 = time.perf_counter()
     words, nulls = g.sentence_nulls(salad)
-    assert words == 40 and 0 < nulls < 40
+    assert words == 60 and 0 < nulls < 60
     assert time.perf_counter() - t0 < 5  # halves parse quickly; no timer has to fire
 
 
