@@ -42,14 +42,15 @@ def _rows(run_dir):
     return [{k: v for k, v in r.items() if not k.startswith("perf/")} for r in rows]
 
 
-@pytest.mark.slow
-def test_tiny_run_then_sigkill_resume_matches(tmp_path, tokenizer_dir):
+def _run_kill_resume(tmp_path, tokenizer_dir, *extra) -> tuple[Path, list[dict]]:
+    """An uninterrupted run and one SIGKILLed after its step-2 checkpoint, side by side (the
+    wall time of one run); the killed one is then resumed and must end with the same metrics.
+    Returns the uninterrupted run's directory and metrics rows."""
     full, killed = tmp_path / "full", tmp_path / "killed"
-    # the uninterrupted run and the one to kill go side by side (wall time of one run)
     log = open(tmp_path / "full.log", "w")
-    full_proc = subprocess.Popen(_cmd(full, tokenizer_dir), cwd=ROOT, env=_env(),
+    full_proc = subprocess.Popen(_cmd(full, tokenizer_dir, *extra), cwd=ROOT, env=_env(),
                                  stdout=log, stderr=subprocess.STDOUT)
-    proc = subprocess.Popen(_cmd(killed, tokenizer_dir), cwd=ROOT, env=_env(),
+    proc = subprocess.Popen(_cmd(killed, tokenizer_dir, *extra), cwd=ROOT, env=_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 900
     while not (killed / "ckpt" / "2").is_dir() and proc.poll() is None and time.time() < deadline:
@@ -63,6 +64,15 @@ def test_tiny_run_then_sigkill_resume_matches(tmp_path, tokenizer_dir):
     log.close()
     assert full_proc.returncode == 0, (tmp_path / "full.log").read_text()[-3000:]
     rows = _rows(full)
+    # resume the killed run: it continues from step 2 and ends with the same metrics
+    subprocess.run(_cmd(killed, tokenizer_dir, *extra), cwd=ROOT, env=_env(), check=True, timeout=900)
+    assert _rows(killed) == rows
+    return full, rows
+
+
+@pytest.mark.slow
+def test_tiny_run_then_sigkill_resume_matches(tmp_path, tokenizer_dir):
+    full, rows = _run_kill_resume(tmp_path, tokenizer_dir)
     assert [r["step"] for r in rows] == list(range(STEPS + 1))
     evals = [r for r in rows if "eval/reward/total/mean" in r]
     assert [r["step"] for r in evals] == [0, 2, 4]
@@ -80,22 +90,16 @@ def test_tiny_run_then_sigkill_resume_matches(tmp_path, tokenizer_dir):
     assert load_checkpoint(full / "policy").cfg.hidden_size == 32
     assert (full / "samples.jsonl").exists()
 
-    # resume the killed run: it continues from step 2 and ends with the same metrics
-    subprocess.run(_cmd(killed, tokenizer_dir), cwd=ROOT, env=_env(), check=True, timeout=900)
-    assert _rows(killed) == rows
-
 
 @pytest.mark.slow
-def test_tiny_lora_run_trains_adapters_and_writes_merged_policy_and_peft_adapter(tmp_path, tokenizer_dir):
+def test_tiny_lora_run_resumes_after_sigkill_and_writes_merged_policy_and_peft_adapter(tmp_path, tokenizer_dir):
     """`+student/lora=tiny` through the real entry point: the checkpoints hold the adapters
-    alone, the output is the merged policy (a plain checkpoint) and a PEFT adapter beside it."""
+    alone (a killed run resumes from them to the same metrics), the output is the merged policy
+    (a plain checkpoint) and a PEFT adapter beside it."""
     from models.checkpoint import load_checkpoint
 
-    run = tmp_path / "lora"
-    subprocess.run(_cmd(run, tokenizer_dir, "+student/lora=tiny", "train.steps=2"), cwd=ROOT, env=_env(),
-                   check=True, timeout=900)
-    rows = _rows(run)
-    assert sum("grpo/loss" in r for r in rows) == 2
+    run, rows = _run_kill_resume(tmp_path, tokenizer_dir, "+student/lora=tiny", "train.eval_every=4")
+    assert sum("grpo/loss" in r for r in rows) == STEPS
     manifest = json.loads((run / "manifest.json").read_text())
     assert 0 < manifest["lora"]["trainable_bytes"] < manifest["lora"]["frozen_bytes"]
     adapter = Path(manifest["lora"]["adapter"])
