@@ -148,6 +148,17 @@ def save_json(path: str | None, payload: dict) -> None:
         json.dump(payload, f, indent=2, default=float)
 
 
+def print_and_save(title: str, rows: list[dict[str, Any]], columns: list[str], json_path: str | None, *,
+                   setup_name: str, dtype: str, peak: float, lora: int, timings: "Timings") -> None:
+    """The tail every step benchmark shares: its table, the process's peak RSS, and the JSON record."""
+    print(f"\n{title}")
+    print(table(rows, columns))
+    print(f"process peak RSS {peak_rss_mb():.0f} MB (every side in this process)")
+    save_json(json_path, {"config": setup_name, "dtype": dtype, "machine": machine(), "peak_flops": peak,
+                          "lora_rank": lora, "sides": list(timings.times), "peak_rss_mb": peak_rss_mb(),
+                          "rows": rows, "times": timings.times, "loads": timings.loads})
+
+
 def _dense_flops_per_token(*, hidden: int, layers: int, heads: int, kv_heads: int, head_dim: int,
                            ffn: int) -> float:
     """Projection and SwiGLU FLOPs of one token through every layer (no attention scores)."""

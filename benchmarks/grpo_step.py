@@ -256,13 +256,11 @@ def report(setup: Setup, group: int, timings: common.Timings, peak: float, json_
         rows.append(row)
     cols = ["side", "step_s", "ours/this", "completion_tok/s", "mean_completion", "step_MFU",
             "gen_s", "update_s", "update_MFU", "score_s", "ref_wait_s"]
-    print(f"\nGRPO step, config {setup.name}, {dtype}; matmul peak {peak / 1e9:.1f} GFLOP/s; "
-          f"load {min(timings.loads):.1f}-{max(timings.loads):.1f}; median of {len(timings.times['ours'] if 'ours' in timings.times else next(iter(timings.times.values())))}")
-    print(common.table(rows, cols))
-    print(f"process peak RSS {common.peak_rss_mb():.0f} MB (every side in this process)")
-    common.save_json(json_path, {"config": setup.name, "dtype": dtype, "machine": common.machine(), "peak_flops": peak,
-                                 "lora_rank": lora, "sides": list(timings.times), "peak_rss_mb": common.peak_rss_mb(),
-                                 "rows": rows, "times": timings.times, "loads": timings.loads})
+    n = len(next(iter(timings.times.values())))
+    common.print_and_save(
+        f"GRPO step, config {setup.name}, {dtype}; matmul peak {peak / 1e9:.1f} GFLOP/s; "
+        f"load {min(timings.loads):.1f}-{max(timings.loads):.1f}; median of {n}",
+        rows, cols, json_path, setup_name=setup.name, dtype=dtype, peak=peak, lora=lora, timings=timings)
     return rows
 
 

@@ -244,13 +244,11 @@ def run(setup: Setup, sides, *, repeats, warmup, micro, per_micro, completion, w
         if side != "ours" and base:
             row["ours_speedup"] = t.ratio(side, "ours")
         rows.append(row)
-    print(f"\nKD step, config {setup.name}, {dtype}; matmul peak {peak / 1e9:.1f} GFLOP/s; load "
-          f"{min(t.loads):.1f}-{max(t.loads):.1f}; median of {repeats}")
-    print(common.table(rows, ["side", "step_s", "ours_speedup", "tokens/s", "MFU"]))
-    print(f"process peak RSS {common.peak_rss_mb():.0f} MB (every side in this process)")
-    common.save_json(json_path, {"config": setup.name, "dtype": dtype, "machine": common.machine(), "peak_flops": peak,
-                                 "lora_rank": lora, "sides": list(t.times), "peak_rss_mb": common.peak_rss_mb(),
-                                 "rows": rows, "times": t.times, "loads": t.loads})
+    common.print_and_save(
+        f"KD step, config {setup.name}, {dtype}; matmul peak {peak / 1e9:.1f} GFLOP/s; load "
+        f"{min(t.loads):.1f}-{max(t.loads):.1f}; median of {repeats}",
+        rows, ["side", "step_s", "ours_speedup", "tokens/s", "MFU"], json_path,
+        setup_name=setup.name, dtype=dtype, peak=peak, lora=lora, timings=t)
     return rows
 
 

@@ -52,19 +52,9 @@ def start_server(new_tokens: int, max_batch: int, log_path: Path) -> tuple[subpr
 
 
 def wait_ready(proc: subprocess.Popen, url: str, timeout: float = 900) -> None:
-    import httpx
+    from demo.http_util import wait_until_serving
 
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        if proc.poll() is not None:
-            raise RuntimeError(f"demo.server exited with {proc.returncode}")
-        try:
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    raise TimeoutError(f"demo.server not ready after {timeout:.0f}s")
+    wait_until_serving(proc, url, timeout)
 
 
 async def fire(url: str, clients: int, new_tokens: int) -> tuple[float, int]:

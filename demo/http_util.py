@@ -105,3 +105,25 @@ async def read_model(request: Request, model: type[BaseModel], limit: int) -> Ba
         return model.model_validate(data)
     except ValidationError as e:
         raise ApiError(422, "invalid_body", describe_validation(e)) from None
+
+
+def wait_until_serving(proc, url: str, timeout: float, *, path: str = "/healthz",
+                       interval: float = 1.0, log_tail=lambda: "") -> None:
+    """Poll `url + path` until it answers 200 while the server subprocess `proc` lives (for the
+    tests and benchmarks that start a server). Raises RuntimeError when the process exits first,
+    TimeoutError after `timeout` seconds; both carry `log_tail()`, the server's last log lines."""
+    import time
+
+    import httpx
+
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode}\n{log_tail()}")
+        try:
+            if httpx.get(url + path, timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(interval)
+    raise TimeoutError(f"{url} did not answer {path} within {timeout:.0f} s\n{log_tail()}")

@@ -12,11 +12,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+
+from demo.http_util import wait_until_serving
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts"
@@ -60,17 +61,8 @@ class Server:
             cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = STARTUP_TIMEOUT_S) -> "Server":
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < timeout:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"demo.server exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(1)
-        raise TimeoutError(f"demo.server not ready after {timeout}s:\n{self.log_tail()}")
+        wait_until_serving(self.proc, self.url, timeout, log_tail=self.log_tail)
+        return self
 
     def alive(self) -> bool:
         return self.proc.poll() is None

@@ -11,6 +11,7 @@ import httpx
 import numpy as np
 import pytest
 
+from demo.http_util import wait_until_serving
 from rewards.judge import JudgeHTTPError, JudgeParseError, JudgeTimeoutError
 from rewards.judge_cache import JudgeCache
 from rewards.judge_http import HttpJudge
@@ -34,17 +35,12 @@ def _start(args: list[str], wait_s: float) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     proc = subprocess.Popen([sys.executable, *args, "--port", str(port)], cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + wait_s
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server {args} exited with {proc.returncode}")
-        try:
-            if httpx.get(url + "/stats", timeout=1.0).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"server {args} did not come up in {wait_s}s")
+    try:
+        wait_until_serving(proc, url, wait_s, path="/stats", interval=0.2)
+    except TimeoutError:
+        proc.kill()
+        raise
+    return proc, url
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -205,16 +201,7 @@ def test_demo_server_as_judge(tmp_path):
                              "student=smollm2-135m-instruct"], cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 600
-        while True:
-            assert proc.poll() is None, f"demo server exited with {proc.returncode}"
-            assert time.time() < deadline, "demo server did not become healthy in 600 s"
-            try:
-                if httpx.get(url + "/healthz", timeout=2.0).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(1.0)
+        wait_until_serving(proc, url, 600)
         judge = HttpJudge(url + "/v1", model="teacher", api_key=token, timeout_s=120, max_retries=1,
                           cache=JudgeCache(tmp_path))
         s = judge.score_batch([Q, Q], [GOOD, "Bananas are yellow."], kb_entries=[KB, KB])
