@@ -30,12 +30,11 @@ from data.quality import step_coverage
 from runtime import config_hash
 
 LABEL_STREAM = 1  # fold_in id of the labeling stream under the root key
-RANDOM_TINY = "random-tiny"  # teacher name for tests: ModelConfig.tiny with random weights
 
 
 @dataclasses.dataclass
 class LabelConfig:
-    teacher: str = "smollm2-135m-instruct"  # models.load_pretrained source, or "random-tiny"
+    teacher: str = "smollm2-135m-instruct"  # a models.load_pretrained source
     tokenizer: str = ""  # empty: the teacher's own; else a tokenizer dir
     prompts: str = "artifacts/data/train.jsonl"
     kb: str = ""  # empty: the bundled data/corpus/kb.jsonl
@@ -308,8 +307,8 @@ def finish(out_dir: Path, cfg: LabelConfig, tokenizer, n_shards: int, chash: str
                 "topk_logprobs": cfg.topk_logprobs, "shard_rows": cfg.shard_rows,
                 "tokenizer": {"vocab_size": tokenizer.vocab_size, "eos_id": tokenizer.eos_id,
                               "pad_id": tokenizer.pad_id},
-                "grounding": grounder.describe(),  # random-tiny (tests) runs in f32 whatever dtype says
-                "precision": record({"dtype": "float32" if cfg.teacher == RANDOM_TINY else cfg.dtype}),
+                "grounding": grounder.describe(),
+                "precision": record({"dtype": cfg.dtype}),
                 "rows": len(rows), "tokens": tokens, "quality": quality_summary(rows, cfg),
                 "shards": shards}
     write_cache_manifest(out_dir, manifest)
@@ -317,21 +316,12 @@ def finish(out_dir: Path, cfg: LabelConfig, tokenizer, n_shards: int, chash: str
 
 
 def load_teacher(cfg: LabelConfig):
-    """(model, tokenizer); "random-tiny" is ModelConfig.tiny with random weights (tests)."""
-    from models import ModelConfig, Tokenizer, Transformer, load_pretrained
+    """(model, tokenizer): `cfg.teacher` through models.load_pretrained, with `cfg.tokenizer`
+    in place of its own when given (its ids must fit the teacher's vocabulary)."""
+    from models import Tokenizer, load_pretrained
 
-    tokenizer = Tokenizer.from_pretrained(cfg.tokenizer) if cfg.tokenizer else None
-    if cfg.teacher == RANDOM_TINY:
-        if tokenizer is None:
-            raise ValueError("teacher=random-tiny needs tokenizer=<dir> (a saved tokenizer)")
-        from flax import nnx
-
-        mcfg = ModelConfig.tiny(vocab_size=tokenizer.vocab_size, eos_id=tokenizer.eos_id,
-                                pad_id=tokenizer.pad_id, bos_id=tokenizer.bos_id or 0,
-                                max_position_embeddings=4096)
-        return Transformer(mcfg, rngs=nnx.Rngs(cfg.seed)), tokenizer
     model, own = load_pretrained(cfg.teacher, dtype=cfg.dtype)
-    tokenizer = tokenizer or own
+    tokenizer = Tokenizer.from_pretrained(cfg.tokenizer) if cfg.tokenizer else own
     if tokenizer is None:
         raise ValueError(f"teacher {cfg.teacher!r} has no tokenizer; pass tokenizer=<dir>")
     if tokenizer.vocab_size > model.cfg.vocab_size:  # out-of-range ids would give NaN logits

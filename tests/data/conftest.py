@@ -138,3 +138,19 @@ def tiny_tokenizer_dir(tmp_path_factory) -> Path:
     texts.append(NO_MATCH)
     build_tokenizer(texts, tmp_path / "tok")
     return tmp_path / "tok"
+
+
+@pytest.fixture(scope="session")
+def tiny_teacher_dir(tiny_tokenizer_dir, tmp_path_factory) -> Path:
+    """A random 2-layer teacher over the tiny tokenizer, saved as a checkpoint (with that
+    tokenizer) that `models.load_pretrained` reads like any other: what labeling tests run."""
+    from flax import nnx
+
+    from models import ModelConfig, Tokenizer, Transformer, save_checkpoint
+
+    tok = Tokenizer.from_pretrained(str(tiny_tokenizer_dir))
+    cfg = ModelConfig.tiny(vocab_size=tok.vocab_size, eos_id=tok.eos_id, pad_id=tok.pad_id,
+                           bos_id=tok.bos_id or 0, max_position_embeddings=4096)
+    out = tmp_path_factory.mktemp("teacher") / "model"
+    save_checkpoint(Transformer(cfg, rngs=nnx.Rngs(0)), out, tokenizer=tok)
+    return out

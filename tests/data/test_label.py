@@ -21,8 +21,8 @@ def cache_bytes(d: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(d.iterdir()) if p.name != "run_info.json"}
 
 
-def _cfg(corpus: Path, tok: Path, out: Path, **kw) -> LabelConfig:
-    base = dict(teacher="random-tiny", tokenizer=str(tok), prompts=str(corpus / "prompts.jsonl"),
+def _cfg(corpus: Path, teacher: Path, out: Path, **kw) -> LabelConfig:
+    base = dict(teacher=str(teacher), dtype="float32", prompts=str(corpus / "prompts.jsonl"),
                 kb=str(corpus / "kb.jsonl"), out_dir=str(out), batch_size=2, shard_rows=4,
                 max_new_tokens=6, topk_logprobs=5, temperature=1.0, top_p=1.0, limit=11,
                 min_coverage=0.0, progress=False)
@@ -30,8 +30,8 @@ def _cfg(corpus: Path, tok: Path, out: Path, **kw) -> LabelConfig:
 
 
 @pytest.mark.slow
-def test_stop_and_resume_is_byte_identical(tiny_corpus, tiny_tokenizer_dir, tmp_path):
-    cfg = _cfg(tiny_corpus, tiny_tokenizer_dir, tmp_path / "full")
+def test_stop_and_resume_is_byte_identical(tiny_corpus, tiny_teacher_dir, tmp_path):
+    cfg = _cfg(tiny_corpus, tiny_teacher_dir, tmp_path / "full")
     prompts, kb, inputs = load_inputs(cfg)
     model, tok = load_teacher(cfg)
     full = run(cfg, model, tok, prompts, kb, inputs)
@@ -55,8 +55,8 @@ def test_stop_and_resume_is_byte_identical(tiny_corpus, tiny_tokenizer_dir, tmp_
         run(dataclasses.replace(cfg, temperature=0.5), model, tok, prompts, kb, inputs)
 
 
-def test_cache_round_trips_generate_output(tiny_corpus, tiny_tokenizer_dir, tmp_path):
-    cfg = _cfg(tiny_corpus, tiny_tokenizer_dir, tmp_path / "c", limit=3, shard_rows=2)  # shards 2+1
+def test_cache_round_trips_generate_output(tiny_corpus, tiny_teacher_dir, tmp_path):
+    cfg = _cfg(tiny_corpus, tiny_teacher_dir, tmp_path / "c", limit=3, shard_rows=2)  # shards 2+1
     prompts, kb, inputs = load_inputs(cfg)
     model, tok = load_teacher(cfg)
     run(cfg, model, tok, prompts, kb, inputs)
@@ -103,15 +103,15 @@ def test_step_coverage_in_order():
 
 
 @pytest.mark.slow
-def test_sigkill_then_resume_matches(tiny_corpus, tiny_tokenizer_dir, tmp_path):
+def test_sigkill_then_resume_matches(tiny_corpus, tiny_teacher_dir, tmp_path):
     """A real crash: SIGKILL the labeling process once its first shard exists, then resume."""
     def args(out):
-        c = _cfg(tiny_corpus, tiny_tokenizer_dir, out, limit=None, shard_rows=2, batch_size=2)
+        c = _cfg(tiny_corpus, tiny_teacher_dir, out, limit=None, shard_rows=2, batch_size=2)
         return [sys.executable, "-m", "data.label", f"hydra.run.dir={tmp_path / 'hydra'}"] + [
             f"label.{k}={'null' if v is None else v}" for k, v in dataclasses.asdict(c).items()]
 
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
-    ref_cfg = _cfg(tiny_corpus, tiny_tokenizer_dir, tmp_path / "ref", limit=None, shard_rows=2)
+    ref_cfg = _cfg(tiny_corpus, tiny_teacher_dir, tmp_path / "ref", limit=None, shard_rows=2)
     model, tok = load_teacher(ref_cfg)
     run(ref_cfg, model, tok, *load_inputs(ref_cfg))  # in-process reference: also checks cross-process determinism
     killed = tmp_path / "killed"
@@ -180,14 +180,14 @@ def test_end_answer_puts_the_teachers_eos_where_the_loop_starts():
     assert arrays["lengths"][1] == 3 and arrays["truncated"][1] == 0
 
 
-def test_rows_record_the_student_context_and_kd_rebuilds_that_prompt(tiny_corpus, tiny_tokenizer_dir, tmp_path):
+def test_rows_record_the_student_context_and_kd_rebuilds_that_prompt(tiny_corpus, tiny_teacher_dir, tmp_path):
     """One prompt builder: the KD student's prompt holds exactly the entries retrieved at label time."""
     from data.grounding import GroundingConfig, write_grounding
     from data.prompts import format_prompt
     from distill.cache import read_label_cache
 
     write_grounding(tiny_corpus, GroundingConfig(min_confidence=0.0))  # beside prompts.jsonl
-    cfg = _cfg(tiny_corpus, tiny_tokenizer_dir, tmp_path / "c", limit=3, shard_rows=2)
+    cfg = _cfg(tiny_corpus, tiny_teacher_dir, tmp_path / "c", limit=3, shard_rows=2)
     prompts, grounder, inputs = load_inputs(cfg)
     model, tok = load_teacher(cfg)
     run(cfg, model, tok, prompts, grounder, inputs)
