@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 PACKAGED_TEACHER = "smollm2-135m-instruct"
-LATEST_STUDENT = "latest"  # the final student of the last `make demo` (experiments.pipeline)
+LATEST_STUDENT = "latest"  # what the model registry serves as the generator (runtime.registry)
 
 # Said near an electronic device these mean "stop and get help", never "try step 3".
 DEFAULT_ESCALATION_KEYWORDS = [
@@ -146,11 +146,11 @@ class TtsConfig:
 class ServeConfig:
     host: str = "127.0.0.1"
     port: int = 8000
-    # "latest": the checkpoint <store>/latest_student.json names (the last pipeline run's final
-    # student); else a packaged name, HF dir, .gguf, or checkpoint dir
+    # "latest": the generator the model registry serves (<store>/registry: the promoted student,
+    # else the newest candidate, marked unpromoted); else a packaged name, HF dir, .gguf, or checkpoint dir
     student: str = LATEST_STUDENT
     teacher: str = PACKAGED_TEACHER
-    store: str = "runs/store"  # the pipeline's store (conf/pipeline.yaml), read for "latest"
+    store: str = "runs/store"  # the pipeline's store (conf/pipeline.yaml), whose registry "latest" reads
     admin_token: str | None = None  # X-Admin-Token equal to this may force the teacher route
     retrieval: bool = True  # needs data/corpus/kb.jsonl; off -> confidence 0 (teacher route)
     shutdown_grace_s: float = 30.0  # in-flight requests get this long to finish on SIGTERM
@@ -172,24 +172,38 @@ class ServeConfig:
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "conf" / "serve.yaml"
 
 
+def registered(store: str | Path, kind: str) -> tuple[str | None, str]:
+    """(artefact path or None, where it came from) for `kind` (generator | router | reranker):
+    what the model registry's pointer names (runtime.registry); with nothing promoted, the newest
+    registered candidate, said to be unpromoted; with nothing registered, None."""
+    from runtime.registry import Registry
+
+    entry, promoted = Registry(Path(store).expanduser() / "registry").serving(kind)
+    if entry is None:
+        return None, f"no {kind} registered in {store}"
+    if not Path(entry["artefact"]).exists():
+        raise FileNotFoundError(f"the registry's {kind} {entry['version']} names {entry['artefact']}, which "
+                                f"does not exist; rerun `make demo`, roll back (python -m experiments.registry "
+                                f"rollback {kind}) or serve a model explicitly")
+    if promoted:
+        return entry["artefact"], f"promoted {kind} {entry['version']}: {entry['artefact']}"
+    failed = [g["name"] for g in entry["gates"] if g["status"] != "pass"]
+    return entry["artefact"], (f"UNPROMOTED {kind} candidate {entry['version']} (gates not passed: "
+                               f"{', '.join(failed) or 'none evaluated'}): {entry['artefact']}")
+
+
 def resolve_student(student: str, store: str | Path, fallback: str = PACKAGED_TEACHER) -> tuple[str, str]:
-    """-> (model source, where it came from, for the UI and /healthz). "latest" reads
-    `<store>/latest_student.json` (experiments.pipeline writes it after each run); with no
-    run yet it serves `fallback` and says so, rather than failing a first `make serve`."""
+    """-> (model source, where it came from, for the UI and /healthz). "latest" is what the
+    model registry serves as the generator (`registered`): the promoted student, else the newest
+    candidate, marked unpromoted (after a `make demo` whose student misses a gate, the demo
+    still shows the run's student, and says it did not pass); with no run yet it serves
+    `fallback` and says so, rather than failing a first `make serve`."""
     if student != LATEST_STUDENT:
         return student, f"configured: {student}"
-    import json
-
-    pointer = Path(store).expanduser() / "latest_student.json"
-    if not pointer.is_file():
-        return fallback, (f"no trained student yet ({pointer} is missing; `make demo` trains "
-                          f"one): serving the packaged {fallback}")
-    latest = json.loads(pointer.read_text())
-    ckpt = latest.get("checkpoint")
-    if not ckpt or not Path(ckpt).exists():
-        raise FileNotFoundError(f"{pointer} names checkpoint {ckpt!r}, which does not exist; rerun "
-                                f"`make demo` or serve a student explicitly (student=<dir>)")
-    return ckpt, f"{latest.get('stage', '?')} student of run {latest.get('run', '?')}: {ckpt}"
+    path, origin = registered(store, "generator")
+    if path is None:
+        return fallback, f"no trained student yet ({origin}; `make demo` trains one): serving the packaged {fallback}"
+    return path, origin
 
 
 def load_config(path: str | Path | None = DEFAULT_CONFIG, overrides: Sequence[str] = ()) -> ServeConfig:

@@ -187,18 +187,38 @@ def objective(results: dict, system: str = "grpo_student", metric: str = "accura
     return float(systems[name]["summary"][metric]["value"])
 
 
-LATEST_STUDENT = "latest_student.json"
+def check_blocks(cfg: DictConfig) -> None:
+    """The `gate:` and `registry:` blocks are read after the stages; check them before any runs."""
+    from evals.gates import GateConfig
+    from experiments.registry import RegistryConfig
+
+    try:
+        GateConfig.from_dict(plain(cfg.gate))
+        RegistryConfig(**plain(cfg.registry))
+    except (TypeError, ValueError) as e:
+        raise StageConfigError(f"invalid `gate:` or `registry:` block, so nothing has run ({e})") from e
 
 
-def write_latest_student(store: Path, done: Mapping[str, dict], run_dir: Path) -> Path | None:
-    """`<store>/latest_student.json`: the checkpoint of this run's final student (GRPO, else KD),
-    which `python -m demo.server` serves by default."""
-    for stage, sub in (("grpo", "policy"), ("kd", "student")):
-        if stage in done:
-            path = store / LATEST_STUDENT
-            atomic_write_json(path, {"checkpoint": str(Path(done[stage]["dir"]) / sub), "stage": stage,
-                                     "run": str(run_dir)})
-            return path
+def register_final_student(cfg: DictConfig, store: Path, done: Mapping[str, dict], run_dir: Path,
+                           results: Mapping | None) -> dict | None:
+    """Register this run's final student (GRPO, else KD) with its manifest and the eval's gate
+    results (evals.gates), and promote it when `registry.auto_promote` and every gate passed.
+    The demo serves what the registry's generator pointer names (demo.config.resolve_student)."""
+    from evals.gates import GateConfig, evaluate_gates
+    from experiments.registry import register_and_promote
+
+    for stage, sub, system in (("grpo", "policy", "grpo_student"), ("kd", "student", "kd_student")):
+        if stage not in done:
+            continue
+        stage_dir = Path(done[stage]["dir"])
+        gates = []
+        if results is not None and system in results["systems"]:
+            gates = [dataclasses.asdict(g) for g in
+                     evaluate_gates(results, GateConfig.from_dict(plain(cfg.gate)), system)]
+        manifest = json.loads((stage_dir / "manifest.json").read_text())
+        return register_and_promote(store, "generator", stage_dir / sub, manifest=manifest,
+                                    metrics=(results or {}).get("systems", {}).get(system, {}).get("summary", {}),
+                                    gates=gates, auto_promote=cfg.registry.auto_promote, source_run=str(run_dir))
     return None
 
 
@@ -207,15 +227,23 @@ def run_pipeline(cfg: DictConfig, run_dir: Path) -> tuple[Path, float | None]:
 
     store = Path(cfg.store).expanduser().absolute()
     force = plain(cfg.force)
+    check_blocks(cfg)
     wanted = set(cfg.stages) | {"teacher"} | ({"eval_ref"} if "eval" in cfg.stages else set())
     stages = [s for s in STAGES if s.name in wanted]
     done = run_stages(stages, cfg, store, force=force, log=log.info)
     atomic_write_json(run_dir / "pipeline.json", {"name": cfg.name, "store": str(store), "stages": done,
                                                   "config": plain(cfg)})
-    write_latest_student(store, done, run_dir)
-    if "eval" not in done:
+    results = (json.loads((Path(done["eval"]["dir"]) / "results.json").read_text())
+               if "eval" in done else None)
+    registered = register_final_student(cfg, store, done, run_dir, results)
+    extra = []
+    if registered is not None:
+        from experiments.registry import describe
+
+        log.info("registry: %s", describe(registered))
+        extra += ["## Model registry", "", f"- {describe(registered)}", ""]
+    if results is None:
         return run_dir / "pipeline.json", None
-    results = json.loads((Path(done["eval"]["dir"]) / "results.json").read_text())
     grpo_metrics = read_metrics(Path(done["grpo"]["dir"]) / "metrics.jsonl") if "grpo" in done else []
     kd_metrics = read_metrics(Path(done["kd"]["dir"]) / "metrics.jsonl") if "kd" in done else []
     seconds = {name: d["computed_seconds"] for name, d in done.items()}
@@ -223,7 +251,7 @@ def run_pipeline(cfg: DictConfig, run_dir: Path) -> tuple[Path, float | None]:
         seconds = None  # a stage stored before its time was recorded
     report = write_report(results, run_dir / "report", gate=plain(cfg.gate), grpo_metrics=grpo_metrics,
                           kd_metrics=kd_metrics, stage_seconds=seconds,
-                          title=f"Mighty pipeline report: {cfg.name}")
+                          title=f"Mighty pipeline report: {cfg.name}", extra_sections=extra)
     return report, objective(results)
 
 

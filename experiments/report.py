@@ -301,9 +301,10 @@ def grpo_health_section(metrics: Sequence[dict]) -> list[str]:
 def write_report(results: Mapping[str, Any], out_dir: Path, *, gate: Mapping[str, float],
                  grpo_metrics: Sequence[dict] = (), kd_metrics: Sequence[dict] = (),
                  stage_seconds: Mapping[str, float] | None = None,
-                 title: str = "Mighty pipeline report") -> Path:
+                 title: str = "Mighty pipeline report", extra_sections: Sequence[str] = ()) -> Path:
     """`stage_seconds`: each stage's wall time when it was computed (here, or by the run that
-    stored a stage this one reused)."""
+    stored a stage this one reused); `extra_sections`: markdown lines placed before the plots
+    (the registry's outcome, the router and reranker stages)."""
     from experiments.targets import default_run_targets, targets_section
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -339,6 +340,7 @@ def write_report(results: Mapping[str, Any], out_dir: Path, *, gate: Mapping[str
     if student:
         _, gate_md = promotion_gate(results, gate, student)
         parts += ["## Promotion gates", "", gate_md, ""]
+    parts += list(extra_sections)
     parts += ["## Plots", ""] + [f"![{p.stem}]({p.name})" for p in plots if p is not None] + [""]
     path = out_dir / "report.md"
     path.write_text("\n".join(parts))

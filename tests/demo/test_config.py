@@ -20,20 +20,28 @@ def test_shipped_config_loads():
     assert load_config(None) == ServeConfig()
 
 
-def test_latest_student_is_the_pipelines_pointer(tmp_path):
-    import json
+def test_latest_student_is_what_the_registry_serves(tmp_path):
+    from runtime.registry import Registry
 
     # no run yet: the packaged model, and the UI is told why
     source, origin = resolve_student("latest", tmp_path)
     assert source == "smollm2-135m-instruct" and "no trained student yet" in origin
-    ckpt = tmp_path / "grpo" / "abc" / "policy"
-    ckpt.mkdir(parents=True)
-    (tmp_path / "latest_student.json").write_text(json.dumps(
-        {"checkpoint": str(ckpt), "stage": "grpo", "run": "runs/pipeline/x"}))
+    reg = Registry(tmp_path / "registry")
+    ckpts = [tmp_path / "grpo" / name / "policy" for name in ("a", "b")]
+    passed = [{"name": "max_accuracy_gap", "value": 0.05, "threshold": "<= 0.1", "status": "pass"}]
+    failed = [{"name": "max_accuracy_gap", "value": 0.3, "threshold": "<= 0.1", "status": "FAIL"}]
+    for ckpt in ckpts:
+        ckpt.mkdir(parents=True)
+    good = reg.register("generator", ckpts[0], manifest={"run": "a"}, metrics={}, gates=passed)
+    # registered but not promoted: the newest candidate is served, marked unpromoted
     source, origin = resolve_student("latest", tmp_path)
-    assert source == str(ckpt) and origin.startswith("grpo student of run runs/pipeline/x")
-    ckpt.rmdir()  # a pointer to a deleted checkpoint is an error that says what to do
-    with pytest.raises(FileNotFoundError, match="rerun `make demo`"):
+    assert source == str(ckpts[0]) and origin.startswith(f"UNPROMOTED generator candidate {good}")
+    reg.promote("generator", good)
+    reg.register("generator", ckpts[1], manifest={"run": "b"}, metrics={}, gates=failed)
+    source, origin = resolve_student("latest", tmp_path)  # the pointer wins over a newer candidate
+    assert source == str(ckpts[0]) and origin.startswith(f"promoted generator {good}")
+    ckpts[0].rmdir()  # a pointer to a deleted checkpoint is an error that says what to do
+    with pytest.raises(FileNotFoundError, match="rerun `make demo`, roll back"):
         resolve_student("latest", tmp_path)
     assert resolve_student("/some/dir", tmp_path) == ("/some/dir", "configured: /some/dir")
 

@@ -50,11 +50,21 @@ def test_report_has_every_row_ci_and_plots(first_run):
         assert (base / "run1" / "report" / png).stat().st_size > 5000, png
 
 
-def test_the_final_student_is_recorded_for_the_demo(first_run):
+def test_the_final_student_is_registered_for_the_demo(first_run):
+    from demo.config import resolve_student
+    from runtime.registry import Registry
+
     base, _ = first_run
-    latest = json.loads((base / "store" / "latest_student.json").read_text())
-    assert latest["stage"] == "grpo" and latest["checkpoint"] == str(stage_dirs(base / "run1")["grpo"] / "policy")
-    assert (Path(latest["checkpoint"]) / "mighty_config.json").exists()
+    (entry,) = Registry(base / "store" / "registry").versions("generator")
+    assert entry["artefact"] == str(stage_dirs(base / "run1")["grpo"] / "policy")
+    assert entry["manifest"]["stage"] == "grpo" and entry["gates"]  # the eval's gate results ride along
+    assert {g["name"] for g in entry["gates"]} >= {"accuracy gap to teacher", "escalation miss rate"}
+    assert (Path(entry["artefact"]) / "mighty_config.json").exists()
+    promoted = all(g["status"] == "pass" for g in entry["gates"])  # a smoke student fails its gates
+    assert (Registry(base / "store" / "registry").current("generator") is not None) == promoted
+    assert resolve_student("latest", base / "store")[0] == entry["artefact"]
+    report = (base / "run1" / "report" / "report.md").read_text()
+    assert "## Model registry" in report and entry["version"] in report
 
 
 def test_report_plots_have_data_and_prompts_are_grounded(first_run):
