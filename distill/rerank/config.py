@@ -19,7 +19,7 @@ class RerankConfig:
     k: int = 10  # BM25 candidates per question (what the reranker reorders; NDCG@k)
     alpha: float = 0.5  # α: weight of the supervised term
     supervised: str = "listwise"  # "listwise": softmax CE over the k candidates; "bce": per pair
-    teacher_questions: int = 48  # training questions the teacher scores (its cost bounds the stage)
+    teacher_questions: int = 32  # training questions the teacher scores (its cost bounds the stage)
     teacher_batch: int = 10  # prompts per teacher forward pass
     teacher_max_tokens: int = 256  # a longer teacher prompt has its entry text cut
     teacher_eval: bool = True  # also score the eval candidates with the teacher (BM25 + teacher row)
@@ -30,7 +30,8 @@ class RerankConfig:
     batch_size: int = 64  # questions per step
     lr: float = 3e-3
     weight_decay: float = 1e-4
-    train_encoder: bool = False  # False: the hashed embedding stays random (see distill.rerank.step.trainable)
+    train_encoder: bool = True  # False: the hashed embedding stays random (see distill.rerank.step.trainable)
+    mask_unseen: bool = True  # leave entries no training question is about out of the loss (stage._known_mask)
     hidden: int = 64
     dim: int = 48
     buckets: int = 32768

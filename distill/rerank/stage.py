@@ -66,6 +66,16 @@ def _key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _known_mask(c: Candidates, kb, train_issue_ids) -> np.ndarray:
+    """[Q, k] 1 on candidates whose issue some training question is about. An entry no
+    training question is about (the val/eval issues) is a negative in every list it appears
+    in, so the student would learn its identity as "never relevant" and bury exactly the
+    entries the held-out questions need: such candidates are left out of the loss."""
+    known = {i for i in train_issue_ids}
+    kb_ids = np.array([e["issue_id"] for e in kb])
+    return np.isin(kb_ids[c.cand_qk], sorted(known)).astype(np.float32)
+
+
 def _student_scores(scorer: RerankScorer, c: Candidates, kb) -> tuple[np.ndarray, np.ndarray]:
     logits, secs = [], []
     for q, row, s in zip(c.questions, c.cand_qk, c.bm25_qk):
@@ -145,7 +155,7 @@ def run(cfg: RerankConfig, out: Path, *, teacher_source: str, seed: int, teacher
     model = Reranker(rcfg, rngs=nnx.Rngs(int(jax.random.randint(k_init, (), 0, 2**31 - 1))))
     arrays = {"q_ids": featurize(tr.questions, rcfg.bag), "kb_ids": featurize([entry_document(e) for e in kb], rcfg.bag),
               "cand": tr.cand_qk, "lex": tr.lex_qkf, "label": tr.label_qk, "teacher": teach_tr,
-              "teacher_mask": teach_mask}
+              "teacher_mask": teach_mask, "mask": _known_mask(tr, kb, ids) if cfg.mask_unseen else np.ones_like(tr.label_qk)}
     va = build_candidates(retriever, *training_questions(kb, val_prompts, 0, seed), cfg.k) if val_prompts else None
     val = None if va is None else {"q_ids": featurize(va.questions, rcfg.bag), "cand": va.cand_qk,
                                    "lex": va.lex_qkf, "label": va.label_qk}

@@ -17,8 +17,9 @@ from models.reranker import Reranker
 def trainable(train_encoder: bool):
     """Which parameters learn. A frozen encoder keeps the random hashed embedding: a random
     projection of the n-gram bag, under which cos(q, d) measures word and character n-gram
-    overlap. Trained on the training issues, the embedding memorises them (train loss → 0,
-    held-out issues worse than BM25), so by default only the head learns."""
+    overlap, and only the head learns (it then stays close to the BM25 order). A trained
+    encoder learns paraphrases ("disconnecting" ~ "connection drops") but also memorises the
+    training issues; the val-selected step and the unseen-entry mask keep that in check."""
     return nnx.Param if train_encoder else nnx.All(nnx.Param, nnx.Not(nnx.PathContains("encoder")))
 
 
@@ -50,7 +51,8 @@ def train(model: Reranker, arrays: dict, *, steps: int, batch_size: int, lr: flo
           alpha: float, supervised: str, teacher_frac: float, n_teacher: int, key: jax.Array,
           train_encoder: bool = False, val: dict | None = None, eval_every: int = 25,
           progress: bool = True) -> list[dict]:
-    """`arrays`: q_ids [Q, L], kb_ids [N, L], cand/lex/label/teacher/teacher_mask [Q, k(, f)];
+    """`arrays`: q_ids [Q, L], kb_ids [N, L], cand/lex/label/teacher/teacher_mask/mask [Q, k(, f)]
+    (mask: 1 on candidates the loss sees);
     rows 0..n_teacher-1 are the teacher-scored questions. Returns per-step metrics.
 
     With `val` (q_ids/cand/lex/label of questions about issues the training split lacks), the
@@ -69,9 +71,8 @@ def train(model: Reranker, arrays: dict, *, steps: int, batch_size: int, lr: flo
     for step in tqdm(range(steps), desc="rerank student", disable=not progress):
         idx = draw(jax.random.fold_in(key, step), n, n_teacher, batch_size, teacher_frac)
         batch = {name: jnp.asarray(arrays[name][idx]) for name in ("q_ids", "cand", "lex", "label", "teacher",
-                                                                    "teacher_mask")}
+                                                                    "teacher_mask", "mask")}
         batch["kb_ids"] = kb_ids
-        batch["mask"] = jnp.ones_like(batch["label"])
         m = train_step(model, opt, batch, alpha=alpha, supervised=supervised, train_encoder=train_encoder)
         row = {"step": step, **{f"rerank/{k}": float(v) for k, v in m.items()}}
         if val is not None and ((step + 1) % eval_every == 0 or step + 1 == steps):
