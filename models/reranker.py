@@ -32,8 +32,8 @@ WEIGHTS_FILE, META_FILE = "reranker.npz", "reranker.json"
 
 @dataclass(frozen=True)
 class RerankerConfig:
-    bag: BagConfig = field(default_factory=lambda: BagConfig(buckets=1 << 15, dim=48, max_ids=192))
-    hidden: int = 64  # MLP width
+    bag: BagConfig = field(default_factory=lambda: BagConfig(buckets=1 << 15, dim=128, max_ids=512))
+    hidden: int = 128  # MLP width
 
     def __post_init__(self):
         if self.hidden < 1:

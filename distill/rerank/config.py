@@ -32,10 +32,10 @@ class RerankConfig:
     weight_decay: float = 1e-4
     train_encoder: bool = True  # False: the hashed embedding stays random (see distill.rerank.step.trainable)
     mask_unseen: bool = True  # leave entries no training question is about out of the loss (stage._known_mask)
-    hidden: int = 64
-    dim: int = 48
+    hidden: int = 128
+    dim: int = 128
     buckets: int = 32768
-    max_ids: int = 192
+    max_ids: int = 512  # n-gram ids per text: a 30-word question has ~300; 192 cut its last words off
     confidence: str = "softmax"  # RerankedRetriever confidence: softmax over candidate logits, or σ(top logit)
     eval_limit: int = 0  # first N in-scope eval cases only (0: all); tests
     n_boot: int = 2000
