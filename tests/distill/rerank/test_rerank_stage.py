@@ -23,7 +23,7 @@ def tiny_cfg(*overrides):
 
 
 def test_shipped_configs_compose_and_typos_fail():
-    assert tiny_cfg().rerank.steps == 150
+    assert tiny_cfg().rerank.steps == 250
     with initialize_config_dir(config_dir=CONF, version_base="1.3"):
         assert load_run_config(compose("rerank")).rerank.k == 10
     with pytest.raises(Exception):
@@ -32,7 +32,7 @@ def test_shipped_configs_compose_and_typos_fail():
         tiny_cfg("rerank.alpha=1.5")
 
 
-@pytest.mark.slow  # ~40 s on a quiet 2-core machine
+@pytest.mark.slow  # ~50 s on a quiet 2-core machine, 90 s on a busy one
 def test_tiny_run_beats_bm25_order_on_heldout_issues(tmp_path):
     rc = tiny_cfg()
     teacher = (models.Transformer(models.ModelConfig.tiny(max_position_embeddings=4096), rngs=nnx.Rngs(0)),
@@ -44,7 +44,8 @@ def test_tiny_run_beats_bm25_order_on_heldout_issues(tmp_path):
     assert res["teacher"]["questions_scored"] == 4 and "bm25+teacher" in res["systems"]
     assert res["n_eval"] == 82
     d = res["vs_bm25"]["bm25+student"]["ndcg@10"]
-    assert d["value"] > 0, d  # the student reorders BM25's candidates for the better
+    print("student - bm25 ndcg@10", d)
+    assert d["ci_low"] > 0, d  # the student reorders BM25's candidates for the better (paired CI)
     assert summary["bm25+student/ndcg@10"] > summary["bm25/ndcg@10"]
     # the teacher's training scores were cached and a rerun reuses them (same numbers)
     assert (tmp_path / "teacher_scores_train.npz").exists()
