@@ -4,9 +4,11 @@
 k entries, the scorer (`models.reranker.RerankScorer`, or anything with its `score(question,
 entries, lexical_scores) -> logits`) reorders them. The confidence in the top hit is read from
 the reranker's logits:
-  * "softmax" (default): the softmax probability of the top candidate over the k logits;
-  * "sigmoid": σ(top logit), the student's own relevance probability (trained toward the
-    teacher's p(Yes)).
+  * "sigmoid" (what the stage's default writes into the artefact's meta): σ(top logit), the
+    student's own relevance probability (the MSE pulls it toward the teacher's p(Yes), the
+    listwise term only orders). On the frozen eval's in-scope + out-of-scope cases its ECE was
+    0.086, against 0.241 for the softmax and 0.151 for BM25's calibrated confidence;
+  * "softmax": the softmax probability of the top candidate over the k logits.
 Either way a question naming a device whose entries match none of its words keeps confidence 0
 (the BM25 rule: a device mismatch is never a confident hit). `distill.rerank.stage` measures
 both confidences' ECE on the frozen eval and records them in its results.json.
@@ -23,7 +25,9 @@ CONFIDENCE = ("softmax", "sigmoid")
 
 
 class RerankedRetriever:
-    def __init__(self, retriever: Retriever, scorer: Any, k: int = 10, confidence: str = "softmax"):
+    """`search(q, k)` returns at most `self.k` hits (the candidates BM25 proposed)."""
+
+    def __init__(self, retriever: Retriever, scorer: Any, k: int = 10, confidence: str = "sigmoid"):
         if confidence not in CONFIDENCE:
             raise ValueError(f"RerankedRetriever confidence must be one of {CONFIDENCE}, got {confidence!r}")
         if k < 1:
@@ -61,3 +65,13 @@ class RerankedRetriever:
     def top_correct(self, queries, issue_ids) -> np.ndarray:
         return np.array([int(iid is not None and self.search(q, 1)[0][0]["issue_id"] == iid)
                          for q, iid in zip(queries, issue_ids)])
+
+
+def load_reranked_retriever(retriever: Retriever, model_dir) -> RerankedRetriever:
+    """BM25 + the reranker saved in `model_dir` (`distill.rerank.stage` writes `<out>/model`),
+    with the k and confidence mode its training run recorded."""
+    from models.reranker import load_reranker
+
+    scorer = load_reranker(model_dir)
+    return RerankedRetriever(retriever, scorer, k=int(scorer.meta.get("k", 10)),
+                             confidence=scorer.meta.get("confidence", "sigmoid"))

@@ -29,6 +29,14 @@ def test_save_load_round_trip(tmp_path, kb):
     assert not np.allclose(RerankScorer(other).score(q, entries, [5, 4, 3, 2, 1]), want)
 
 
+def test_load_reranked_retriever_reads_meta(tmp_path, kb):
+    from data.rerank import load_reranked_retriever
+
+    save_reranker(tmp_path / "m", Reranker(CFG, rngs=nnx.Rngs(0)), {"k": 4, "confidence": "softmax"})
+    rr = load_reranked_retriever(Retriever(kb), tmp_path / "m")
+    assert rr.k == 4 and rr.confidence_mode == "softmax" and len(rr.search("speaker hiss", 10)) == 4
+
+
 def test_load_reports_missing_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="distill.rerank.train"):
         load_reranker(tmp_path)
@@ -46,7 +54,9 @@ def test_reranked_retriever_interface(kb):
     logits = [s for _, s in rr.search(q, 6)]
     assert logits == sorted(logits, reverse=True)
     assert rr.confidence(q) == conf
-    rr.confidence_mode = "sigmoid"
-    assert rr.confidence(q) == pytest.approx(1 / (1 + np.exp(-logits[0])))
+    assert conf == pytest.approx(1 / (1 + np.exp(-logits[0])))  # default: σ(top logit)
+    rr.confidence_mode = "softmax"
+    z = np.exp(np.array(logits) - logits[0])
+    assert rr.confidence(q) == pytest.approx(1 / z.sum())
     with pytest.raises(ValueError, match="confidence"):
         RerankedRetriever(base, rr.scorer, confidence="max")
