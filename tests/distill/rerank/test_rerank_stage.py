@@ -44,7 +44,6 @@ def test_tiny_run_beats_bm25_order_on_heldout_issues(tmp_path):
     assert res["teacher"]["questions_scored"] == 4 and "bm25+teacher" in res["systems"]
     assert res["n_eval"] == 82
     d = res["vs_bm25"]["bm25+student"]["ndcg@10"]
-    print("student - bm25 ndcg@10", d)
     assert d["ci_low"] > 0, d  # the student reorders BM25's candidates for the better (paired CI)
     assert summary["bm25+student/ndcg@10"] > summary["bm25/ndcg@10"]
     # the teacher's training scores were cached and a rerun reuses them (same numbers)
