@@ -185,7 +185,7 @@ def create_app(cfg: ServeConfig, *, state: ServerState | None = None) -> FastAPI
         st = get_state(request)
         return {"status": "ok", "student": st.runners["student"].name,
                 "student_checkpoint": st.student_origin, "teacher": st.runners["teacher"].name, "stt": st.transcriber is not None,
-                "tts": st.tts_ok, "retrieval": st.retrieval_ok,
+                "tts": st.tts_ok, "retrieval": st.retrieval_ok, "retrieval_origin": st.retrieval_origin,
                 "uptime_s": round(time.time() - st.started, 1),
                 "queue": {k: r.stats() for k, r in st.runners.items()},
                 "max_new_tokens": st.cfg.engine.max_new_tokens}

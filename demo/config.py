@@ -153,6 +153,9 @@ class ServeConfig:
     store: str = "runs/store"  # the pipeline's store (conf/pipeline.yaml), whose registry "latest" reads
     admin_token: str | None = None  # X-Admin-Token equal to this may force the teacher route
     retrieval: bool = True  # needs data/corpus/kb.jsonl; off -> confidence 0 (teacher route)
+    # BM25's candidates reordered by the distilled reranker (distill.rerank): "latest" = what the
+    # model registry serves (none registered: BM25 alone), "none", or a reranker model dir
+    reranker: str = LATEST_STUDENT
     shutdown_grace_s: float = 30.0  # in-flight requests get this long to finish on SIGTERM
     log_level: str = "info"
     engine: EngineConfig = field(default_factory=EngineConfig)

@@ -6,7 +6,7 @@ import dataclasses
 import logging
 import time
 
-from demo.config import ServeConfig, resolve_student
+from demo.config import LATEST_STUDENT, ServeConfig, registered, resolve_student
 from demo.engine import Engine, GenRequest, ModelEngine
 from demo.limits import RateLimiter
 from demo.metrics import Metrics
@@ -30,6 +30,7 @@ class ServerState:
     started: float
     stt_lock: asyncio.Semaphore
     student_origin: str = ""  # which checkpoint answers as the student, and why (UI, /healthz)
+    retrieval_origin: str = ""  # BM25 alone, or which reranker reorders its candidates
 
     def model_for(self, name: str | None) -> tuple[str, ModelRunner | None] | None:
         """An OpenAI `model` field -> (route, runner). None, "" and "mighty" are the routed
@@ -61,10 +62,12 @@ def load_engines(cfg: ServeConfig, student_source: str | None = None) -> dict[st
 
 
 def load_retriever(cfg: ServeConfig):
-    """The device-aware retriever, its confidence calibrated on the default data build's training
-    split (data.calibration), as the pipeline's Grounder builds it."""
+    """(retriever, origin): the device-aware BM25 retriever, its confidence calibrated on the
+    default data build's training split (data.calibration), as the pipeline's Grounder builds it;
+    with a reranker (`cfg.reranker`), BM25's candidates reordered by it and the confidence the
+    router reads calibrated on held-out questions (data.rerank)."""
     if not cfg.retrieval:
-        return None
+        return None, "retrieval off"
     import data
     from data.calibration import calibrated_retriever
 
@@ -73,7 +76,17 @@ def load_retriever(cfg: ServeConfig):
     except FileNotFoundError as e:
         raise RuntimeError(f"retrieval=true needs the knowledge base ({e}); build it with "
                            "`python -m data.corpus.generate`, or serve with retrieval=false") from None
-    return calibrated_retriever(kb)
+    if cfg.reranker == LATEST_STUDENT:
+        path, origin = registered(cfg.store, "reranker")
+    elif cfg.reranker == "none":
+        path, origin = None, "reranker=none"
+    else:
+        path, origin = cfg.reranker, f"configured: {cfg.reranker}"
+    if path is None:
+        return calibrated_retriever(kb), f"bm25 ({origin})"
+    from data.rerank import calibrated_reranked_retriever
+
+    return calibrated_reranked_retriever(kb, path), f"bm25+reranker ({origin})"
 
 
 def load_transcriber(cfg: ServeConfig):
@@ -127,7 +140,8 @@ def build_state(cfg: ServeConfig, engines: dict[str, Engine] | None = None) -> S
                 timeout_s=lim.queue_timeout_s)
         runners[route] = by_engine[id(eng)]
     metrics = Metrics()
-    retriever = load_retriever(cfg)
+    retriever, retrieval_origin = load_retriever(cfg)
+    log.info("retrieval: %s", retrieval_origin)
     assistant = Assistant(cfg, runners, retriever, metrics)
     if cfg.engine.warmup_batches:
         warmup(engines, cfg, assistant.plan)
@@ -136,4 +150,4 @@ def build_state(cfg: ServeConfig, engines: dict[str, Engine] | None = None) -> S
         runners=runners, assistant=assistant,
         transcriber=load_transcriber(cfg), tts_ok=tts_available(cfg),
         retrieval_ok=retriever is not None, started=time.time(), stt_lock=asyncio.Semaphore(1),
-        student_origin=origin)
+        student_origin=origin, retrieval_origin=retrieval_origin)

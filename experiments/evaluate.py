@@ -218,12 +218,17 @@ def evaluate_pipeline(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], *,
     if final is not None:  # the product as served: router + validator with teacher fallback
         from experiments.routed import routed_system
 
-        payload["routed"] = routed_system(results, final, suite, tok, suite.cfg)
+        retriever = None
+        if "reranker" in inputs:  # the served answer path: BM25 + the distilled reranker
+            from data.rerank import calibrated_reranked_retriever
+
+            retriever = calibrated_reranked_retriever(list(suite.kb.values()), inputs["reranker"] / "model")
+        payload["routed"] = routed_system(results, final, suite, tok, suite.cfg, retriever=retriever)
     atomic_write_json(out / "results.json", payload)
     _log(cfg, out, payload)
     judge_stats = vars(suite.judge.stats) if suite.judge is not None else {}
     write_manifest(out, stage="eval", cfg=OmegaConf.to_container(cfg.eval, resolve=True), seed=cfg.seed,
-                   inputs={k: v for k, v in inputs.items() if k in ("kd", "grpo", "eval_ref")}, started=started,
+                   inputs={k: v for k, v in inputs.items() if k in ("kd", "grpo", "eval_ref", "reranker")}, started=started,
                    judge_calls=judge_stats, systems=list(results))
     return {"n_cases": payload["n_cases"], "judge": judge_stats}
 

@@ -18,6 +18,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 import distill.config  # noqa: F401  (registers the stage schemas before Hydra composes)
+import distill.rerank.config  # noqa: F401
 import rl.config  # noqa: F401
 from experiments.stages import Stage, StageConfigError, run_stages
 from runtime import atomic_write_json, write_manifest
@@ -149,6 +150,30 @@ def run_eval(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
     return evaluate_pipeline(cfg, out, inputs, teacher=teacher_source(cfg, inputs["teacher"]))
 
 
+def rerank_config(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]):
+    from distill.rerank.config import RerankConfig
+
+    return typed(RerankConfig, cfg.rerank)
+
+
+def _split(data_dir: Path, name: str) -> list[dict]:
+    from data.corpus import read_jsonl
+
+    return read_jsonl(data_dir / name)
+
+
+def run_reranker(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
+    """Distil the LLM's relevance judgement into the small reranker (distill.rerank) on the data
+    stage's splits, and register it with its gates (`registry.reranker`)."""
+    from distill.rerank.stage import run
+
+    summary = run(rerank_config(cfg, out, inputs), out, teacher_source=teacher_source(cfg, inputs["teacher"]),
+                  seed=cfg.seed, train_prompts=_split(inputs["data"], "train.jsonl"),
+                  val_prompts=_split(inputs["data"], "val.jsonl"), eval_set=_split(inputs["data"], "eval.jsonl"),
+                  progress=cfg.progress)
+    return {"summary": summary}
+
+
 def _logger(cfg: DictConfig, job_type: str) -> dict:
     node = plain(cfg.logger)
     if node.get("wandb") is not None:
@@ -173,9 +198,12 @@ STAGES = [
     Stage("label", ("teacher", "data"), None, run_label, config=label_config),
     Stage("kd", ("teacher", "data", "label"), None, run_kd, config=kd_config),
     Stage("grpo", ("teacher", "data", "label", "kd"), None, run_grpo, config=grpo_config),
+    # the product's other distillations (issue 24): not in the default `stages` (the teacher's
+    # relevance labels cost ~10 min here); `stages=[...,reranker]` or experiment=product
+    Stage("reranker", ("teacher", "data"), None, run_reranker, config=rerank_config),
     # teacher and base student: shared by every run of a KD or GRPO sweep
     Stage("eval_ref", ("teacher", "data"), None, run_eval_ref, config=eval_config),
-    Stage("eval", ("teacher", "data", "eval_ref"), None, run_eval, optional=("kd", "grpo"),
+    Stage("eval", ("teacher", "data", "eval_ref"), None, run_eval, optional=("kd", "grpo", "reranker"),
           config=eval_config),
 ]
 
@@ -197,6 +225,29 @@ def check_blocks(cfg: DictConfig) -> None:
         RegistryConfig(**plain(cfg.registry))
     except (TypeError, ValueError) as e:
         raise StageConfigError(f"invalid `gate:` or `registry:` block, so nothing has run ({e})") from e
+
+
+DISTILLED = (("reranker", "reranker"),)  # (registry kind, stage): artefact at <stage dir>/model
+
+
+def register_distilled(cfg: DictConfig, store: Path, done: Mapping[str, dict], run_dir: Path) -> list[dict]:
+    """Register the router / reranker artefacts this run produced, gated by `registry.<kind>`
+    over their stage's results.json, and promote each whose gates all pass (auto_promote)."""
+    from experiments.registry import RegistryConfig, register_and_promote
+    from runtime.registry import check_gates
+
+    reg_cfg = RegistryConfig(**plain(cfg.registry))
+    outcomes = []
+    for kind, stage in DISTILLED:
+        if stage not in done:
+            continue
+        stage_dir = Path(done[stage]["dir"])
+        results = json.loads((stage_dir / "results.json").read_text())
+        outcomes.append(register_and_promote(
+            store, kind, stage_dir / "model", manifest=json.loads((stage_dir / "manifest.json").read_text()),
+            metrics={"systems": results.get("systems", {})}, gates=check_gates(results, getattr(reg_cfg, kind)),
+            auto_promote=reg_cfg.auto_promote, source_run=str(run_dir)))
+    return outcomes
 
 
 def register_final_student(cfg: DictConfig, store: Path, done: Mapping[str, dict], run_dir: Path,
@@ -235,13 +286,17 @@ def run_pipeline(cfg: DictConfig, run_dir: Path) -> tuple[Path, float | None]:
                                                   "config": plain(cfg)})
     results = (json.loads((Path(done["eval"]["dir"]) / "results.json").read_text())
                if "eval" in done else None)
-    registered = register_final_student(cfg, store, done, run_dir, results)
-    extra = []
-    if registered is not None:
-        from experiments.registry import describe
+    from experiments.registry import describe
 
-        log.info("registry: %s", describe(registered))
-        extra += ["## Model registry", "", f"- {describe(registered)}", ""]
+    registered = [o for o in [register_final_student(cfg, store, done, run_dir, results),
+                              *register_distilled(cfg, store, done, run_dir)] if o is not None]
+    for o in registered:
+        log.info("registry: %s", describe(o))
+    from experiments.report_distilled import distilled_sections
+
+    extra = distilled_sections(done)
+    if registered:
+        extra += ["## Model registry", "", *[f"- {describe(o)}" for o in registered], ""]
     if results is None:
         return run_dir / "pipeline.json", None
     grpo_metrics = read_metrics(Path(done["grpo"]["dir"]) / "metrics.jsonl") if "grpo" in done else []

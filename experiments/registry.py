@@ -30,8 +30,10 @@ class RegistryConfig:
     # seed thresholds: a router under 15 ms p95 that keeps rare intents (issue 24's seeds)
     router: Mapping[str, str] = dataclasses.field(default_factory=lambda: {
         "gates.macro_f1": ">= 0.6", "gates.rare_recall": ">= 0.5", "gates.latency_p95_ms": "<= 15"})
+    # beats BM25 (paired CI above 0) within the router's latency budget
     reranker: Mapping[str, str] = dataclasses.field(default_factory=lambda: {
-        "gates.recall_at_1_gain": "> 0", "gates.latency_p95_ms": "<= 15"})
+        "vs_bm25.bm25+student.ndcg@10.ci_low": "> 0", "vs_bm25.bm25+student.recall@1.ci_low": ">= 0",
+        "latency.student_rerank.p95_ms": "<= 15"})
 
     def __post_init__(self):
         for kind in ("router", "reranker"):

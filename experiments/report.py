@@ -176,7 +176,9 @@ def routed_section(results: Mapping[str, Any]) -> list[str]:
             "The routed row replays the demo's router and validator over the same cases' answers: "
             "a question the router sends to the teacher, or a student answer the validator rejects, "
             "is the teacher's answer (a fallback pays for both). Cost and latency are decode seconds "
-            "at each system's measured tokens/s.", "", "\n".join(lines), ""]
+            "at each system's measured tokens/s. The router's retrieval-confidence rule reads "
+            + ("BM25 + the distilled reranker (calibrated)" if routed.get("retrieval") == "bm25+reranker"
+               else "BM25's calibrated confidence") + ".", "", "\n".join(lines), ""]
 
 
 def efficiency_table(results: Mapping[str, Any]) -> str:

@@ -85,24 +85,31 @@ def routing_scalars(rows: Sequence[dict], teacher_seconds: Sequence[float], cost
             **routed, "teacher_only_cost_per_1k": teacher["cost_per_1k"]}
 
 
-def routed_system(results: Mapping, student: str, suite, tokenizer, cfg) -> dict:
+def routed_system(results: Mapping, student: str, suite, tokenizer, cfg, retriever=None) -> dict:
     """The routed product over the eval's cases: its summary (same metrics and CIs as every
     system, paired with them case by case) and its routing/cost/latency scalars. `results`
-    holds SystemEval's of `student` and the teacher; `suite` the eval's cases and grounder."""
+    holds SystemEval's of `student` and the teacher; `suite` the eval's cases and grounder.
+    `retriever` (e.g. BM25 + the distilled reranker, as the demo serves it) supplies the
+    retrieval confidence the router reads; None: the suite's grounder."""
     from evals.suite import select_cases, summarise
 
     cases = select_cases(suite.cases, cfg.limit)
     s_sys, t_sys = results[student], results["teacher"]
     prompts = [suite.grounder.messages(c["question"], gold=suite.kb.get(c.get("issue_id") or ""))
                for c in cases]
-    confidences = ([suite.grounder.retrieve(c["question"])[1] for c in cases]
-                   if suite.grounder.retriever is not None else [1.0] * len(cases))
+    if retriever is not None:
+        confidences = [retriever.confidence(c["question"]) for c in cases]
+    elif suite.grounder.retriever is not None:
+        confidences = [suite.grounder.retrieve(c["question"])[1] for c in cases]
+    else:
+        confidences = [1.0] * len(cases)
     rows = routed_rows(cases, s_sys.items, t_sys.items, confidences=confidences,
                        prompt_tokens=[len(tokenizer.chat(m)) for m in prompts], kb=suite.kb,
                        router=RouterConfig(), validator=ValidatorConfig(),
                        student_tps=s_sys.scalars["tokens_per_s"], teacher_tps=t_sys.scalars["tokens_per_s"])
     teacher_s = [r["tokens"] / t_sys.scalars["tokens_per_s"] for r in t_sys.items]
     cost = CostConfig(**dict(cfg.cost))  # eval.cost (evals.suite.SuiteConfig)
-    return {"student": student, "summary": {k: e.as_dict() for k, e in summarise(rows, cfg).items()},
+    return {"student": student, "retrieval": "bm25+reranker" if retriever is not None else "bm25",
+            "summary": {k: e.as_dict() for k, e in summarise(rows, cfg).items()},
             "scalars": routing_scalars(rows, teacher_s, cost),
             "reasons": {r["case_id"]: r["route_reason"] for r in rows}}

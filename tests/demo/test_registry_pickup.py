@@ -37,6 +37,14 @@ def test_demo_serves_the_registry_pointer_after_promote_and_rollback(tiny_studen
     reg.promote("generator", va)
     reg.promote("generator", vb)
     reg.rollback("generator", reason="test")
+    from flax import nnx
+
+    from models.reranker import Reranker, RerankerConfig, save_reranker
+
+    rerank_dir = tmp_path / "reranker"
+    save_reranker(rerank_dir, Reranker(RerankerConfig(), rngs=nnx.Rngs(0)), {"k": 5, "confidence": "sigmoid"})
+    # registered, not promoted (no gates): served as the newest candidate, marked so
+    reg.register("reranker", rerank_dir, manifest={"run": "r"}, metrics={}, gates=[])
     server = Server([f"store={store}", "student=latest", f"teacher={tiny_students['teacher']}",
                      "engine.warmup_batches=[]", "engine.max_new_tokens=4", "stt.enabled=false",
                      "tts.enabled=false", "log_level=info"], tmp_path / "server.log")
@@ -45,6 +53,7 @@ def test_demo_serves_the_registry_pointer_after_promote_and_rollback(tiny_studen
         health = httpx.get(server.url + "/healthz", timeout=10).json()
         assert health["student_checkpoint"].startswith(f"promoted generator {va}")
         assert str(tiny_students["a"]) in health["student_checkpoint"]
+        assert health["retrieval_origin"].startswith("bm25+reranker (UNPROMOTED reranker candidate")
         r = httpx.post(server.url + "/v1/chat/completions", timeout=300, json={
             "model": "student", "messages": [{"role": "user", "content": "my speaker will not pair"}],
             "max_tokens": 4})
