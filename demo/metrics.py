@@ -7,6 +7,8 @@ from collections import Counter
 
 # Seconds. Generation on 2 CPU cores takes 0.1 s .. minutes.
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+# Seconds. The router's parts (retrieval + reranker, intent classifier) take milliseconds.
+COMPONENT_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25)
 
 
 class Histogram:
@@ -40,6 +42,8 @@ class Metrics:
         self.routes: Counter = Counter()  # (route, reason kind)
         self.events: Counter = Counter()  # fallback, rate_limited, overloaded, stt, tts, ...
         self.latency: dict[str, Histogram] = {}
+        self.components: dict[str, Histogram] = {}  # retrieval, intent: per-question seconds
+        self.intents: Counter = Counter()  # the intent classifier's top label
         self.tokens_out = 0
 
     def request(self, path: str, status: int, seconds: float | None = None) -> None:
@@ -53,6 +57,14 @@ class Metrics:
             self.served_by[served_by] += 1
             self.routes[(route, reason.split(":", 1)[0])] += 1
             self.tokens_out += tokens
+
+    def component(self, name: str, seconds: float) -> None:
+        with self._lock:
+            self.components.setdefault(name, Histogram(COMPONENT_BUCKETS)).observe(seconds)
+
+    def intent(self, label: str) -> None:
+        with self._lock:
+            self.intents[label] += 1
 
     def event(self, name: str, n: int = 1) -> None:
         with self._lock:
@@ -71,6 +83,10 @@ class Metrics:
                 "latency_seconds": {p: {"count": h.n, "sum": round(h.sum, 6),
                                         "buckets": dict(h.cumulative())}
                                     for p, h in sorted(self.latency.items())},
+                "component_latency_seconds": {p: {"count": h.n, "sum": round(h.sum, 6),
+                                                  "buckets": dict(h.cumulative())}
+                                              for p, h in sorted(self.components.items())},
+                "intents": dict(self.intents),
                 "gauges": gauges or {},
             }
 
@@ -86,6 +102,14 @@ class Metrics:
                 out.append(f"mighty_{name}{{{tags}}} {c}")
             return out
 
+        def histograms(name: str, label: str, hists: dict) -> list[str]:
+            out = [f"# TYPE mighty_{name} histogram"]
+            for p, h in sorted(hists.items()):
+                tag = f'{label}="{esc(p)}"'
+                out += [f'mighty_{name}_bucket{{{tag},le="{le}"}} {acc}' for le, acc in h.cumulative()]
+                out += [f"mighty_{name}_sum{{{tag}}} {h.sum:.6f}", f"mighty_{name}_count{{{tag}}} {h.n}"]
+            return out
+
         lines: list[str] = []
         with self._lock:
             lines += counter("requests_total", ("path", "status"), self.requests)
@@ -94,12 +118,9 @@ class Metrics:
             lines += counter("events_total", ("event",), self.events)
             lines.append("# TYPE mighty_tokens_out_total counter")
             lines.append(f"mighty_tokens_out_total {self.tokens_out}")
-            lines.append("# TYPE mighty_request_latency_seconds histogram")
-            for p, h in sorted(self.latency.items()):
-                for le, acc in h.cumulative():
-                    lines.append(f'mighty_request_latency_seconds_bucket{{path="{esc(p)}",le="{le}"}} {acc}')
-                lines.append(f'mighty_request_latency_seconds_sum{{path="{esc(p)}"}} {h.sum:.6f}')
-                lines.append(f'mighty_request_latency_seconds_count{{path="{esc(p)}"}} {h.n}')
+            lines += counter("intent_total", ("intent",), self.intents)
+            lines += histograms("request_latency_seconds", "path", self.latency)
+            lines += histograms("component_latency_seconds", "component", self.components)
         for g, v in sorted((gauges or {}).items()):
             lines.append(f"# TYPE mighty_{g} gauge")
             lines.append(f"mighty_{g} {v}")

@@ -62,7 +62,9 @@ class Assistant:
     def _retrieve(self, question: str):
         if self.retriever is None:
             return None, 0.0
+        t0 = time.perf_counter()
         hits, conf = self.retriever.search_with_confidence(question, self.cfg.router.retrieval_k)
+        self.metrics.component("retrieval", time.perf_counter() - t0)
         return (hits[0][0] if hits else None), float(conf)
 
     def plan(self, question: str, *, admin: bool = False) -> dict:

@@ -59,3 +59,20 @@ def test_metrics_prometheus_and_json():
     j = m.as_json()
     assert j["served_by"] == {"teacher:x": 1} and j["events"] == {"fallback": 1}
     assert j["latency_seconds"]["/ask"]["count"] == 2
+
+
+def test_component_latency_and_intents_render_by_hand():
+    from demo.metrics import Metrics
+
+    m = Metrics()
+    m.component("retrieval", 0.004)
+    m.component("retrieval", 0.02)
+    m.intent("safety_escalation")
+    text = m.as_prometheus()
+    assert 'mighty_component_latency_seconds_bucket{component="retrieval",le="0.005"} 1' in text
+    assert 'mighty_component_latency_seconds_bucket{component="retrieval",le="0.025"} 2' in text
+    assert 'mighty_component_latency_seconds_count{component="retrieval"} 2' in text
+    assert 'mighty_intent_total{intent="safety_escalation"} 1' in text
+    j = m.as_json()
+    assert j["intents"] == {"safety_escalation": 1}
+    assert j["component_latency_seconds"]["retrieval"]["sum"] == 0.024
