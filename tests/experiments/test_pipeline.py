@@ -144,3 +144,29 @@ def test_sweep_then_compare_builds_the_ablation_table(first_run):
     assert [r.split(" |")[0] for r in rows] == ["| eval.n_boot=200", "| eval.n_boot=1000"], md.read_text()
     assert all("[" in r for r in rows)  # every cell carries its CI
     assert (sweep / "ablation_accuracy.png").stat().st_size > 1000
+
+
+def test_reranker_stage_is_registered_reported_and_read_by_the_routed_row(first_run):
+    """`stages=[..., reranker, eval]` on the smoke store: the earlier stages are reused, the
+    reranker distils the tiny teacher, is registered with its gates, has its report section,
+    and the routed row's confidence comes from BM25 + the reranker."""
+    from runtime.registry import Registry
+
+    base, _ = first_run
+    run_pipeline(base / "store", base / "rr", "stages=[data,label,kd,grpo,reranker,eval]",
+                 "rerank.teacher_questions=4", "rerank.steps=40", "rerank.eval_every=20",
+                 "rerank.n_boot=200", "rerank.train_questions=400")
+    dirs = stage_dirs(base / "rr")
+    results = json.loads((dirs["reranker"] / "results.json").read_text())
+    assert set(results["systems"]) >= {"bm25", "bm25+student", "bm25+teacher"}
+    (entry,) = Registry(base / "store" / "registry").versions("reranker")
+    assert entry["artefact"] == str(dirs["reranker"] / "model")
+    assert {g["name"] for g in entry["gates"]} == {"vs_bm25.bm25+student.ndcg@10.ci_low",
+                                                   "vs_bm25.bm25+student.recall@1.ci_low",
+                                                   "latency.student_rerank.p95_ms"}
+    eval_results = json.loads((dirs["eval"] / "results.json").read_text())
+    assert eval_results["routed"]["retrieval"] == "bm25+reranker"
+    report = (base / "rr" / "report" / "report.md").read_text()
+    assert "## Reranker (distilled)" in report and "| bm25+student |" in report
+    assert "BM25 + the distilled reranker (calibrated)" in report
+    assert "reranker " + entry["version"] in report  # the registry line
