@@ -186,6 +186,7 @@ def create_app(cfg: ServeConfig, *, state: ServerState | None = None) -> FastAPI
         return {"status": "ok", "student": st.runners["student"].name,
                 "student_checkpoint": st.student_origin, "teacher": st.runners["teacher"].name, "stt": st.transcriber is not None,
                 "tts": st.tts_ok, "retrieval": st.retrieval_ok, "retrieval_origin": st.retrieval_origin,
+                "intent_origin": st.intent_origin,
                 "uptime_s": round(time.time() - st.started, 1),
                 "queue": {k: r.stats() for k, r in st.runners.items()},
                 "max_new_tokens": st.cfg.engine.max_new_tokens}

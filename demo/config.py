@@ -81,8 +81,14 @@ class RouterConfig:
     min_confidence: float = 0.2  # retrieval confidence below this -> teacher
     escalation_keywords: list[str] = field(default_factory=lambda: list(DEFAULT_ESCALATION_KEYWORDS))
     retrieval_k: int = 3
+    # the distilled intent classifier's probability at or above which the teacher answers
+    intent_thresholds: dict[str, float] = field(default_factory=lambda: {
+        "safety_escalation": 0.5, "out_of_scope": 0.5})
 
     def __post_init__(self):
+        bad = {k: v for k, v in self.intent_thresholds.items() if not 0 <= v <= 1}
+        if bad:
+            raise ValueError(f"router.intent_thresholds must be probabilities in [0, 1], got {bad}")
         if self.token_budget < 1:
             raise ValueError(f"router.token_budget must be >= 1, got {self.token_budget}")
         if not 0 <= self.min_confidence <= 1:
@@ -156,6 +162,9 @@ class ServeConfig:
     # BM25's candidates reordered by the distilled reranker (distill.rerank): "latest" = what the
     # model registry serves (none registered: BM25 alone), "none", or a reranker model dir
     reranker: str = LATEST_STUDENT
+    # the distilled intent classifier (distill.intent), read by the router: "latest" = what the
+    # model registry serves (none registered: the hand rules alone), "none", or a model dir
+    intent_router: str = LATEST_STUDENT
     shutdown_grace_s: float = 30.0  # in-flight requests get this long to finish on SIGTERM
     log_level: str = "info"
     engine: EngineConfig = field(default_factory=EngineConfig)

@@ -54,10 +54,22 @@ def new_trace_id() -> str:
 
 
 class Assistant:
-    def __init__(self, cfg: ServeConfig, runners: dict[str, ModelRunner], retriever, metrics: Metrics):
+    def __init__(self, cfg: ServeConfig, runners: dict[str, ModelRunner], retriever, metrics: Metrics,
+                 intent_router=None):
         if set(runners) != {"student", "teacher"}:
             raise ValueError(f"Assistant needs 'student' and 'teacher' runners, got {sorted(runners)}")
         self.cfg, self.runners, self.retriever, self.metrics = cfg, runners, retriever, metrics
+        self.intent_router = intent_router  # models.intent.IntentRouter, or None: hand rules only
+
+    def _intent(self, question: str) -> dict[str, float] | None:
+        if self.intent_router is None:
+            return None
+        t0 = time.perf_counter()
+        p_c = self.intent_router.predict_proba([question])[0]
+        self.metrics.component("intent", time.perf_counter() - t0)
+        probs = {label: float(p) for label, p in zip(self.intent_router.labels, p_c)}
+        self.metrics.intent(max(probs, key=probs.get))
+        return probs
 
     def _retrieve(self, question: str):
         if self.retriever is None:
@@ -78,9 +90,11 @@ class Assistant:
         # entry, or the "nothing matched" note; closed-book only when there is no knowledge base
         grounded = format_prompt(question, entries=None if self.retriever is None else [top] if use_kb else [])
         n_tokens = self.runners["student"].engine.count_tokens(grounded)
-        route, reason = decide(RouteFacts(question, n_tokens, conf, admin), token_budget=r.token_budget,
-                               min_confidence=r.min_confidence, escalation_keywords=r.escalation_keywords)
-        return {"route": route, "reason": reason, "top": top if use_kb else None, "confidence": conf,
+        intent = self._intent(question)
+        route, reason = decide(RouteFacts(question, n_tokens, conf, admin, intent), token_budget=r.token_budget,
+                               min_confidence=r.min_confidence, escalation_keywords=r.escalation_keywords,
+                               intent_thresholds=r.intent_thresholds)
+        return {"route": route, "reason": reason, "intent": intent, "top": top if use_kb else None, "confidence": conf,
                 "prompt_tokens": n_tokens, "student_messages": grounded, "teacher_messages": grounded}
 
     async def answer(self, question: str, *, admin: bool = False, max_new_tokens: int | None = None,
@@ -93,7 +107,7 @@ class Assistant:
         route, reason = p["route"], p["reason"]
         top = p["top"]
         unsafe = list(self.cfg.validator.unsafe_phrases) + list((top or {}).get("unsafe_phrases", []))
-        escalation = reason.startswith("escalation") or bool(top and top.get("safety"))
+        escalation = reason.startswith(("escalation", "intent_escalation")) or bool(top and top.get("safety"))
         prefix = self.cfg.engine.step_prefix if expects_steps(question) and not escalation else ""
 
         async def run(which: str) -> tuple[GenResult, Validation, str]:

@@ -31,6 +31,7 @@ class ServerState:
     stt_lock: asyncio.Semaphore
     student_origin: str = ""  # which checkpoint answers as the student, and why (UI, /healthz)
     retrieval_origin: str = ""  # BM25 alone, or which reranker reorders its candidates
+    intent_origin: str = ""  # which intent classifier the router reads, or none
 
     def model_for(self, name: str | None) -> tuple[str, ModelRunner | None] | None:
         """An OpenAI `model` field -> (route, runner). None, "" and "mighty" are the routed
@@ -76,17 +77,31 @@ def load_retriever(cfg: ServeConfig):
     except FileNotFoundError as e:
         raise RuntimeError(f"retrieval=true needs the knowledge base ({e}); build it with "
                            "`python -m data.corpus.generate`, or serve with retrieval=false") from None
-    if cfg.reranker == LATEST_STUDENT:
-        path, origin = registered(cfg.store, "reranker")
-    elif cfg.reranker == "none":
-        path, origin = None, "reranker=none"
-    else:
-        path, origin = cfg.reranker, f"configured: {cfg.reranker}"
+    path, origin = _artefact(cfg.reranker, cfg.store, "reranker")
     if path is None:
         return calibrated_retriever(kb), f"bm25 ({origin})"
     from data.rerank import calibrated_reranked_retriever
 
     return calibrated_reranked_retriever(kb, path), f"bm25+reranker ({origin})"
+
+
+def _artefact(choice: str, store: str, kind: str) -> tuple[str | None, str]:
+    """A distilled artefact's path and origin: "latest" (the registry's), "none", or a path."""
+    if choice == LATEST_STUDENT:
+        return registered(store, kind)
+    if choice == "none":
+        return None, f"{kind}=none"
+    return choice, f"configured: {choice}"
+
+
+def load_intent_router(cfg: ServeConfig):
+    """(models.intent.IntentRouter or None, origin)."""
+    path, origin = _artefact(cfg.intent_router, cfg.store, "router")
+    if path is None:
+        return None, f"hand rules only ({origin})"
+    from models.intent import load_intent_model
+
+    return load_intent_model(path), f"intent classifier ({origin})"
 
 
 def load_transcriber(cfg: ServeConfig):
@@ -141,8 +156,9 @@ def build_state(cfg: ServeConfig, engines: dict[str, Engine] | None = None) -> S
         runners[route] = by_engine[id(eng)]
     metrics = Metrics()
     retriever, retrieval_origin = load_retriever(cfg)
-    log.info("retrieval: %s", retrieval_origin)
-    assistant = Assistant(cfg, runners, retriever, metrics)
+    intent_router, intent_origin = load_intent_router(cfg)
+    log.info("retrieval: %s; router: %s", retrieval_origin, intent_origin)
+    assistant = Assistant(cfg, runners, retriever, metrics, intent_router)
     if cfg.engine.warmup_batches:
         warmup(engines, cfg, assistant.plan)
     return ServerState(
@@ -150,4 +166,4 @@ def build_state(cfg: ServeConfig, engines: dict[str, Engine] | None = None) -> S
         runners=runners, assistant=assistant,
         transcriber=load_transcriber(cfg), tts_ok=tts_available(cfg),
         retrieval_ok=retriever is not None, started=time.time(), stt_lock=asyncio.Semaphore(1),
-        student_origin=origin, retrieval_origin=retrieval_origin)
+        student_origin=origin, retrieval_origin=retrieval_origin, intent_origin=intent_origin)

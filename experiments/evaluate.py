@@ -223,12 +223,18 @@ def evaluate_pipeline(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], *,
             from data.rerank import calibrated_reranked_retriever
 
             retriever = calibrated_reranked_retriever(list(suite.kb.values()), inputs["reranker"] / "model")
-        payload["routed"] = routed_system(results, final, suite, tok, suite.cfg, retriever=retriever)
+        intent_router = None
+        if "router" in inputs:  # the served router: hand rules + the distilled intent classifier
+            from models.intent import load_intent_model
+
+            intent_router = load_intent_model(inputs["router"] / "model")
+        payload["routed"] = routed_system(results, final, suite, tok, suite.cfg, retriever=retriever,
+                                          intent_router=intent_router)
     atomic_write_json(out / "results.json", payload)
     _log(cfg, out, payload)
     judge_stats = vars(suite.judge.stats) if suite.judge is not None else {}
     write_manifest(out, stage="eval", cfg=OmegaConf.to_container(cfg.eval, resolve=True), seed=cfg.seed,
-                   inputs={k: v for k, v in inputs.items() if k in ("kd", "grpo", "eval_ref", "reranker")}, started=started,
+                   inputs={k: v for k, v in inputs.items() if k in ("kd", "grpo", "eval_ref", "reranker", "router")}, started=started,
                    judge_calls=judge_stats, systems=list(results))
     return {"n_cases": payload["n_cases"], "judge": judge_stats}
 

@@ -27,11 +27,13 @@ class CostConfig:
 
 
 def route_case(case: dict, student_row: dict, *, confidence: float, prompt_tokens: int,
-               kb_entry: dict | None, router: RouterConfig, validator: ValidatorConfig) -> tuple[str, str]:
+               kb_entry: dict | None, router: RouterConfig, validator: ValidatorConfig,
+               intent: Mapping[str, float] | None = None) -> tuple[str, str]:
     """(who served: student | teacher | fallback, why) for one case."""
-    route, reason = decide(RouteFacts(case["question"], prompt_tokens, confidence),
+    route, reason = decide(RouteFacts(case["question"], prompt_tokens, confidence, intent=intent),
                            token_budget=router.token_budget, min_confidence=router.min_confidence,
-                           escalation_keywords=router.escalation_keywords)
+                           escalation_keywords=router.escalation_keywords,
+                           intent_thresholds=router.intent_thresholds)
     if route == "teacher":
         return "teacher", reason
     unsafe = list(validator.unsafe_phrases) + list((kb_entry or {}).get("unsafe_phrases", []))
@@ -55,16 +57,19 @@ def compute_seconds(served: str, student_row: dict, teacher_row: dict, student_t
 def routed_rows(cases: Sequence[dict], student_items: Sequence[dict], teacher_items: Sequence[dict], *,
                 confidences: Sequence[float], prompt_tokens: Sequence[int], kb: Mapping[str, dict],
                 router: RouterConfig, validator: ValidatorConfig, student_tps: float,
-                teacher_tps: float) -> list[dict]:
+                teacher_tps: float, intents: Sequence[Mapping[str, float]] | None = None) -> list[dict]:
     """One row per case: the served answer's scores plus `served_by`, `route_reason`, `compute_s`."""
     if not (len(cases) == len(student_items) == len(teacher_items) == len(confidences) == len(prompt_tokens)):
         raise ValueError("routed_rows: cases, both systems' items, confidences and prompt_tokens must align")
     rows = []
-    for case, s_row, t_row, conf, n_tok in zip(cases, student_items, teacher_items, confidences, prompt_tokens):
+    intents = intents if intents is not None else [None] * len(cases)
+    for case, s_row, t_row, conf, n_tok, intent in zip(cases, student_items, teacher_items, confidences,
+                                                        prompt_tokens, intents):
         if s_row["case_id"] != case["case_id"] or t_row["case_id"] != case["case_id"]:
             raise ValueError(f"routed_rows: items are not in case order at {case['case_id']}")
         served, why = route_case(case, s_row, confidence=conf, prompt_tokens=n_tok,
-                                 kb_entry=kb.get(case.get("issue_id") or ""), router=router, validator=validator)
+                                 kb_entry=kb.get(case.get("issue_id") or ""), router=router, validator=validator,
+                                 intent=intent)
         chosen = s_row if served == "student" else t_row
         rows.append({**chosen, "served_by": served, "route_reason": why,
                      "compute_s": compute_seconds(served, s_row, t_row, student_tps, teacher_tps)})
@@ -85,12 +90,14 @@ def routing_scalars(rows: Sequence[dict], teacher_seconds: Sequence[float], cost
             **routed, "teacher_only_cost_per_1k": teacher["cost_per_1k"]}
 
 
-def routed_system(results: Mapping, student: str, suite, tokenizer, cfg, retriever=None) -> dict:
+def routed_system(results: Mapping, student: str, suite, tokenizer, cfg, retriever=None,
+                  intent_router=None) -> dict:
     """The routed product over the eval's cases: its summary (same metrics and CIs as every
     system, paired with them case by case) and its routing/cost/latency scalars. `results`
     holds SystemEval's of `student` and the teacher; `suite` the eval's cases and grounder.
     `retriever` (e.g. BM25 + the distilled reranker, as the demo serves it) supplies the
-    retrieval confidence the router reads; None: the suite's grounder."""
+    retrieval confidence the router reads; None: the suite's grounder. `intent_router`
+    (models.intent.IntentRouter) gives the router its intent probabilities, as served."""
     from evals.suite import select_cases, summarise
 
     cases = select_cases(suite.cases, cfg.limit)
@@ -103,13 +110,18 @@ def routed_system(results: Mapping, student: str, suite, tokenizer, cfg, retriev
         confidences = [suite.grounder.retrieve(c["question"])[1] for c in cases]
     else:
         confidences = [1.0] * len(cases)
-    rows = routed_rows(cases, s_sys.items, t_sys.items, confidences=confidences,
+    intents = None
+    if intent_router is not None:
+        p_nc = intent_router.predict_proba([c["question"] for c in cases])
+        intents = [dict(zip(intent_router.labels, map(float, p_c))) for p_c in p_nc]
+    rows = routed_rows(cases, s_sys.items, t_sys.items, confidences=confidences, intents=intents,
                        prompt_tokens=[len(tokenizer.chat(m)) for m in prompts], kb=suite.kb,
                        router=RouterConfig(), validator=ValidatorConfig(),
                        student_tps=s_sys.scalars["tokens_per_s"], teacher_tps=t_sys.scalars["tokens_per_s"])
     teacher_s = [r["tokens"] / t_sys.scalars["tokens_per_s"] for r in t_sys.items]
     cost = CostConfig(**dict(cfg.cost))  # eval.cost (evals.suite.SuiteConfig)
     return {"student": student, "retrieval": "bm25+reranker" if retriever is not None else "bm25",
+            "intent_router": intent_router is not None,
             "summary": {k: e.as_dict() for k, e in summarise(rows, cfg).items()},
             "scalars": routing_scalars(rows, teacher_s, cost),
             "reasons": {r["case_id"]: r["route_reason"] for r in rows}}

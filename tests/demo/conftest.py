@@ -27,7 +27,7 @@ MAX_NEW_TOKENS = 16
 # each simulated load-test client) has its own bucket.
 SERVER_OVERRIDES = [
     # the packaged model on both routes, whatever a local `make demo` left in runs/store
-    "student=smollm2-135m-instruct", "reranker=none",
+    "student=smollm2-135m-instruct", "reranker=none", "intent_router=none",
     # warm both batch buckets so the load test measures serving, not XLA compiles
     f"engine.max_new_tokens={MAX_NEW_TOKENS}", "engine.max_batch=8", "engine.warmup_batches=[1,8]",
     "limits.client_header=X-Client-Id", "limits.rate_per_s=1", "limits.burst=30",

@@ -55,3 +55,24 @@ def test_priority_admin_then_escalation_then_budget_then_confidence():
     assert route("smoke!", tokens=999, conf=0.0)[1] == "escalation:smoke"
     assert route(tokens=999, conf=0.0)[1].startswith("token_budget")
     assert route(conf=0.0)[1].startswith("low_confidence")
+
+
+def test_intent_probabilities_route_after_keywords_and_before_budget():
+    from demo.router import RouteFacts, decide
+
+    kw = ["smoke"]
+    th = {"safety_escalation": 0.5, "out_of_scope": 0.6}
+    probs = {"troubleshoot_speakers": 0.2, "safety_escalation": 0.55, "out_of_scope": 0.25}
+
+    def route(question, intent, tokens=10, conf=0.9):
+        return decide(RouteFacts(question, tokens, conf, intent=intent), token_budget=100,
+                      min_confidence=0.2, escalation_keywords=kw, intent_thresholds=th)
+
+    assert route("it gets hot", probs) == ("teacher", "intent_escalation:0.55")
+    assert route("there is smoke", probs) == ("teacher", "escalation:smoke")  # the keyword rule first
+    assert route("what's the capital of France", {"out_of_scope": 0.59}) == ("student", "default")  # below 0.6
+    assert route("what's the capital of France", {"out_of_scope": 0.6}) == ("teacher", "intent_out_of_scope:0.60")
+    assert route("it gets hot", probs, tokens=500)[1] == "intent_escalation:0.55"  # before the budget rule
+    assert route("it gets hot", None) == ("student", "default")  # no classifier: the hand rules alone
+    assert decide(RouteFacts("it gets hot", 10, 0.9, intent=probs), token_budget=100, min_confidence=0.2,
+                  escalation_keywords=kw) == ("student", "default")  # no thresholds configured
