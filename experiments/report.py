@@ -155,6 +155,14 @@ def validity_section(results: Mapping[str, Any]) -> list[str]:
 ROUTED_METRICS = ("accuracy", "rubric", "escalate_recall", "decline_recall", "hallucination")
 
 
+def reason_counts(reasons: Mapping[str, str]) -> str:
+    """"default 40, low_confidence 12, ..." from {case: reason}, by reason kind, most first."""
+    from collections import Counter
+
+    kinds = Counter(r.split(":", 1)[0] for r in reasons.values())
+    return ", ".join(f"{k} {n}" for k, n in kinds.most_common()) or "none"
+
+
 def routed_section(results: Mapping[str, Any]) -> list[str]:
     """Teacher-only / student-only / routed (the demo's router + validator, teacher fallback) on
     quality, share served by the student, cost per 1,000 answers and p50/p95 compute latency."""
@@ -178,7 +186,9 @@ def routed_section(results: Mapping[str, Any]) -> list[str]:
             "is the teacher's answer (a fallback pays for both). Cost and latency are decode seconds "
             "at each system's measured tokens/s. The router's retrieval-confidence rule reads "
             + ("BM25 + the distilled reranker (calibrated)" if routed.get("retrieval") == "bm25+reranker"
-               else "BM25's calibrated confidence") + ".", "", "\n".join(lines), ""]
+               else "BM25's calibrated confidence") + "; its intent rules "
+            + ("read the distilled intent classifier" if routed.get("intent_router") else "are off (no classifier)")
+            + ".", "", "\n".join(lines), "", "Route reasons: " + reason_counts(routed.get("reasons", {})), ""]
 
 
 def efficiency_table(results: Mapping[str, Any]) -> str:
