@@ -21,7 +21,7 @@ from .intents import CLARIFY, FAMILY_OF, INTENTS, OUT_OF_SCOPE, SAFETY, template
 _EVAL_INTENT = {"decline": OUT_OF_SCOPE, "clarify": CLARIFY, "escalate": SAFETY}
 
 
-@dataclass(frozen=True)
+@dataclass
 class DataConfig:
     val_frac: float = 0.15  # share of training groups (issues/topics/templates) held out for calibration
     n_account_train: int = 80

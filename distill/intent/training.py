@@ -15,7 +15,7 @@ from models.textbag import BagConfig, featurize
 from .losses import blended
 
 
-@dataclass(frozen=True)
+@dataclass
 class StudentConfig:
     buckets: int = 1 << 16
     dim: int = 64
