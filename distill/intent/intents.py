@@ -26,16 +26,16 @@ FAMILY_OF = {dev: fam for fam, devs in FAMILIES.items() for dev in devs}
 
 # what each intent means, for the LLM adjudicator's prompt
 DESCRIPTIONS = {
-    "troubleshoot_headphones": "fix headphones, earbuds or a headset",
-    "troubleshoot_speakers": "fix a bluetooth speaker, soundbar or smart speaker",
-    "troubleshoot_video": "fix a smart display, streaming stick or video doorbell",
-    "troubleshoot_network": "fix a wifi router or smart plug",
-    "troubleshoot_home": "fix a smart bulb or thermostat",
-    "troubleshoot_wearable": "fix a smartwatch",
-    SAFETY: "danger: smoke, heat, burning, swelling, shock or fire",
-    OUT_OF_SCOPE: "not about our devices at all",
-    CLARIFY: "too vague to know which device or problem",
-    ACCOUNT: "orders, refunds, returns, warranty or account",
+    "troubleshoot_headphones": "headphones, earbuds, headset",
+    "troubleshoot_speakers": "speaker, soundbar",
+    "troubleshoot_video": "display, streaming stick, doorbell",
+    "troubleshoot_network": "wifi router, smart plug",
+    "troubleshoot_home": "bulb, thermostat",
+    "troubleshoot_wearable": "smartwatch",
+    SAFETY: "smoke, heat, burning, swelling, shock",
+    OUT_OF_SCOPE: "not about our devices",
+    CLARIFY: "too vague",
+    ACCOUNT: "order, refund, return, warranty, account",
 }
 
 _DEVICES = ("headphones", "earbuds", "speaker", "soundbar", "router", "smart plug", "bulbs",

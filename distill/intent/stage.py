@@ -47,7 +47,7 @@ def run(cfg: IntentConfig, out: Path, *, teacher_source: str, seed: int) -> dict
     llm_trva = ask_llm(np.concatenate([probe_tr, probe_va]), tr_x + va_x, adj, threshold=ens.llm_threshold,
                        budget=ens.max_llm_calls)
     llm_tr, llm_va = llm_trva[: len(tr_x)], llm_trva[len(tr_x):]
-    llm_ev = ask_llm(probe_ev, ev_x, adj, threshold=ens.llm_threshold, budget=None)
+    llm_ev = ask_llm(probe_ev, ev_x, adj, threshold=ens.llm_threshold, budget=ens.max_llm_eval_calls)
     llm_s = time.time() - t_llm
     temperature = fit_temperature(probe_va, llm_va, rules["val"], va_y, ens)
     soft_tr = pool(probe_tr, llm_tr, rules["train"], ens, temperature)

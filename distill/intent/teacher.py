@@ -42,7 +42,8 @@ class EnsembleConfig:
     rule_mass: float = 0.9  # share of probability a fired rule moves onto safety_escalation
     calibrate: bool = True  # fit the pool's temperature on val
     llm_threshold: float = 0.6  # ask the LLM where the probe's top probability is below this
-    max_llm_calls: int = 300  # on train + val (the eval's ambiguous questions are always asked)
+    max_llm_calls: int = 300  # on train + val, the least confident first
+    max_llm_eval_calls: int = 100  # on the frozen eval (the teacher system's own predictions)
     llm_batch_size: int = 8
     probe_c: float = 4.0  # inverse L2 strength of the logistic probe
     probe_folds: int = 5
@@ -54,7 +55,7 @@ class EnsembleConfig:
             raise ValueError("intent.ensemble: rule_mass and llm_threshold must be in [0, 1]")
         if min(self.w_probe, self.w_llm, self.w_rule) < 0 or self.w_probe + self.w_llm == 0:
             raise ValueError("intent.ensemble: weights must be >= 0 and w_probe + w_llm > 0")
-        if self.probe_folds < 2 or self.max_llm_calls < 0 or self.llm_batch_size < 1:
+        if self.probe_folds < 2 or min(self.max_llm_calls, self.max_llm_eval_calls) < 0 or self.llm_batch_size < 1:
             raise ValueError("intent.ensemble: probe_folds >= 2, max_llm_calls >= 0, llm_batch_size >= 1")
 
 
@@ -96,10 +97,10 @@ def probe_probs(train_x: np.ndarray, train_y: np.ndarray, groups: Sequence[str],
 
 # ---------------------------------------------------------------- LLM adjudicator
 def adjudicator_messages(question: str, labels: Sequence[str] = INTENTS) -> list[dict]:
-    menu = "\n".join(f"{i}: {name} ({DESCRIPTIONS.get(name, name)})" for i, name in enumerate(labels))
-    return [{"role": "system", "content": "You route customer messages for a smart-device support "
-                                          "assistant. Reply with the number of the intent only."},
-            {"role": "user", "content": f"Intents:\n{menu}\n\nMessage: {question}\n\nIntent number:"}]
+    # kept short: the prompt fits the 256-token padding bucket (half the compute of 512)
+    menu = "\n".join(f"{i} {DESCRIPTIONS.get(name, name)}" for i, name in enumerate(labels))
+    return [{"role": "system", "content": "Classify the support message. Reply with one digit."},
+            {"role": "user", "content": f"{menu}\nMessage: {question}\nDigit:"}]
 
 
 class LLMAdjudicator:
@@ -142,10 +143,12 @@ class LLMAdjudicator:
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         todo = sorted({t for t in texts if self._key(t) not in self.cache})
-        if todo:
-            for t, p in zip(todo, self._forward(todo)):
+        step = self.batch_size * 4
+        for i in range(0, len(todo), step):  # saved as it goes: a stopped run keeps its answers
+            chunk = todo[i:i + step]
+            for t, p in zip(chunk, self._forward(chunk)):
                 self.cache[self._key(t)] = p.tolist()
-            self.calls += len(todo)
+            self.calls += len(chunk)
             if self.cache_path:
                 from runtime import atomic_write_json
                 atomic_write_json(self.cache_path, self.cache)
