@@ -184,15 +184,18 @@ class ServeConfig:
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "conf" / "serve.yaml"
 
 
-def registered(store: str | Path, kind: str) -> tuple[str | None, str]:
+def registered(store: str | Path, kind: str, *, unpromoted: bool = False) -> tuple[str | None, str]:
     """(artefact path or None, where it came from) for `kind` (generator | router | reranker):
-    what the model registry's pointer names (runtime.registry); with nothing promoted, the newest
-    registered candidate, said to be unpromoted; with nothing registered, None."""
+    what the model registry's pointer names (runtime.registry). With nothing promoted: None, or
+    with `unpromoted` (the generator: someone who ran `make demo` wants to talk to its student)
+    the newest registered candidate, said to be unpromoted."""
     from runtime.registry import Registry
 
     entry, promoted = Registry(Path(store).expanduser() / "registry").serving(kind)
     if entry is None:
         return None, f"no {kind} registered in {store}"
+    if not promoted and not unpromoted:
+        return None, f"no {kind} promoted in {store} (newest candidate {entry['version']} did not pass its gates)"
     if not Path(entry["artefact"]).exists():
         raise FileNotFoundError(f"the registry's {kind} {entry['version']} names {entry['artefact']}, which "
                                 f"does not exist; rerun `make demo`, roll back (python -m experiments.registry "
@@ -212,7 +215,7 @@ def resolve_student(student: str, store: str | Path, fallback: str = PACKAGED_TE
     `fallback` and says so, rather than failing a first `make serve`."""
     if student != LATEST_STUDENT:
         return student, f"configured: {student}"
-    path, origin = registered(store, "generator")
+    path, origin = registered(store, "generator", unpromoted=True)
     if path is None:
         return fallback, f"no trained student yet ({origin}; `make demo` trains one): serving the packaged {fallback}"
     return path, origin

@@ -18,6 +18,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 import distill.config  # noqa: F401  (registers the stage schemas before Hydra composes)
+import distill.intent.config  # noqa: F401
 import distill.rerank.config  # noqa: F401
 import rl.config  # noqa: F401
 from experiments.stages import Stage, StageConfigError, run_stages
@@ -156,6 +157,21 @@ def rerank_config(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]):
     return typed(RerankConfig, cfg.rerank)
 
 
+def intent_config(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]):
+    from distill.intent.config import IntentConfig
+
+    return typed(IntentConfig, cfg.intent)
+
+
+def run_router(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
+    """Distil the intent ensemble (escalation rules, MiniLM probe, the LLM as adjudicator) into
+    the router's small classifier (distill.intent); registered with `registry.router` gates."""
+    from distill.intent.stage import run
+
+    return {"summary": run(intent_config(cfg, out, inputs), out,
+                           teacher_source=teacher_source(cfg, inputs["teacher"]), seed=cfg.seed)}
+
+
 def _split(data_dir: Path, name: str) -> list[dict]:
     from data.corpus import read_jsonl
 
@@ -199,11 +215,12 @@ STAGES = [
     Stage("kd", ("teacher", "data", "label"), None, run_kd, config=kd_config),
     Stage("grpo", ("teacher", "data", "label", "kd"), None, run_grpo, config=grpo_config),
     # the product's other distillations (issue 24): not in the default `stages` (the teacher's
-    # relevance labels cost ~10 min here); `stages=[...,reranker]` or experiment=product
+    # labels cost ~10 min (reranker) and ~4.5 min (router) here): experiment=product adds them
     Stage("reranker", ("teacher", "data"), None, run_reranker, config=rerank_config),
+    Stage("router", ("teacher",), None, run_router, config=intent_config),
     # teacher and base student: shared by every run of a KD or GRPO sweep
     Stage("eval_ref", ("teacher", "data"), None, run_eval_ref, config=eval_config),
-    Stage("eval", ("teacher", "data", "eval_ref"), None, run_eval, optional=("kd", "grpo", "reranker"),
+    Stage("eval", ("teacher", "data", "eval_ref"), None, run_eval, optional=("kd", "grpo", "reranker", "router"),
           config=eval_config),
 ]
 
@@ -227,7 +244,7 @@ def check_blocks(cfg: DictConfig) -> None:
         raise StageConfigError(f"invalid `gate:` or `registry:` block, so nothing has run ({e})") from e
 
 
-DISTILLED = (("reranker", "reranker"),)  # (registry kind, stage): artefact at <stage dir>/model
+DISTILLED = (("reranker", "reranker"), ("router", "router"))  # (registry kind, stage): artefact at <stage dir>/model
 
 
 def register_distilled(cfg: DictConfig, store: Path, done: Mapping[str, dict], run_dir: Path) -> list[dict]:

@@ -29,7 +29,9 @@ class RegistryConfig:
     auto_promote: bool = True  # promote a stage's artefact when all its gates pass
     # seed thresholds: a router under 15 ms p95 that keeps rare intents (issue 24's seeds)
     router: Mapping[str, str] = dataclasses.field(default_factory=lambda: {
-        "gates.macro_f1": ">= 0.6", "gates.rare_recall": ">= 0.5", "gates.latency_p95_ms": "<= 15"})
+        "gates.macro_f1": ">= 0.6", "gates.rare_recall": ">= 0.5", "gates.latency_p95_ms": "<= 15",
+        # the blend must not lose rare-intent recall against hard labels (paired CI)
+        "ci.blend_minus_hard_rare_recall.ci_high": ">= 0"})
     # beats BM25 (paired CI above 0) within the router's latency budget
     reranker: Mapping[str, str] = dataclasses.field(default_factory=lambda: {
         "vs_bm25.bm25+student.ndcg@10.ci_low": "> 0", "vs_bm25.bm25+student.recall@1.ci_low": ">= 0",

@@ -45,7 +45,45 @@ def reranker_section(results: Mapping[str, Any]) -> list[str]:
     return lines + [""]
 
 
-SECTIONS = {"reranker": reranker_section}
+def _num(v: Any, fmt: str = ".3f") -> str:
+    return "n/a" if v is None or v != v else format(v, fmt)
+
+
+def router_section(results: Mapping[str, Any]) -> list[str]:
+    systems = [n for n in ("hard", "soft", "blend", "teacher", "majority") if n in results["systems"]]
+    rare = results.get("rare_intents", [])
+    n_eval = results.get("counts", {}).get("eval", {})
+    lines = ["## Intent router (distilled)", "",
+             f"Students trained on hard labels, on the teacher ensemble's soft labels, and on the blend "
+             f"α · CE(hard) + (1 − α) · T² · KL(soft ‖ student) (α = {results.get('alpha')}); the frozen "
+             f"eval's {sum(n_eval.values()) if isinstance(n_eval, dict) else n_eval} questions. Rare intents "
+             f"(below `intent.rare_threshold` of training): {', '.join(rare) or 'none'}. Latency per "
+             "question on this CPU.", "",
+             "| system | macro-F1 | rare recall | ECE | p50 ms | p95 ms | " + " | ".join(f"recall {r}" for r in rare) + " |",
+             "|---" * (6 + len(rare)) + "|"]
+    for name in systems:
+        m = results["systems"][name]
+        lat = m.get("latency") or {}
+        per = m.get("per_class_recall", {})
+        lines.append(f"| {name} | {_num(m.get('macro_f1'))} | {_num(m.get('rare_recall'))} | {_num(m.get('ece'))} | "
+                     f"{_num(lat.get('p50_ms'), '.1f')} | {_num(lat.get('p95_ms'), '.1f')} | "
+                     + " | ".join(_num(per.get(r)) for r in rare) + " |")
+    ci = results.get("ci", {})
+    if "blend_minus_hard_rare_recall" in ci:
+        lines += ["", f"Rare-intent recall, blend − hard (paired over {ci['blend_minus_hard_rare_recall']['n']} "
+                      f"rare items): {_diff(ci['blend_minus_hard_rare_recall'])}."]
+    c = results.get("combination", {})
+    if c:
+        lines += ["", f"Teacher ensemble: {c.get('rule')} pool (probe weight {c.get('w_probe')}, LLM "
+                      f"{c.get('w_llm')}), escalation rules override with mass {c.get('rule_mass')}, "
+                      f"calibrated temperature {_num(c.get('calibrated_temperature'), '.2f')}; the LLM "
+                      f"adjudicated """
+                      + ", ".join(f"{n} {split}" for split, n in (c.get("llm_asked") or {}).items())
+                      + " questions."]
+    return lines + [""]
+
+
+SECTIONS = {"reranker": reranker_section, "router": router_section}
 
 
 def distilled_sections(done: Mapping[str, Mapping]) -> list[str]:

@@ -42,3 +42,6 @@ def register() -> None:
     cs = ConfigStore.instance()
     cs.store(group="intent", name="schema", node=IntentConfig)
     cs.store(name="intent_schema", node=IntentRunConfig)
+
+
+register()

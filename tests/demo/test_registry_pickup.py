@@ -43,8 +43,20 @@ def test_demo_serves_the_registry_pointer_after_promote_and_rollback(tiny_studen
 
     rerank_dir = tmp_path / "reranker"
     save_reranker(rerank_dir, Reranker(RerankerConfig(), rngs=nnx.Rngs(0)), {"k": 5, "confidence": "sigmoid"})
-    # registered, not promoted (no gates): served as the newest candidate, marked so
+    # registered, not promoted (no gates): a router or reranker is served only once promoted
     reg.register("reranker", rerank_dir, manifest={"run": "r"}, metrics={}, gates=[])
+    # a router whose gates passed is promoted, and served
+    import dataclasses
+
+    from models.intent import IntentClassifier, save_intent_model
+    from models.textbag import BagConfig
+
+    labels = ["troubleshoot_speakers", "safety_escalation", "out_of_scope"]
+    bag = BagConfig(buckets=1024, dim=8, max_ids=64)
+    router_dir = save_intent_model(tmp_path / "router", IntentClassifier(bag, len(labels), 8, rngs=nnx.Rngs(0)),
+                                   {"labels": labels, "bag": dataclasses.asdict(bag), "hidden": 8})
+    vr = reg.register("router", router_dir, manifest={"run": "i"}, metrics={}, gates=passed)
+    reg.promote("router", vr)
     server = Server([f"store={store}", "student=latest", f"teacher={tiny_students['teacher']}",
                      "engine.warmup_batches=[]", "engine.max_new_tokens=4", "stt.enabled=false",
                      "tts.enabled=false", "log_level=info"], tmp_path / "server.log")
@@ -53,7 +65,8 @@ def test_demo_serves_the_registry_pointer_after_promote_and_rollback(tiny_studen
         health = httpx.get(server.url + "/healthz", timeout=10).json()
         assert health["student_checkpoint"].startswith(f"promoted generator {va}")
         assert str(tiny_students["a"]) in health["student_checkpoint"]
-        assert health["retrieval_origin"].startswith("bm25+reranker (UNPROMOTED reranker candidate")
+        assert health["retrieval_origin"].startswith("bm25 (no reranker promoted")
+        assert health["intent_origin"].startswith(f"intent classifier (promoted router {vr}")
         r = httpx.post(server.url + "/v1/chat/completions", timeout=300, json={
             "model": "student", "messages": [{"role": "user", "content": "my speaker will not pair"}],
             "max_tokens": 4})

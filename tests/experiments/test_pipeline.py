@@ -146,16 +146,16 @@ def test_sweep_then_compare_builds_the_ablation_table(first_run):
     assert (sweep / "ablation_accuracy.png").stat().st_size > 1000
 
 
-def test_reranker_stage_is_registered_reported_and_read_by_the_routed_row(first_run):
-    """`stages=[..., reranker, eval]` on the smoke store: the earlier stages are reused, the
-    reranker distils the tiny teacher, is registered with its gates, has its report section,
-    and the routed row's confidence comes from BM25 + the reranker."""
+def test_router_and_reranker_stages_are_registered_reported_and_read_by_the_routed_row(first_run):
+    """experiment=product's stages on the smoke store: the earlier stages are reused, the
+    reranker and the intent router distil the tiny teacher, are registered with their gates,
+    have their report sections, and the routed row reads both."""
     from runtime.registry import Registry
 
     base, _ = first_run
-    run_pipeline(base / "store", base / "rr", "stages=[data,label,kd,grpo,reranker,eval]",
+    run_pipeline(base / "store", base / "rr", "stages=[data,label,kd,grpo,reranker,router,eval]",
                  "rerank.teacher_questions=4", "rerank.steps=40", "rerank.eval_every=20",
-                 "rerank.n_boot=200", "rerank.train_questions=400")
+                 "rerank.n_boot=200", "rerank.train_questions=400", "intent=tiny")
     dirs = stage_dirs(base / "rr")
     results = json.loads((dirs["reranker"] / "results.json").read_text())
     assert set(results["systems"]) >= {"bm25", "bm25+student", "bm25+teacher"}
@@ -170,3 +170,8 @@ def test_reranker_stage_is_registered_reported_and_read_by_the_routed_row(first_
     assert "## Reranker (distilled)" in report and "| bm25+student |" in report
     assert "BM25 + the distilled reranker (calibrated)" in report and "Route reasons: " in report
     assert "reranker " + entry["version"] in report  # the registry line
+    (router,) = Registry(base / "store" / "registry").versions("router")
+    assert router["artefact"] == str(dirs["router"] / "model") and len(router["gates"]) == 4
+    assert eval_results["routed"]["intent_router"] is True
+    assert "## Intent router (distilled)" in report and "| blend |" in report
+    assert "router " + router["version"] in report and "read the distilled intent classifier" in report
