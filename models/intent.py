@@ -6,7 +6,6 @@ JSON, featurising is pure Python, the forward pass one jitted gather-mean-MLP.
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -15,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from models.artefact import load_into, read_doc, save_module
 from models.textbag import BagConfig, BagEncoder, featurize
 
 WEIGHTS, CONFIG = "model.safetensors", "intent.json"
@@ -54,42 +54,18 @@ class IntentRouter:
         return np.asarray(_proba(self.model, jnp.asarray(featurize(list(texts), self.bag))))
 
 
-def _flat_state(model: nnx.Module) -> dict[str, np.ndarray]:
-    flat = nnx.to_flat_state(nnx.state(model, nnx.Param))
-    return {".".join(map(str, path)): np.asarray(v.value) for path, v in flat}
-
-
 def save_intent_model(out_dir: str | Path, model: IntentClassifier, meta: dict[str, Any]) -> Path:
     """Write `<out_dir>/model.safetensors` + `intent.json`. `meta` must hold `labels` (class
     order of the logits), `bag` (BagConfig fields) and `hidden`; anything else is kept as is."""
-    from safetensors.numpy import save_file
-
     for key in ("labels", "bag", "hidden"):
         if key not in meta:
             raise ValueError(f"save_intent_model: meta needs {key!r} (got keys {sorted(meta)})")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    save_file(_flat_state(model), str(out / WEIGHTS))
-    (out / CONFIG).write_text(json.dumps(meta, indent=1, sort_keys=True), encoding="utf-8")
-    return out
+    return save_module(out_dir, model, meta, weights=WEIGHTS, meta=CONFIG)
 
 
 def load_intent_model(model_dir: str | Path) -> IntentRouter:
-    from safetensors.numpy import load_file
-
-    d = Path(model_dir)
-    if not (d / CONFIG).exists() or not (d / WEIGHTS).exists():
-        raise FileNotFoundError(f"{d}: no intent router ({CONFIG} + {WEIGHTS}); train one with "
-                                "`python -m distill.intent.train`")
-    meta = json.loads((d / CONFIG).read_text(encoding="utf-8"))
+    meta = read_doc(model_dir, weights=WEIGHTS, meta=CONFIG, train_with="python -m distill.intent.train")
     bag = BagConfig(**meta["bag"])
-    model = IntentClassifier(bag, len(meta["labels"]), int(meta["hidden"]), rngs=nnx.Rngs(0))
-    weights = load_file(str(d / WEIGHTS))
-    flat = nnx.to_flat_state(nnx.state(model, nnx.Param))
-    missing = [".".join(map(str, p)) for p, _ in flat if ".".join(map(str, p)) not in weights]
-    if missing:
-        raise ValueError(f"{d / WEIGHTS}: missing tensors {missing}")
-    for path, var in flat:
-        var.value = jnp.asarray(weights[".".join(map(str, path))])
-    nnx.update(model, nnx.from_flat_state(flat))
+    model = load_into(IntentClassifier(bag, len(meta["labels"]), int(meta["hidden"]), rngs=nnx.Rngs(0)),
+                      model_dir, weights=WEIGHTS)
     return IntentRouter(model, bag, list(meta["labels"]), meta)

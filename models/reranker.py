@@ -14,20 +14,19 @@ loads the artefact with `load_reranker(dir)`.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from models.artefact import load_into, read_doc, save_module
 from models.textbag import BagConfig, BagEncoder, featurize
 
 LEXICAL_FEATURES = ("bm25_rel", "reciprocal_rank", "is_top")
-WEIGHTS_FILE, META_FILE = "reranker.npz", "reranker.json"
+WEIGHTS_FILE, META_FILE = "reranker.safetensors", "reranker.json"
 
 
 @dataclass(frozen=True)
@@ -134,36 +133,15 @@ class RerankScorer:
         return np.asarray(out[0, :n], np.float32)
 
 
-def _leaves(model: Reranker) -> list[np.ndarray]:
-    return [np.asarray(x) for x in jax.tree_util.tree_leaves(nnx.state(model, nnx.Param))]
-
-
 def save_reranker(out_dir: str | Path, model: Reranker, meta: dict[str, Any] | None = None) -> Path:
-    """`out_dir/reranker.npz` (parameters in tree order) + `reranker.json` (config and `meta`)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    np.savez(out / WEIGHTS_FILE, *_leaves(model))
+    """`out_dir/reranker.safetensors` (named parameters) + `reranker.json` (config and `meta`)."""
     doc = {"config": dataclasses.asdict(model.cfg), "meta": dict(meta or {})}
-    tmp = out / (META_FILE + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=2, sort_keys=True))
-    tmp.replace(out / META_FILE)
-    return out
+    return save_module(out_dir, model, doc, weights=WEIGHTS_FILE, meta=META_FILE)
 
 
 def load_reranker(model_dir: str | Path) -> RerankScorer:
     """The scorer saved by `save_reranker` (its meta in `.meta`)."""
-    d = Path(model_dir)
-    if not (d / META_FILE).exists() or not (d / WEIGHTS_FILE).exists():
-        raise FileNotFoundError(f"load_reranker: {d} lacks {META_FILE} / {WEIGHTS_FILE}; "
-                                "train one with `python -m distill.rerank.train`")
-    doc = json.loads((d / META_FILE).read_text())
-    model = Reranker(RerankerConfig.from_dict(doc["config"]), rngs=nnx.Rngs(0))
-    state = nnx.state(model, nnx.Param)
-    leaves, treedef = jax.tree_util.tree_flatten(state)
-    with np.load(d / WEIGHTS_FILE) as z:
-        saved = [z[f"arr_{i}"] for i in range(len(z.files))]
-    if len(saved) != len(leaves) or any(a.shape != b.shape for a, b in zip(saved, leaves)):
-        raise ValueError(f"load_reranker: {d / WEIGHTS_FILE} does not match the config in {META_FILE} "
-                         f"({len(saved)} arrays vs {len(leaves)} parameters)")
-    nnx.update(model, jax.tree_util.tree_unflatten(treedef, [jnp.asarray(a) for a in saved]))
+    doc = read_doc(model_dir, weights=WEIGHTS_FILE, meta=META_FILE, train_with="python -m distill.rerank.train")
+    model = load_into(Reranker(RerankerConfig.from_dict(doc["config"]), rngs=nnx.Rngs(0)), model_dir,
+                      weights=WEIGHTS_FILE)
     return RerankScorer(model, doc["meta"])

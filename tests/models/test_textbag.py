@@ -37,3 +37,18 @@ def test_encoder_is_the_mean_of_the_non_padding_rows():
 def test_bad_config_is_refused():
     with pytest.raises(ValueError, match="char_min"):
         BagConfig(char_min=4, char_max=3)
+
+
+def test_artefact_round_trip_and_a_config_that_does_not_match_its_weights(tmp_path):
+    from models.artefact import load_into, read_doc, save_module
+
+    enc = BagEncoder(BagConfig(buckets=50, dim=4), rngs=nnx.Rngs(0))
+    save_module(tmp_path / "a", enc, {"dim": 4}, weights="w.safetensors", meta="m.json")
+    assert read_doc(tmp_path / "a", weights="w.safetensors", meta="m.json", train_with="x") == {"dim": 4}
+    back = load_into(BagEncoder(BagConfig(buckets=50, dim=4), rngs=nnx.Rngs(1)), tmp_path / "a",
+                     weights="w.safetensors")
+    np.testing.assert_array_equal(back.embed.embedding.value, enc.embed.embedding.value)
+    with pytest.raises(ValueError, match=r"wrong shape \['embed.embedding \(50, 4\) != \(50, 8\)'\]"):
+        load_into(BagEncoder(BagConfig(buckets=50, dim=8), rngs=nnx.Rngs(1)), tmp_path / "a", weights="w.safetensors")
+    with pytest.raises(FileNotFoundError, match="train one with `x`"):
+        read_doc(tmp_path / "nope", weights="w.safetensors", meta="m.json", train_with="x")
