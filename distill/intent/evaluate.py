@@ -52,11 +52,18 @@ def latency_ms(predict: Callable[[list[str]], object], texts: Sequence[str], *, 
 
 def rare_recall_ci(pred_a_n: np.ndarray, pred_b_n: np.ndarray, y_n: np.ndarray, rare_ids: Sequence[int],
                    seed: int = 0, n_boot: int = 2000) -> dict:
-    """Paired bootstrap over the rare-class eval items of mean(correct_a − correct_b)."""
-    from runtime.ci import paired_bootstrap
+    """Paired bootstrap of rare recall(a) − rare recall(b) over the rare-class eval items, where
+    rare recall is what `classification_metrics` reports: the mean over rare classes of each
+    class's recall (a resample that loses a class averages over the classes it kept)."""
+    from runtime.ci import bootstrap_indices
 
     m = np.isin(y_n, list(rare_ids))
     if not m.any():
         return {"value": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "n": 0}
-    a, b = (pred_a_n[m] == y_n[m]).astype(float), (pred_b_n[m] == y_n[m]).astype(float)
-    return paired_bootstrap(a, b, seed=seed, n_boot=n_boot).as_dict()
+    y, hit_a, hit_b = y_n[m], (pred_a_n[m] == y_n[m]).astype(float), (pred_b_n[m] == y_n[m]).astype(float)
+
+    def macro_diff(idx: np.ndarray) -> float:
+        classes = np.unique(y[idx])
+        return float(np.mean([hit_a[idx][y[idx] == c].mean() - hit_b[idx][y[idx] == c].mean() for c in classes]))
+
+    return bootstrap_indices(len(y), macro_diff, seed=seed, n_boot=n_boot).as_dict()

@@ -33,3 +33,11 @@ def test_rare_recall_ci_is_paired_difference():
     b = np.array([0, 1, 0, 0, 2])
     ci = rare_recall_ci(a, b, y, [1])
     assert ci["value"] == pytest.approx(2 / 3) and ci["n"] == 3
+    # two rare classes of unequal size: the macro mean of per-class recall differences, the
+    # statistic `classification_metrics` reports, not the pooled item mean
+    y = np.array([1, 1, 1, 1, 2])
+    a = np.array([1, 1, 1, 1, 0])  # recall class 1: 1.0, class 2: 0.0
+    b = np.array([1, 0, 0, 0, 2])  # recall class 1: 0.25, class 2: 1.0
+    ci = rare_recall_ci(a, b, y, [1, 2], n_boot=300)
+    assert ci["value"] == pytest.approx(((1 - 0.25) + (0 - 1)) / 2)  # pooled would say (4 - 2) / 5
+    assert ci["ci_low"] <= ci["value"] <= ci["ci_high"]
