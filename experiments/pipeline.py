@@ -151,16 +151,18 @@ def run_eval(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
     return evaluate_pipeline(cfg, out, inputs, teacher=teacher_source(cfg, inputs["teacher"]))
 
 
-def rerank_config(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]):
+def rerank_config(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
+    """What the reranker stage runs with (and its key hashes): its typed slice and the seed."""
     from distill.rerank.config import RerankConfig
 
-    return typed(RerankConfig, cfg.rerank)
+    return {"rerank": typed(RerankConfig, cfg.rerank), "seed": cfg.seed}
 
 
-def intent_config(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]):
+def intent_config(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
+    """What the router stage runs with (and its key hashes): its typed slice and the seed."""
     from distill.intent.config import IntentConfig
 
-    return typed(IntentConfig, cfg.intent)
+    return {"intent": typed(IntentConfig, cfg.intent), "seed": cfg.seed}
 
 
 def run_router(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
@@ -168,8 +170,8 @@ def run_router(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
     the router's small classifier (distill.intent); registered with `registry.router` gates."""
     from distill.intent.stage import run
 
-    return {"summary": run(intent_config(cfg, out, inputs), out,
-                           teacher_source=teacher_source(cfg, inputs["teacher"]), seed=cfg.seed)}
+    c = intent_config(cfg, out, inputs)
+    return {"summary": run(c["intent"], out, teacher_source=teacher_source(cfg, inputs["teacher"]), seed=c["seed"])}
 
 
 def _split(data_dir: Path, name: str) -> list[dict]:
@@ -183,8 +185,9 @@ def run_reranker(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict
     stage's splits, and register it with its gates (`registry.reranker`)."""
     from distill.rerank.stage import run
 
-    summary = run(rerank_config(cfg, out, inputs), out, teacher_source=teacher_source(cfg, inputs["teacher"]),
-                  seed=cfg.seed, train_prompts=_split(inputs["data"], "train.jsonl"),
+    c = rerank_config(cfg, out, inputs)
+    summary = run(c["rerank"], out, teacher_source=teacher_source(cfg, inputs["teacher"]),
+                  seed=c["seed"], train_prompts=_split(inputs["data"], "train.jsonl"),
                   val_prompts=_split(inputs["data"], "val.jsonl"), eval_set=_split(inputs["data"], "eval.jsonl"),
                   progress=cfg.progress)
     return {"summary": summary}

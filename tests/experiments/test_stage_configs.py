@@ -67,12 +67,14 @@ def keys(*overrides: str) -> dict[str, str]:
 def test_a_stage_key_changes_exactly_when_its_config_changes():
     base = keys()
     changed = lambda *o: {n for n, k in keys(*o).items() if k != base[n]}  # noqa: E731
-    every = {"teacher", "data", "label", "kd", "grpo", "eval_ref", "eval"}
+    every = {"teacher", "data", "label", "kd", "grpo", "eval_ref", "eval", "reranker", "router"}
     assert changed("kd.temperature=2") == {"kd", "grpo", "eval"}
     assert changed("grpo.beta=0.1") == {"grpo", "eval"}
     assert changed("label.limit=10") == {"label", "kd", "grpo", "eval"}
     assert changed("eval.limit=5") == {"eval_ref", "eval"}
-    assert changed("data.grounding.k=3") == every - {"teacher"}
+    assert changed("data.grounding.k=3") == every - {"teacher", "router"}  # the router reads no data stage
+    assert changed("rerank.alpha=0.3") == {"reranker", "eval"}  # the eval's routed row reads it
+    assert changed("intent.alpha=0.3") == {"router", "eval"}
     assert changed("seed=3") == every - {"teacher"}
     assert changed("student.num_layers=12") == {"kd", "grpo", "eval_ref", "eval"}
     assert changed("student.compute_dtype=float32") >= {"kd", "grpo"}  # auto resolves per CPU
