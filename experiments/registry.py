@@ -71,7 +71,8 @@ def describe(outcome: Mapping) -> str:
     if outcome["promoted"]:
         return f"{k} {v}: registered and promoted (every gate passed)"
     why = ", ".join(outcome["blocked"]) if outcome["blocked"] else "auto-promotion is off"
-    serving = outcome["serving"] or "nothing promoted yet (the demo serves the newest candidate, marked unpromoted)"
+    serving = outcome["serving"] or ("nothing promoted yet (the demo serves the newest candidate, marked unpromoted)"
+                                     if k == "generator" else "nothing promoted yet (the demo does without one)")
     return f"{k} {v}: registered, not promoted ({why}); the pointer names {serving}"
 
 
