@@ -7,6 +7,8 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
 import distill.config  # noqa: F401  (registers schemas)
+import distill.intent.config  # noqa: F401
+import distill.rerank.config  # noqa: F401
 import rl.config  # noqa: F401
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
