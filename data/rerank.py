@@ -71,10 +71,9 @@ class RerankedRetriever:
         x, y = [], []
         self.calibration = None
         for q, iid in zip(queries, issue_ids):
-            r = self.retriever.rank(q)
-            if self.retriever._features(r)["mismatch"]:
+            hits, conf = self.rerank(q)
+            if conf == 0.0 and self.retriever._features(self.retriever.rank(q))["mismatch"]:
                 continue
-            hits, _ = self.rerank(q)
             x.append(_calibration_features(np.array([h[1] for h in hits])))
             y.append(int(iid is not None and hits[0][0]["issue_id"] == iid))
         if len(set(y)) < 2:
