@@ -42,11 +42,11 @@ $(STAMP): setup.cfg pyproject.toml
 # The whole pipeline on the embedded default (packaged SmolLM2 teacher -> pruned student):
 # data -> label -> kd -> grpo -> eval -> report; prints where the report is.
 demo: setup
-	$(PY) -m experiments.pipeline
+	$(PY) -m mighty.experiments.pipeline
 
 # Stream answers to three troubleshooting questions from the packaged teacher.
 chat: setup
-	$(PY) -m experiments.demo
+	$(PY) -m mighty.experiments.demo
 
 test: setup
 	$(PY) -m pytest -q -ra --durations=15 tests
@@ -66,10 +66,10 @@ bench: setup
 	$(PY) benchmarks/kd_step.py --config B --lora 16 --json benchmarks/results/kd_B_lora16.json
 
 reproduce: setup
-	$(PY) -m experiments.reproduce
+	$(PY) -m mighty.experiments.reproduce
 
 serve: setup
-	$(PY) -m demo.server
+	$(PY) -m mighty.demo.server
 
 clean:
 	rm -rf $(VENV) outputs multirun runs wandb .pytest_cache

@@ -249,7 +249,7 @@ def our_lora(rank: int):
     """Ours: adapters of rank r on all seven projections, α = 2r, no dropout (None: full FT)."""
     if not rank:
         return None
-    from models.lora import LoRAConfig
+    from mighty.models.lora import LoRAConfig
 
     return LoRAConfig(rank=rank, alpha=2.0 * rank)
 

@@ -32,12 +32,12 @@ def student(layers: int, random: bool):
     import jax.numpy as jnp
     from flax import nnx
 
-    from models import ModelConfig, Transformer, load_pretrained
+    from mighty.models import ModelConfig, Transformer, load_pretrained
     if random:
         cfg = ModelConfig.tiny()
         return Transformer(cfg, rngs=nnx.Rngs(0)), None
-    from data import format_prompt, load_prompts
-    from distill.student import block_influence, choose_layers, prune_layers
+    from mighty.data import format_prompt, load_prompts
+    from mighty.distill.student import block_influence, choose_layers, prune_layers
 
     teacher, tok = load_pretrained("smollm2-135m-instruct")
     texts = [tok.chat_text(format_prompt(r["question"])) for r in load_prompts("all")[:8]]
@@ -64,7 +64,7 @@ def prompts(tok, model, n: int):
     if tok is None:
         rng = np.random.default_rng(0)
         return _pad([rng.integers(3, model.cfg.vocab_size, 12).tolist() for _ in range(n)], model.cfg.pad_id)
-    from data import format_prompt, load_prompts
+    from mighty.data import format_prompt, load_prompts
     texts = [tok.chat_text(format_prompt(r["question"])) for r in load_prompts("all")[:n]]
     return _pad([tok.encode(t) for t in texts], tok.pad_id, width=128)
 
@@ -75,10 +75,10 @@ def measure(model, ids, mask, group: int, new_tokens: int, dtype: str, eos: int,
     import jax.numpy as jnp
     from flax import nnx
 
-    from models import generate
-    from models.transformer import with_compute_dtype
-    from rl.mismatch import log_ratio, mismatch_metrics
-    from rl.step import completion_logprobs
+    from mighty.models import generate
+    from mighty.models.transformer import with_compute_dtype
+    from mighty.rl.mismatch import log_ratio, mismatch_metrics
+    from mighty.rl.step import completion_logprobs
 
     policy = with_compute_dtype(model, dtype)
     out = generate(policy, jnp.asarray(ids), jnp.asarray(mask), jax.random.key(0),
@@ -97,15 +97,15 @@ def step_times(model, ids, mask, out, group: int, repeats: int):
     import numpy as np
     from flax import nnx
 
-    from rl.config import GRPOConfig, MismatchConfig, GRPOOptimConfig, RolloutConfig
-    from rl.step import make_grpo_step
-    from training import init_state, make_optimizer
+    from mighty.rl.config import GRPOConfig, MismatchConfig, GRPOOptimConfig, RolloutConfig
+    from mighty.rl.step import make_grpo_step
+    from mighty.training import init_state, make_optimizer
 
     graphdef, params = nnx.split(model, nnx.Param)
     params = nnx.to_pure_dict(params)
     n = out.tokens.shape[0]
     rewards = np.random.default_rng(0).normal(size=n).astype(np.float32)
-    from rl.advantages import group_advantages
+    from mighty.rl.advantages import group_advantages
     batch = {"prompt_ids": jnp.asarray(ids), "prompt_mask": jnp.asarray(mask), "tokens": out.tokens,
              "mask": out.mask, "adv": group_advantages(jnp.asarray(rewards), group),
              "logp_old": jnp.zeros(out.tokens.shape), "sampler_logp": out.logprobs,

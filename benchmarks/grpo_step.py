@@ -34,7 +34,7 @@ TUNIX_PY = Path(__file__).resolve().parents[1] / ".venv-tunix" / "bin" / "python
 # -- ours ---------------------------------------------------------------------------------------
 
 class OurSide:
-    """`rl.learner.Learner.train_step`: the exact per-step path of `python -m rl.train`."""
+    """`rl.learner.Learner.train_step`: the exact per-step path of `python -m mighty.rl.train`."""
 
     def __init__(self, setup: Setup, group: int, workdir: str, dtype: str = "float32", lora: int = 0):
         import jax
@@ -42,11 +42,11 @@ class OurSide:
         import numpy as np
         from flax import nnx
 
-        from models.lora import apply_lora, lora_reference
+        from mighty.models.lora import apply_lora, lora_reference
 
-        from models import load_pretrained
-        from rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig, TrainConfig
-        from rl.learner import Learner
+        from mighty.models import load_pretrained
+        from mighty.rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig, TrainConfig
+        from mighty.rl.learner import Learner
 
         policy, tok = load_pretrained(setup.model_dir, compute_dtype=dtype)  # float32 master params
         if not setup.stop_at_eos:

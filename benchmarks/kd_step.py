@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import common  # noqa: E402
 from benchmarks.setups import Setup, config_a, config_b  # noqa: E402
-from distill.batching import TOKEN_ROW_KEYS, Example, collate  # noqa: E402
+from mighty.distill.batching import TOKEN_ROW_KEYS, Example, collate  # noqa: E402
 
 ALPHA, LR, CLIP, K = 0.3, 3e-4, 1.0, 20
 
@@ -69,14 +69,14 @@ class OurSide:
         import jax
         from flax import nnx
 
-        from distill.config import OptimConfig
-        from distill.step import LossSpec, make_kd_step
-        from training import init_state, make_optimizer
-        from models import load_pretrained
+        from mighty.distill.config import OptimConfig
+        from mighty.distill.step import LossSpec, make_kd_step
+        from mighty.training import init_state, make_optimizer
+        from mighty.models import load_pretrained
 
         model, _ = load_pretrained(setup.model_dir, compute_dtype=dtype)  # float32 master params
         if lora:  # params: the adapters; rest: the frozen base, a step argument
-            from models.lora import apply_lora
+            from mighty.models.lora import apply_lora
 
             model = apply_lora(model, common.our_lora(lora))
         graphdef, params, rest = nnx.split(model, nnx.Param, ...)

@@ -16,8 +16,8 @@ import numpy as np
 
 
 def measure(model_dir: str, n: int = 500, warmup: int = 50) -> dict:
-    from distill.intent.data import DataConfig, eval_rows
-    from models.intent import load_intent_model
+    from mighty.distill.intent.data import DataConfig, eval_rows
+    from mighty.models.intent import load_intent_model
 
     router = load_intent_model(model_dir)
     texts = [r["text"] for r in eval_rows(DataConfig())]

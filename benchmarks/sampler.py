@@ -30,7 +30,7 @@ def reference_model(model):
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    from models.hf_weights import hf_tensors_from_model
+    from mighty.models.hf_weights import hf_tensors_from_model
 
     hf_cfg = model.cfg.to_hf_dict()
     config = AutoConfig.for_model(**{k: v for k, v in hf_cfg.items() if k != "architectures"})
@@ -64,7 +64,7 @@ class OurSampler:
     def __call__(self) -> dict:
         import jax
 
-        import models
+        from mighty import models
 
         out = models.generate(self.model, self.ids, self.mask, jax.random.key(0), max_new_tokens=self.n,
                               temperature=0.0, eos_id=-1, pad_id=self.pad_id)
@@ -114,7 +114,7 @@ def run(model_name: str, batches: list[int], new_tokens: int, *, repeats: int, w
         sides: list[str], json_path: str | None = None) -> list[dict]:
     import jax
 
-    import models
+    from mighty import models
 
     model, tok = models.load_pretrained(model_name)
     ref = reference_model(model) if "transformers" in sides else None

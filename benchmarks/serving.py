@@ -1,4 +1,4 @@
-"""Serving throughput: what `python -m demo.server` sustains against its own sampler's batches.
+"""Serving throughput: what `python -m mighty.demo.server` sustains against its own sampler's batches.
 
     python benchmarks/serving.py [--clients 32] [--new-tokens 64] [--max-batch 8] [--json F]
 
@@ -40,7 +40,7 @@ def start_server(new_tokens: int, max_batch: int, log_path: Path) -> tuple[subpr
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    args = [sys.executable, "-m", "demo.server", f"port={port}", "student=smollm2-135m-instruct",
+    args = [sys.executable, "-m", "mighty.demo.server", f"port={port}", "student=smollm2-135m-instruct",
             f"engine.max_new_tokens={new_tokens}",
             f"engine.max_batch={max_batch}", f"engine.warmup_batches=[1,{max_batch}]",
             "stt.enabled=false", "tts.enabled=false", "limits.client_header=X-Client-Id",
@@ -52,7 +52,7 @@ def start_server(new_tokens: int, max_batch: int, log_path: Path) -> tuple[subpr
 
 
 def wait_ready(proc: subprocess.Popen, url: str, timeout: float = 900) -> None:
-    from demo.http_util import wait_until_serving
+    from mighty.demo.http_util import wait_until_serving
 
     wait_until_serving(proc, url, timeout)
 
@@ -89,8 +89,8 @@ def server_side(clients: int, new_tokens: int, max_batch: int, log_path: Path) -
 
 
 def sampler_side(clients: int, new_tokens: int, max_batch: int) -> dict:
-    from demo.config import PACKAGED_TEACHER
-    from demo.engine import GenRequest, ModelEngine
+    from mighty.demo.config import PACKAGED_TEACHER
+    from mighty.demo.engine import GenRequest, ModelEngine
 
     engine = ModelEngine(PACKAGED_TEACHER, batch_buckets=sorted({1, max_batch}))
 

@@ -4,7 +4,7 @@ Config A (issue 8): a tiny Llama (vocab 2048, hidden 256, 4 layers, 4 heads, FFN
 init, a word-level tokenizer `t0 … t2047` whose EOS (id 2048) lies outside the model's
 vocabulary, so every completion is exactly `max_new_tokens` long; 32-token prompts.
 Config B: the default student (SmolLM2-135M-Instruct pruned to 6 of its 30 blocks, as
-`conf/student/pruned_smollm2.yaml` builds it) with the SmolLM2 tokenizer and ChatML prompts
+`mighty/conf/student/pruned_smollm2.yaml` builds it) with the SmolLM2 tokenizer and ChatML prompts
 from the troubleshooting corpus; completions stop at EOS.
 
 Each side loads the same weights: the policy is written once as a Hugging Face checkpoint
@@ -83,13 +83,13 @@ def config_a(workdir: str | os.PathLike, *, prompts: int = 8, prompt_len: int = 
 def config_b(workdir: str | os.PathLike, *, prompts: int = 8, max_new_tokens: int = 128,
              num_layers: int = 6) -> Setup:
     """The default student (pruned SmolLM2), exported once to `workdir/config_b`."""
-    from data import format_prompt, load_prompts
-    from models import ModelConfig, load_pretrained
-    from models.checkpoint import export_hf
+    from mighty.data import format_prompt, load_prompts
+    from mighty.models import ModelConfig, load_pretrained
+    from mighty.models.checkpoint import export_hf
 
     out = Path(workdir) / "config_b"
     if not (out / "config.json").exists():
-        from distill.student import choose_layers, prune_layers
+        from mighty.distill.student import choose_layers, prune_layers
 
         teacher, tok = load_pretrained("smollm2-135m-instruct")
         keep = choose_layers(teacher.cfg.num_layers, num_layers=num_layers, strategy="even")
@@ -107,7 +107,7 @@ def config_b(workdir: str | os.PathLike, *, prompts: int = 8, max_new_tokens: in
 
 
 def _tokenizer(path):
-    from models import Tokenizer
+    from mighty.models import Tokenizer
 
     return Tokenizer.from_pretrained(path)
 

@@ -52,7 +52,7 @@ def test_torch_kd_loss_matches_ours():
     torch = pytest.importorskip("torch")
     import jax.numpy as jnp
 
-    from distill.losses import kd_loss
+    from mighty.distill.losses import kd_loss
 
     rng = np.random.default_rng(0)
     b, n, v, k = 2, 5, 40, kd_step.K
@@ -102,7 +102,7 @@ def test_generate_flops_hand_worked():
 
 
 def test_sampler_our_side_generates_full_length(setup):
-    from models import load_pretrained
+    from mighty.models import load_pretrained
 
     model, _ = load_pretrained(setup.model_dir)
     ids = np.asarray(setup.prompt_ids, np.int32)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from data.frozen import write_freeze_manifest
+from mighty.data.frozen import write_freeze_manifest
 
 
 def kb_entry(issue_id: str, device: str, symptom: str, title: str, steps: list[str],
@@ -111,7 +111,7 @@ def build_tokenizer(texts: list[str], out_dir: Path):
     from tokenizers import decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
-    from models import Tokenizer
+    from mighty.models import Tokenizer
 
     words = sorted({w for t in texts for w in re.findall(r"\w+|[^\w\s]", t)})
     tokens = list(dict.fromkeys(SPECIALS + ["system", "user", "assistant"] + words))  # unique, ordered
@@ -131,7 +131,7 @@ def build_tokenizer(texts: list[str], out_dir: Path):
 @pytest.fixture(scope="session")
 def tiny_tokenizer_dir(tmp_path_factory) -> Path:
     tmp_path = tmp_path_factory.mktemp("tokenizer")
-    from data.prompts import NO_MATCH, format_prompt
+    from mighty.data.prompts import NO_MATCH, format_prompt
 
     texts = [m["content"] for p in prompt_rows()
              for m in format_prompt(p["question"], entries=[{e["issue_id"]: e for e in KB}[p["issue_id"]]])]
@@ -146,7 +146,7 @@ def tiny_teacher_dir(tiny_tokenizer_dir, tmp_path_factory) -> Path:
     tokenizer) that `models.load_pretrained` reads like any other: what labeling tests run."""
     from flax import nnx
 
-    from models import ModelConfig, Tokenizer, Transformer, save_checkpoint
+    from mighty.models import ModelConfig, Tokenizer, Transformer, save_checkpoint
 
     tok = Tokenizer.from_pretrained(str(tiny_tokenizer_dir))
     cfg = ModelConfig.tiny(vocab_size=tok.vocab_size, eos_id=tok.eos_id, pad_id=tok.pad_id,

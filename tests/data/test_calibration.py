@@ -3,10 +3,10 @@ rule on a toy KB, and the bundled corpus's eval (held out from the calibration f
 import numpy as np
 import pytest
 
-from data.calibration import calibrated_retriever, calibration_questions, expected_calibration_error, reliability_bins
-from data.paths import EVAL_PATH
-from data.retrieval import Retriever, recall_at_k
-from demo.config import RouterConfig
+from mighty.data.calibration import calibrated_retriever, calibration_questions, expected_calibration_error, reliability_bins
+from mighty.data.paths import EVAL_PATH
+from mighty.data.retrieval import Retriever, recall_at_k
+from mighty.demo.config import RouterConfig
 
 ROUTER_MIN = RouterConfig().min_confidence
 BT_QUERY = "my bluetooth speaker keeps disconnecting from my phone every few minutes"
@@ -71,7 +71,7 @@ needs_corpus = pytest.mark.skipif(not EVAL_PATH.exists(), reason="bundled corpus
 
 @pytest.fixture(scope="module")
 def corpus():
-    import data
+    from mighty import data
 
     kb, cases = data.load_kb(), data.load_eval()
     return kb, cases, calibrated_retriever(kb)  # fitted on the default build's training split
@@ -106,7 +106,7 @@ def test_eval_in_scope_mismatched_top_hit_is_below_router_threshold(corpus):
 
 @needs_corpus
 def test_calibration_improves_ece_on_heldout_questions_and_keeps_recall(corpus):
-    import data
+    from mighty import data
 
     kb, cases, r = corpus
     assert r.calibration is not None

@@ -1,6 +1,6 @@
 import pytest
 
-from data.clean import clean_records, clean_text, fix_mojibake, strip_signature
+from mighty.data.clean import clean_records, clean_text, fix_mojibake, strip_signature
 
 
 def test_strips_planted_url_signature_and_chatter():

@@ -1,6 +1,6 @@
 import pytest
 
-from data.contamination import guard, minilm_dir
+from mighty.data.contamination import guard, minilm_dir
 
 EVAL = [{"case_id": "e1", "question": "My Bluetooth speaker will not pair with my iPhone, what should I do?"},
         {"case_id": "e2", "question": "Why do my earbuds stop charging in the case overnight?"}]

@@ -9,11 +9,11 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from data import corpus
-from data.corpus import generate
-from data.corpus.dsl import CorpusSyntaxError, parse_issues, render_step
-from data.corpus.generic import GenericCorpusMissing, load_generic, parse_data_line, wordnet_dir
-from data.corpus.textnoise import add_typos, mojibake, rng_for, to_voice
+from mighty.data import corpus
+from mighty.data.corpus import generate
+from mighty.data.corpus.dsl import CorpusSyntaxError, parse_issues, render_step
+from mighty.data.corpus.generic import GenericCorpusMissing, load_generic, parse_data_line, wordnet_dir
+from mighty.data.corpus.textnoise import add_typos, mojibake, rng_for, to_voice
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_generator_is_deterministic_and_tree_is_up_to_date(built, tmp_path):
     for name, data in built.items():
         assert (tmp_path / name).read_bytes() == data, name
         on_disk = corpus.CORPUS_DIR / name
-        assert on_disk.read_bytes() == data, f"{name} is stale: run `python -m data.corpus.generate`"
+        assert on_disk.read_bytes() == data, f"{name} is stale: run `python -m mighty.data.corpus.generate`"
 
 
 def test_other_seed_changes_prompts_but_not_kb(built):
@@ -162,14 +162,14 @@ def test_no_two_issues_share_most_of_their_wording(kb):
 # --- prompts, held-out split, eval -----------------------------------------------------------
 
 def device_prompts(prompts):
-    from data.corpus.scope import is_out_of_scope
+    from mighty.data.corpus.scope import is_out_of_scope
 
     return [p for p in prompts if not is_out_of_scope(p["issue_id"])]
 
 
 def test_out_of_scope_training_prompts_are_their_own_topics(prompts, evals):
-    from data.corpus.scope import OUT_OF_SCOPE_DEVICE, TOPICS, is_out_of_scope
-    from data.contamination import guard
+    from mighty.data.corpus.scope import OUT_OF_SCOPE_DEVICE, TOPICS, is_out_of_scope
+    from mighty.data.contamination import guard
 
     scope = [p for p in prompts if is_out_of_scope(p["issue_id"])]
     assert len(scope) == 3 * len(TOPICS) and {p["device_type"] for p in scope} == {OUT_OF_SCOPE_DEVICE}

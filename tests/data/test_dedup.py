@@ -1,6 +1,6 @@
 import pytest
 
-from data.dedup import dedup, shingles
+from mighty.data.dedup import dedup, shingles
 
 BASE = "my bluetooth speaker keeps disconnecting from my laptop every few minutes when music plays"
 RECS = [

@@ -1,5 +1,5 @@
 """Which device a question names, from the KB's own vocabulary."""
-from data.devices import DeviceVocab, Mention
+from mighty.data.devices import DeviceVocab, Mention
 
 KB = [{"issue_id": "s.pair.mini", "device_type": "bluetooth_speaker", "model_family": "BoomCube Mini portable speaker"},
       {"issue_id": "s.pair.max", "device_type": "bluetooth_speaker", "model_family": "BoomCube Max IP67 outdoor speaker"},

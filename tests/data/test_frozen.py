@@ -1,9 +1,9 @@
 import pytest
 
-import data
-from data.freeze import main as freeze_main
-from data.frozen import FrozenDataError, verify_manifest, write_freeze_manifest
-from runtime import file_sha256
+from mighty import data
+from mighty.data.freeze import main as freeze_main
+from mighty.data.frozen import FrozenDataError, verify_manifest, write_freeze_manifest
+from mighty.runtime import file_sha256
 
 
 def test_modified_eval_file_fails_with_hashes(tiny_corpus):
@@ -16,7 +16,7 @@ def test_modified_eval_file_fails_with_hashes(tiny_corpus):
     with pytest.raises(FrozenDataError) as e:
         data.load_eval(eval_path)
     msg = str(e.value)
-    assert "eval.jsonl" in msg and old in msg and new in msg and "python -m data.freeze" in msg
+    assert "eval.jsonl" in msg and old in msg and new in msg and "python -m mighty.data.freeze" in msg
 
 
 def test_unlisted_and_missing_files(tiny_corpus):
@@ -41,7 +41,7 @@ def test_freeze_cli_regenerates(tiny_corpus, capsys):
 
 def test_missing_manifest_says_how(tmp_path):
     (tmp_path / "eval.jsonl").write_text("{}\n")
-    with pytest.raises(FrozenDataError, match="python -m data.freeze"):
+    with pytest.raises(FrozenDataError, match="python -m mighty.data.freeze"):
         verify_manifest(tmp_path)
     write_freeze_manifest(tmp_path)
     assert list(verify_manifest(tmp_path)) == [f"{tmp_path.name}/eval.jsonl"]

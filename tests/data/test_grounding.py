@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from data import load_eval, load_kb
-from data.grounding import Grounder, GroundingConfig, read_grounding, write_grounding
-from data.prompts import NO_MATCH, kb_context
+from mighty.data import load_eval, load_kb
+from mighty.data.grounding import Grounder, GroundingConfig, read_grounding, write_grounding
+from mighty.data.prompts import NO_MATCH, kb_context
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from data.io import DataError, load_records, validate_record, write_jsonl
+from mighty.data.io import DataError, load_records, validate_record, write_jsonl
 
 GOOD = {"prompt_id": "p1", "issue_id": "i1", "device_type": "earbuds", "symptom": "no_sound",
         "style": "formal", "question": "No sound?"}
@@ -65,14 +65,14 @@ def test_write_jsonl_roundtrip(tmp_path):
 
 
 def test_missing_file_says_how_to_fix(tmp_path):
-    with pytest.raises(FileNotFoundError, match="data.corpus.generate"):
+    with pytest.raises(FileNotFoundError, match="mighty.data.corpus.generate"):
         load_records(tmp_path / "nope.jsonl", "kb")
 
 
 def test_a_skipped_line_is_said_on_the_console_and_the_json_error_reads_well(tmp_path, caplog):
     import logging
 
-    from data.io import load_records
+    from mighty.data.io import load_records
 
     f = tmp_path / "p.jsonl"
     f.write_text('{"prompt_id": "a\n')  # unterminated string

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data.label import LabelConfig, load_inputs, load_teacher, run
-from data.logprob_cache import CacheError, LogprobCache, write_shard
-from data.quality import covered_steps, step_coverage
+from mighty.data.label import LabelConfig, load_inputs, load_teacher, run
+from mighty.data.logprob_cache import CacheError, LogprobCache, write_shard
+from mighty.data.quality import covered_steps, step_coverage
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -81,7 +81,7 @@ def test_round_trip_and_tamper_detection(tmp_path):
               "truncated": np.array([1, 0, 0])}
     rows = [{"prompt_id": f"p{i}", "keep": i != 1} for i in range(3)]
     entry = write_shard(tmp_path, 0, arrays, rows, {"config_hash": "x"})
-    from data.logprob_cache import write_cache_manifest
+    from mighty.data.logprob_cache import write_cache_manifest
     write_cache_manifest(tmp_path, {"shards": [entry]})
     cache = LogprobCache(tmp_path)
     got = list(cache.iter_rows())
@@ -107,7 +107,7 @@ def test_sigkill_then_resume_matches(tiny_corpus, tiny_teacher_dir, tmp_path):
     """A real crash: SIGKILL the labeling process once its first shard exists, then resume."""
     def args(out):
         c = _cfg(tiny_corpus, tiny_teacher_dir, out, limit=None, shard_rows=2, batch_size=2)
-        return [sys.executable, "-m", "data.label", f"hydra.run.dir={tmp_path / 'hydra'}"] + [
+        return [sys.executable, "-m", "mighty.data.label", f"hydra.run.dir={tmp_path / 'hydra'}"] + [
             f"label.{k}={'null' if v is None else v}" for k, v in dataclasses.asdict(c).items()]
 
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
@@ -151,7 +151,7 @@ def _pieces(text: str) -> list[str]:
     ("1. Hold power.\n\n2. Pair it.\n\n3. Hold", None),
 ])
 def test_repeat_cut_hand_worked(text, kept):
-    from data.label import repeat_cut
+    from mighty.data.label import repeat_cut
 
     pieces = _pieces(text)
     cut = repeat_cut(pieces)
@@ -160,7 +160,7 @@ def test_repeat_cut_hand_worked(text, kept):
 
 
 def test_end_answer_puts_the_teachers_eos_where_the_loop_starts():
-    from data.label import end_answer
+    from mighty.data.label import end_answer
 
     rng = np.random.default_rng(0)
     arrays = {"tokens": rng.integers(3, 50, (2, 6)).astype(np.int32), "mask": np.ones((2, 6), np.int8),
@@ -182,9 +182,9 @@ def test_end_answer_puts_the_teachers_eos_where_the_loop_starts():
 
 def test_rows_record_the_student_context_and_kd_rebuilds_that_prompt(tiny_corpus, tiny_teacher_dir, tmp_path):
     """One prompt builder: the KD student's prompt holds exactly the entries retrieved at label time."""
-    from data.grounding import GroundingConfig, write_grounding
-    from data.prompts import format_prompt
-    from distill.cache import read_label_cache
+    from mighty.data.grounding import GroundingConfig, write_grounding
+    from mighty.data.prompts import format_prompt
+    from mighty.distill.cache import read_label_cache
 
     write_grounding(tiny_corpus, GroundingConfig(min_confidence=0.0))  # beside prompts.jsonl
     cfg = _cfg(tiny_corpus, tiny_teacher_dir, tmp_path / "c", limit=3, shard_rows=2)
@@ -204,7 +204,7 @@ def test_rows_record_the_student_context_and_kd_rebuilds_that_prompt(tiny_corpus
 
 
 def test_select_prompts_spreads_over_issues_safety_first():
-    from data.label import select_prompts
+    from mighty.data.label import select_prompts
 
     kb = {"a": {}, "b": {"safety": True}, "c": {}}
     prompts = [{"prompt_id": f"{i}{n}", "issue_id": i} for i in "aaabbc" for n in [0]]
@@ -224,8 +224,8 @@ def test_select_prompts_spreads_over_issues_safety_first():
 
 
 def test_out_of_scope_labels_are_kept_only_when_they_decline():
-    from data.grounding import Grounder, GroundingConfig
-    from data.label import gold_entry, quality_reference, quality_row
+    from mighty.data.grounding import Grounder, GroundingConfig
+    from mighty.data.label import gold_entry, quality_reference, quality_row
 
     g = Grounder([{"issue_id": "x.y", "device_type": "x", "title": "t", "steps": ["a", "b", "c"],
                    "required_keywords": [["a"], ["b"], ["c"]], "escalation": [], "safety": False,

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from data.config import DataConfig, DedupConfig, SplitConfig
-from data.pipeline import build, write_outputs
-from data.paths import EVAL_PATH
+from mighty.data.config import DataConfig, DedupConfig, SplitConfig
+from mighty.data.pipeline import build, write_outputs
+from mighty.data.paths import EVAL_PATH
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -69,13 +69,13 @@ def test_bad_records_skip_or_raise(tiny_corpus):
 
 def test_hydra_entry_point(tiny_corpus, tmp_path):
     out = tmp_path / "built"
-    proc = subprocess.run([sys.executable, "-m", "data.build", f"data.corpus_dir={tiny_corpus}",
+    proc = subprocess.run([sys.executable, "-m", "mighty.data.build", f"data.corpus_dir={tiny_corpus}",
                            f"data.out_dir={out}", "data.dedup.ngram=2", f"hydra.run.dir={tmp_path / 'h'}"],
                           cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert {p.name for p in out.iterdir()} >= {"train.jsonl", "val.jsonl", "eval.jsonl",
                                                "data_report.json", "manifest.json"}
-    bad = subprocess.run([sys.executable, "-m", "data.build", "data.dedup.treshold=0.5",
+    bad = subprocess.run([sys.executable, "-m", "mighty.data.build", "data.dedup.treshold=0.5",
                           f"hydra.run.dir={tmp_path / 'h2'}"], cwd=REPO, capture_output=True, text=True)
     assert bad.returncode != 0 and "treshold" in bad.stderr
 

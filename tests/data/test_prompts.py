@@ -1,6 +1,6 @@
 import pytest
 
-from data.prompts import GROUNDED_SYSTEM, NO_MATCH, SYSTEM, format_prompt
+from mighty.data.prompts import GROUNDED_SYSTEM, NO_MATCH, SYSTEM, format_prompt
 
 
 def test_closed_book_prompt_has_no_kb(tiny_corpus):
@@ -10,7 +10,7 @@ def test_closed_book_prompt_has_no_kb(tiny_corpus):
 
 
 def test_grounded_prompt(tiny_corpus):
-    from data.io import load_records
+    from mighty.data.io import load_records
 
     kb = {e["issue_id"]: e for e in load_records(tiny_corpus / "kb.jsonl", "kb")[0]}
     system, user = format_prompt("hot earbud", entries=[kb["earbuds.swelling"]])

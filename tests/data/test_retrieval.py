@@ -1,14 +1,14 @@
 import numpy as np
 import pytest
 
-from data.paths import EVAL_PATH, KB_PATH
-from data.retrieval import Retriever, recall_at_k, tokenize
+from mighty.data.paths import EVAL_PATH, KB_PATH
+from mighty.data.retrieval import Retriever, recall_at_k, tokenize
 
 
 
 @pytest.fixture
 def kb(tiny_corpus):
-    from data.io import load_records
+    from mighty.data.io import load_records
 
     return load_records(tiny_corpus / "kb.jsonl", "kb")[0]
 
@@ -52,7 +52,7 @@ def test_tokenize_folds_plurals_and_stopwords():
 @pytest.mark.skipif(not EVAL_PATH.exists(), reason="bundled corpus not generated")
 def test_recall_floor_on_heldout_paraphrases():
     """The eval's in-scope questions paraphrase held-out issues the retriever never saw asked."""
-    import data
+    from mighty import data
 
     kb, cases = data.load_kb(KB_PATH), [c for c in data.load_eval() if c["bucket"] == "in_scope"]
     r = Retriever(kb)

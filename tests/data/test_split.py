@@ -1,6 +1,6 @@
 import pytest
 
-from data.split import assert_disjoint, split_by_issue
+from mighty.data.split import assert_disjoint, split_by_issue
 
 
 def _prompts(n_issues=20, per=3):

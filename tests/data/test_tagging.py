@@ -1,4 +1,4 @@
-from data.tagging import DEVICE_LEXICON, SYMPTOM_LEXICON, compile_lexicon, tag, tag_records
+from mighty.data.tagging import DEVICE_LEXICON, SYMPTOM_LEXICON, compile_lexicon, tag, tag_records
 
 LEX = {"device_type": DEVICE_LEXICON, "symptom_category": SYMPTOM_LEXICON}
 

@@ -1,4 +1,4 @@
-"""Fixtures for the demo tests: a real `python -m demo.server` on 127.0.0.1 and speech WAVs.
+"""Fixtures for the demo tests: a real `python -m mighty.demo.server` on 127.0.0.1 and speech WAVs.
 
 One server process is shared by the session (loading the teacher and compiling the sampler
 is the expensive part); the graceful-shutdown test stops it, so it runs last and the next
@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from demo.http_util import wait_until_serving
+from mighty.demo.http_util import wait_until_serving
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts"
@@ -46,7 +46,7 @@ def free_port() -> int:
 
 
 class Server:
-    """A `python -m demo.server` subprocess; `url` once /healthz answers."""
+    """A `python -m mighty.demo.server` subprocess; `url` once /healthz answers."""
 
     def __init__(self, overrides: list[str], log_path: Path):
         self.port = free_port()
@@ -57,7 +57,7 @@ class Server:
                "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
         self._log = open(log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "demo.server", f"port={self.port}", "host=127.0.0.1", *overrides],
+            [sys.executable, "-m", "mighty.demo.server", f"port={self.port}", "host=127.0.0.1", *overrides],
             cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = STARTUP_TIMEOUT_S) -> "Server":

@@ -1,4 +1,4 @@
-"""HTTP API against a real `python -m demo.server` (uvicorn on 127.0.0.1, packaged teacher)."""
+"""HTTP API against a real `python -m mighty.demo.server` (uvicorn on 127.0.0.1, packaged teacher)."""
 import json
 import math
 

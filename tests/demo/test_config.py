@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from omegaconf.errors import ConfigKeyError, ValidationError
 
-from demo.config import DEFAULT_CONFIG, ServeConfig, load_config, resolve_student
+from mighty.demo.config import DEFAULT_CONFIG, ServeConfig, load_config, resolve_student
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,7 +21,7 @@ def test_shipped_config_loads():
 
 
 def test_latest_student_is_what_the_registry_serves(tmp_path):
-    from runtime.registry import Registry
+    from mighty.runtime.registry import Registry
 
     # no run yet: the packaged model, and the UI is told why
     source, origin = resolve_student("latest", tmp_path)
@@ -75,9 +75,9 @@ def test_bad_values_fail_in_post_init(override, msg):
 
 
 def test_cli_reports_bad_config_without_starting():
-    r = subprocess.run([sys.executable, "-m", "demo.server", "limits.burstt=3"], cwd=REPO,
+    r = subprocess.run([sys.executable, "-m", "mighty.demo.server", "limits.burstt=3"], cwd=REPO,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode != 0 and "bad config" in r.stderr and "burstt" in r.stderr
-    r = subprocess.run([sys.executable, "-m", "demo.server", "--print-config", "student=/tmp/ckpt"],
+    r = subprocess.run([sys.executable, "-m", "mighty.demo.server", "--print-config", "student=/tmp/ckpt"],
                        cwd=REPO, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "student: /tmp/ckpt" in r.stdout

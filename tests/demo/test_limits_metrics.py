@@ -1,8 +1,8 @@
 """Token buckets, the rate limiter, and the metrics renderings (hand-worked numbers)."""
 import pytest
 
-from demo.limits import RateLimiter, TokenBucket
-from demo.metrics import Metrics
+from mighty.demo.limits import RateLimiter, TokenBucket
+from mighty.demo.metrics import Metrics
 
 
 class Clock:
@@ -62,7 +62,7 @@ def test_metrics_prometheus_and_json():
 
 
 def test_component_latency_and_intents_render_by_hand():
-    from demo.metrics import Metrics
+    from mighty.demo.metrics import Metrics
 
     m = Metrics()
     m.component("retrieval", 0.004)

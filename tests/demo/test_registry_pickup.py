@@ -1,5 +1,5 @@
 """The demo serves what the model registry's generator pointer names: promote two students,
-roll one back, start `python -m demo.server student=latest`, and the rolled-back-to student is
+roll one back, start `python -m mighty.demo.server student=latest`, and the rolled-back-to student is
 the one that loads and answers."""
 import httpx
 import pytest
@@ -12,7 +12,7 @@ def tiny_students(tmp_path_factory):
     """Two random 2-layer students with the packaged tokenizer, and a tiny teacher."""
     from flax import nnx
 
-    from models import ModelConfig, Transformer, load_pretrained, save_checkpoint
+    from mighty.models import ModelConfig, Transformer, load_pretrained, save_checkpoint
 
     tok = load_pretrained("smollm2-135m-instruct")[1]
     root = tmp_path_factory.mktemp("students")
@@ -27,7 +27,7 @@ def tiny_students(tmp_path_factory):
 
 @pytest.mark.slow
 def test_demo_serves_the_registry_pointer_after_promote_and_rollback(tiny_students, tmp_path):
-    from runtime.registry import Registry
+    from mighty.runtime.registry import Registry
 
     store = tmp_path / "store"
     reg = Registry(store / "registry")
@@ -39,7 +39,7 @@ def test_demo_serves_the_registry_pointer_after_promote_and_rollback(tiny_studen
     reg.rollback("generator", reason="test")
     from flax import nnx
 
-    from models.reranker import Reranker, RerankerConfig, save_reranker
+    from mighty.models.reranker import Reranker, RerankerConfig, save_reranker
 
     rerank_dir = tmp_path / "reranker"
     save_reranker(rerank_dir, Reranker(RerankerConfig(), rngs=nnx.Rngs(0)), {"k": 5, "confidence": "sigmoid"})
@@ -48,8 +48,8 @@ def test_demo_serves_the_registry_pointer_after_promote_and_rollback(tiny_studen
     # a router whose gates passed is promoted, and served
     import dataclasses
 
-    from models.intent import IntentClassifier, save_intent_model
-    from models.textbag import BagConfig
+    from mighty.models.intent import IntentClassifier, save_intent_model
+    from mighty.models.textbag import BagConfig
 
     labels = ["troubleshoot_speakers", "safety_escalation", "out_of_scope"]
     bag = BagConfig(buckets=1024, dim=8, max_ids=64)

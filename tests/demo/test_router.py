@@ -1,8 +1,8 @@
 """demo.router.decide: every branch, its priority order, and keyword matching."""
 import pytest
 
-from demo.config import DEFAULT_ESCALATION_KEYWORDS
-from demo.router import RouteFacts, decide, find_escalation
+from mighty.data.escalation import DEFAULT_ESCALATION_KEYWORDS
+from mighty.demo.router import RouteFacts, decide, find_escalation
 
 KW = DEFAULT_ESCALATION_KEYWORDS
 
@@ -58,7 +58,7 @@ def test_priority_admin_then_escalation_then_budget_then_confidence():
 
 
 def test_intent_probabilities_route_after_keywords_and_before_budget():
-    from demo.router import RouteFacts, decide
+    from mighty.demo.router import RouteFacts, decide
 
     kw = ["smoke"]
     th = {"safety_escalation": 0.5, "out_of_scope": 0.6}

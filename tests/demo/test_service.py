@@ -6,12 +6,12 @@ import threading
 
 import pytest
 
-from demo.config import EngineConfig, ServeConfig
-from demo.engine import Engine, GenRequest, GenResult
-from demo.limits import Overloaded
-from demo.metrics import Metrics
-from demo.runner import ModelRunner
-from demo.service import REFUSAL_UNSAFE, Assistant
+from mighty.demo.config import EngineConfig, ServeConfig
+from mighty.demo.engine import Engine, GenRequest, GenResult
+from mighty.demo.limits import Overloaded
+from mighty.demo.metrics import Metrics
+from mighty.demo.runner import ModelRunner
+from mighty.demo.service import REFUSAL_UNSAFE, Assistant
 
 GOOD = "1. Turn Bluetooth off and on.\n2. Hold power for 7 seconds.\n3. Pair again."
 

@@ -5,8 +5,8 @@ import wave
 
 import pytest
 
-from demo.stt import AudioError, Transcriber
-from demo.tts import synthesize
+from mighty.demo.stt import AudioError, Transcriber
+from mighty.demo.tts import synthesize
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """demo.validator: step parsing and each check, on hand-written answers."""
-from demo.config import DEFAULT_UNSAFE_PHRASES
-from demo.validator import expects_steps, parse_steps, validate
+from mighty.demo.config import DEFAULT_UNSAFE_PHRASES
+from mighty.demo.validator import expects_steps, parse_steps, validate
 
 GOOD = """Try these steps:
 1. Turn Bluetooth off and on again on your phone.

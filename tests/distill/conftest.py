@@ -6,11 +6,11 @@ import jax
 import pytest
 from hydra import compose, initialize_config_dir
 
-CONF = str(Path(__file__).resolve().parents[2] / "conf")
+CONF = str(Path(__file__).resolve().parents[2] / "mighty" / "conf")
 
 
 def compose_kd(*overrides: str):
-    import distill.config  # noqa: F401  (registers kd_schema)
+    import mighty.distill.config  # noqa: F401  (registers kd_schema)
 
     with initialize_config_dir(config_dir=CONF, version_base="1.3"):
         return compose("kd", overrides=list(overrides))
@@ -23,14 +23,14 @@ def compose_kd_fixture():
 
 @pytest.fixture(scope="session")
 def tiny_run_config():
-    from distill.config import load_run_config
+    from mighty.distill.config import load_run_config
 
     return load_run_config(compose_kd("experiment=kd_tiny", "label_cache=unused"))
 
 
 @pytest.fixture(scope="session")
 def tiny_teacher(tiny_run_config):
-    from distill.student import load_teacher
+    from mighty.distill.student import load_teacher
 
     return load_teacher(tiny_run_config.teacher)
 

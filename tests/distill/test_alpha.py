@@ -4,13 +4,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from distill.alpha import (
+from mighty.distill.alpha import (
     alpha_from_boost,
     boost_vocab_mask,
     lexicon_span_mask,
     token_alpha,
 )
-from distill.losses import kd_loss
+from mighty.distill.losses import kd_loss
 
 TOKENS = ["1", " 2.", "3)", " 10", "hello", " Bluetooth", "ANC", " the", "12a", "A",
           " EQ", "Reset", " x2", "4 ."]

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from distill.config import KDRunConfig, load_run_config
+from mighty.distill.config import KDRunConfig, load_run_config
 
 EXPERIMENTS = sorted(Path(p).stem for p in glob.glob(
-    os.path.join(Path(__file__).resolve().parents[2], "conf", "experiment", "kd_*.yaml")))
+    os.path.join(Path(__file__).resolve().parents[2], "mighty", "conf", "experiment", "kd_*.yaml")))
 
 
 @pytest.mark.parametrize("experiment", [None, *EXPERIMENTS])

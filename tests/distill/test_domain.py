@@ -5,8 +5,8 @@ import jax
 import numpy as np
 import pytest
 
-from distill.batching import BucketedSampler, Example, split_examples
-from distill.domain import domain_weights, gaps_by_domain
+from mighty.distill.batching import BucketedSampler, Example, split_examples
+from mighty.distill.domain import domain_weights, gaps_by_domain
 
 
 def test_power_weights():

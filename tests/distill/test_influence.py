@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from distill.student import block_influence, choose_layers
-from models import ModelConfig, Transformer
+from mighty.distill.student import block_influence, choose_layers
+from mighty.models import ModelConfig, Transformer
 
 
 def test_choose_layers_by_influence_keeps_the_most_influential():
@@ -25,7 +25,7 @@ def test_block_influence_matches_a_numpy_loop_over_the_residual_stream():
     mask = jnp.array([[1] * 7, [1] * 4 + [0] * 3])
     got = np.asarray(block_influence(model, ids, mask))
     # reference: hidden states after each block by truncating the stack (h_0 = embeddings)
-    from distill.student import prune_layers
+    from mighty.distill.student import prune_layers
 
     def stream(n):
         if n == 0:

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from distill.losses import DIVERGENCES, generalized_jsd, kd_loss, soft_divergence
+from mighty.distill.losses import DIVERGENCES, generalized_jsd, kd_loss, soft_divergence
 
 B, T, V, K = 2, 5, 11, 4
 

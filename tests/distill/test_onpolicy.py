@@ -12,8 +12,8 @@ def metric_rows(path):
 
 @pytest.mark.slow
 def test_on_policy_kd_with_a_live_teacher(compose_kd, toy_cache, tmp_path):
-    from distill.config import load_run_config
-    from distill.train import run_training
+    from mighty.distill.config import load_run_config
+    from mighty.distill.train import run_training
 
     run_cfg = load_run_config(compose_kd("experiment=kd_tiny", f"label_cache={toy_cache}",
                                          f"run_dir={tmp_path}", "kd.lam=1.0", "kd.steps=4",

@@ -9,12 +9,12 @@ import optax
 import pytest
 from flax import nnx
 
-from distill.batching import TOKEN_ROW_KEYS, balanced_microbatches, collate, token_rows
-from distill.config import OptimConfig
-from distill.step import LossSpec, kd_step_fn, make_kd_step, microbatch_loss
-from training import decay_mask, init_state, make_optimizer
-from models.config import ModelConfig
-from models.transformer import Transformer
+from mighty.distill.batching import TOKEN_ROW_KEYS, balanced_microbatches, collate, token_rows
+from mighty.distill.config import OptimConfig
+from mighty.distill.step import LossSpec, kd_step_fn, make_kd_step, microbatch_loss
+from mighty.training import decay_mask, init_state, make_optimizer
+from mighty.models.config import ModelConfig
+from mighty.models.transformer import Transformer
 from tests.tolerances import assert_grads_close, capture_grads
 
 SPEC = LossSpec(temperature=2.0, alpha=0.3, multiplier=2.0, divergence="forward_kl")
@@ -187,9 +187,9 @@ def test_balanced_microbatches_shrink_token_rows_not_the_update(toy_examples):
 
 def _dense_microbatch_loss(params, mb, graphdef, rest, spec):
     """The step's (token-mean) loss before compaction: (b, N, V) logits over every completion slot."""
-    from distill.alpha import alpha_from_boost
-    from distill.losses import kd_loss
-    from distill.step import completion_logits
+    from mighty.distill.alpha import alpha_from_boost
+    from mighty.distill.losses import kd_loss
+    from mighty.distill.step import completion_logits
 
     logits = completion_logits(nnx.merge(graphdef, params, rest), mb)
     teacher = mb["teacher_logits"] if "teacher_logits" in mb else (mb["topk_ids"], mb["topk_logprobs"])

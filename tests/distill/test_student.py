@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from distill.config import StudentConfig
-from distill.student import choose_layers, init_student, params_of, prune_layers, random_model
-from models.config import ModelConfig
+from mighty.distill.config import StudentConfig
+from mighty.distill.student import choose_layers, init_student, params_of, prune_layers, random_model
+from mighty.models.config import ModelConfig
 
 
 def _teacher(layers=5):
@@ -61,7 +61,7 @@ def test_scratch_student_and_vocab_check():
 
 
 def test_pretrained_student_from_a_checkpoint(tmp_path):
-    from models.checkpoint import save_checkpoint
+    from mighty.models.checkpoint import save_checkpoint
 
     teacher = _teacher(2)
     src = random_model(ModelConfig.tiny(num_layers=1, tie_embeddings=False), seed=9)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from distill.config import load_run_config
+from mighty.distill.config import load_run_config
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -20,8 +20,8 @@ def _rows(path):
 
 @pytest.mark.slow
 def test_tiny_kd_run_halves_heldout_kl(compose_kd, toy_cache, tmp_path):
-    from distill.train import run_training
-    from models.checkpoint import load_checkpoint
+    from mighty.distill.train import run_training
+    from mighty.models.checkpoint import load_checkpoint
 
     run = load_run_config(compose_kd("experiment=kd_tiny", f"label_cache={toy_cache}",
                                      f"run_dir={tmp_path}"))
@@ -44,7 +44,7 @@ def test_tiny_kd_run_halves_heldout_kl(compose_kd, toy_cache, tmp_path):
 
 
 def _train_cmd(cache, run_dir, *extra):
-    return [sys.executable, "-m", "distill.train", "experiment=kd_tiny", f"label_cache={cache}",
+    return [sys.executable, "-m", "mighty.distill.train", "experiment=kd_tiny", f"label_cache={cache}",
             f"run_dir={run_dir}", "kd.steps=24", "kd.ckpt_every=10", "kd.eval.every=8",
             "kd.eval.n_generate=0", "kd.domain.every=6", f"hydra.run.dir={run_dir}/hydra",
             "hydra.output_subdir=null", *extra]

@@ -10,8 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from distill.batching import Example
-from distill.cache import _RAGGED, TOY_ARRAYS, TOY_META
+from mighty.distill.batching import Example
+from mighty.distill.cache import _RAGGED, TOY_ARRAYS, TOY_META
 
 
 def write_toy_cache(cache_dir: str | Path, examples: Sequence[Example]) -> Path:
@@ -34,7 +34,7 @@ def make_toy_examples(teacher, n: int, *, key: jax.Array, devices: Sequence[str]
                       top_k: int = 8, tokenizer=None, batch: int = 32) -> list[Example]:
     """Prompts of random tokens (each device draws from its own id range), a random "kb"
     prefix in the teacher's prompt, and the teacher's sampled answers with top-K logprobs."""
-    from models.sampler import generate
+    from mighty.models.sampler import generate
 
     cfg = teacher.cfg
     rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).astype(np.uint64))

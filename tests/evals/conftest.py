@@ -3,7 +3,7 @@ batch), so tiny random models can answer and judge without loading a real tokeni
 import numpy as np
 import pytest
 
-import models
+from mighty import models
 
 
 class CharTokenizer:

@@ -8,8 +8,8 @@ import jax.numpy as jnp
 import pytest
 from flax import nnx
 
-import models
-from evals.answers import answer_questions, compile_seconds
+from mighty import models
+from mighty.evals.answers import answer_questions, compile_seconds
 
 
 def test_compile_seconds_sees_the_first_call_only():

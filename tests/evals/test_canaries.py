@@ -4,10 +4,10 @@ pairwise judge that always picks A is all position bias."""
 import numpy as np
 import pytest
 
-import data
-from evals import canaries as C
-from rewards.composite import Composite
-from rewards.tech import TechRubric
+from mighty import data
+from mighty.evals import canaries as C
+from mighty.rewards.composite import Composite
+from mighty.rewards.tech import TechRubric
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """Promotion gates on a hand-made results.json: values, thresholds, pass / FAIL / n/a."""
 import pytest
 
-from evals.gates import GateConfig, evaluate_gates, render_gates, serving_cost
+from mighty.evals.gates import GateConfig, evaluate_gates, render_gates, serving_cost
 
 
 def est(v):

@@ -3,7 +3,7 @@ paraphrasing its steps is supported; an invented step, part, setting or value is
 import numpy as np
 import pytest
 
-from evals import hallucination as H
+from mighty.evals import hallucination as H
 
 ENTRY = {
     "issue_id": "smart_plug.wont_pair.mini", "device_type": "smart_plug",

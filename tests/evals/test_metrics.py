@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from evals.metrics import behaviour, precision_recall, qa_match, utility
+from mighty.evals.metrics import behaviour, precision_recall, qa_match, utility
 
 
 def test_behaviour_classes():
@@ -33,7 +33,7 @@ def test_precision_recall_hand_worked_and_undefined():
 
 
 def test_the_packaged_teachers_own_declines_count_as_declines():
-    from evals.metrics import behaviour
+    from mighty.evals.metrics import behaviour
 
     said = ["I'm sorry for any confusion, but as a device troubleshooting AI, I specialize in "
             "device-related issues. I'm not equipped to assist with that.",

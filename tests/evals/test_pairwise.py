@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from flax import nnx
 
-import models
-from evals import pairwise
-from rewards.judge_jax import JaxJudge
+from mighty import models
+from mighty.evals import pairwise
+from mighty.rewards.judge_jax import JaxJudge
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ on every axis the report shows, and the summary must carry CIs."""
 import numpy as np
 import pytest
 
-from evals.suite import SuiteConfig, score_items, select_cases, summarise
+from mighty.evals.suite import SuiteConfig, score_items, select_cases, summarise
 
 KB = {
     "hp-1": {"issue_id": "hp-1", "device_type": "over_ear_headphones", "model_family": "X",
@@ -65,10 +65,10 @@ def test_every_shipped_eval_config_builds_a_suite_config():
 
     import yaml
 
-    for path in sorted((Path(__file__).resolve().parents[2] / "conf" / "eval").glob("*.yaml")):
+    for path in sorted((Path(__file__).resolve().parents[2] / "mighty" / "conf" / "eval").glob("*.yaml")):
         cfg = SuiteConfig(**yaml.safe_load(path.read_text()))
         assert cfg.canary.bar == 0.8 and cfg.cost["price_per_compute_s"] > 0, path.name
-    assert SuiteConfig(**yaml.safe_load((Path(__file__).resolve().parents[2] / "conf" / "eval" / "default.yaml")
+    assert SuiteConfig(**yaml.safe_load((Path(__file__).resolve().parents[2] / "mighty" / "conf" / "eval" / "default.yaml")
                                         .read_text())).limit >= 20
     with pytest.raises(TypeError, match="bra"):
         SuiteConfig(canary={"bra": 0.8})
@@ -87,14 +87,14 @@ def test_hallucination_is_scored_against_the_shown_and_gold_entries():
 
 
 def system_eval(name, answers):
-    from evals.suite import SystemEval
+    from mighty.evals.suite import SystemEval
 
     items = score_items(CASES, answers, [10, 10, 10], KB)
     return SystemEval(name, items, summarise(items, SuiteConfig(n_boot=100, judge=False)))
 
 
 def test_paired_differences_and_case_values():
-    from evals.suite import case_values, headline_pairs, paired_differences
+    from mighty.evals.suite import case_values, headline_pairs, paired_differences
 
     t, b = system_eval("teacher", GOOD), system_eval("base_student", BAD)
     assert list(case_values(t.items, "escalate_recall")[1:2]) == [1.0]
@@ -119,10 +119,10 @@ def test_an_invalid_judge_leaves_accuracy_but_keeps_its_scores(char_tokenizer):
     """A real (tiny, random) judge through the canaries and the scoring path."""
     from flax import nnx
 
-    import data
-    import models
-    from evals.suite import judge_validity
-    from rewards.judge_jax import JaxJudge
+    from mighty import data
+    from mighty import models
+    from mighty.evals.suite import judge_validity
+    from mighty.rewards.judge_jax import JaxJudge
 
     model = models.Transformer(models.ModelConfig.tiny(max_position_embeddings=4096), rngs=nnx.Rngs(1))
     judge = JaxJudge(model, char_tokenizer, judge_id="jax:tiny", batch_size=8, max_prompt_tokens=2048)
@@ -138,7 +138,7 @@ def test_an_invalid_judge_leaves_accuracy_but_keeps_its_scores(char_tokenizer):
 
 
 def test_an_invalid_judge_is_skipped_only_when_configured():
-    from experiments.evaluate import SuiteInputs, used_judge
+    from mighty.experiments.evaluate import SuiteInputs, used_judge
 
     judge = object()
     invalid = {"judge": {"valid": False}, "pairwise": {"valid": False}}

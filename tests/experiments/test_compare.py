@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from experiments import compare
+from mighty.experiments import compare
 
 
 def fake_run(sweep: Path, store: Path, name: str, overrides: list[str], accuracy: float) -> None:

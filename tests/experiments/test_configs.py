@@ -6,12 +6,12 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
-import distill.config  # noqa: F401  (registers schemas)
-import distill.intent.config  # noqa: F401
-import distill.rerank.config  # noqa: F401
-import rl.config  # noqa: F401
+import mighty.distill.config  # noqa: F401  (registers schemas)
+import mighty.distill.intent.config  # noqa: F401
+import mighty.distill.rerank.config  # noqa: F401
+import mighty.rl.config  # noqa: F401
 
-CONF = Path(__file__).resolve().parents[2] / "conf"
+CONF = Path(__file__).resolve().parents[2] / "mighty" / "conf"
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
 
 

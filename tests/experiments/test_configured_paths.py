@@ -38,9 +38,9 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     from flax import nnx
     from omegaconf import OmegaConf
 
-    from models import ModelConfig, Transformer, load_pretrained, save_checkpoint
+    from mighty.models import ModelConfig, Transformer, load_pretrained, save_checkpoint
 
-    exp = OmegaConf.load(ROOT / "conf" / "experiment" / "grpo_tiny.yaml")
+    exp = OmegaConf.load(ROOT / "mighty" / "conf" / "experiment" / "grpo_tiny.yaml")
     cfg = ModelConfig(**OmegaConf.to_container(exp.policy.model))
     out = tmp_path_factory.mktemp("tiny") / "model"
     save_checkpoint(Transformer(cfg, rngs=nnx.Rngs(7)), out, tokenizer=load_pretrained("smollm2-135m-instruct")[1])
@@ -48,7 +48,7 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
 
 
 def grpo_cmd(run_dir: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "rl.train", "experiment=grpo_tiny", f"run_dir={run_dir}",
+    return [sys.executable, "-m", "mighty.rl.train", "experiment=grpo_tiny", f"run_dir={run_dir}",
             "train.steps=2", "train.eval_every=2", "train.ckpt_every=0", "train.table_every=0",
             f"hydra.run.dir={run_dir}/hydra", *extra]
 
@@ -73,7 +73,7 @@ def test_grpo_with_a_judge_in_the_reward(tiny_checkpoint, tmp_path):
 def test_optuna_sweeper_runs_two_trials(tmp_path):
     sweep = tmp_path / "sweep"
     # the shipped Optuna experiment on the smoke pipeline, two trials instead of twelve
-    run([sys.executable, "-m", "experiments.pipeline", "experiment=[smoke,tune_reward_weights]",
+    run([sys.executable, "-m", "mighty.experiments.pipeline", "experiment=[smoke,tune_reward_weights]",
          "hydra.sweeper.n_trials=2", f"store={tmp_path / 'store'}", f"hydra.sweep.dir={sweep}"],
         timeout=2400)
     best = (sweep / "optimization_results.yaml").read_text()

@@ -1,16 +1,16 @@
-"""`python -m experiments.registry`: list, show, promote (refused on a failed gate), rollback."""
+"""`python -m mighty.experiments.registry`: list, show, promote (refused on a failed gate), rollback."""
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-from experiments.registry import RegistryConfig, describe, register_and_promote
+from mighty.experiments.registry import RegistryConfig, describe, register_and_promote
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cli(store, *args):
-    return subprocess.run([sys.executable, "-m", "experiments.registry", "--store", str(store), *args],
+    return subprocess.run([sys.executable, "-m", "mighty.experiments.registry", "--store", str(store), *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
@@ -20,7 +20,7 @@ def test_cli_promote_refuses_a_failed_gate_and_rollback_restores(tmp_path):
         (tmp_path / name).mkdir()
         arts.append(tmp_path / name)
     gates = {"gates.recall_at_1_gain": "> 0"}
-    from runtime.registry import check_gates
+    from mighty.runtime.registry import check_gates
 
     outs = [register_and_promote(tmp_path / "store", "reranker", a, manifest={"n": i},
                                  metrics={"gates": {"recall_at_1_gain": gain}},

@@ -5,13 +5,13 @@ apart, and the gates with pass / FAIL."""
 import numpy as np
 import pytest
 
-import data
-from evals import canaries
-from runtime.ci import Estimate
-from evals.gates import serving_cost
-from evals.suite import (SuiteConfig, SystemEval, compare_systems, headline_pairs, paired_differences,
+from mighty import data
+from mighty.evals import canaries
+from mighty.runtime.ci import Estimate
+from mighty.evals.gates import serving_cost
+from mighty.evals.suite import (SuiteConfig, SystemEval, compare_systems, headline_pairs, paired_differences,
                          score_items, select_cases, summarise)
-from experiments.report import write_report
+from mighty.experiments.report import write_report
 
 CFG = SuiteConfig(judge=False, n_boot=300)
 GATE = {"min_teacher_preference": 0.45, "min_win_vs_base": 0.5, "max_accuracy_gap": 0.5,

@@ -1,7 +1,7 @@
 """Every panel of a report plot has data: a metric that was never logged gets no empty axes."""
 import matplotlib.image as mpimg
 
-from experiments.report import plot_curves
+from mighty.experiments.report import plot_curves
 
 
 def test_plot_curves_draws_only_keys_with_data(tmp_path):
@@ -18,7 +18,7 @@ def test_plot_curves_draws_only_keys_with_data(tmp_path):
 
 
 def test_grpo_health_section_names_dead_components_and_length_hacking():
-    from experiments.report import grpo_health_section
+    from mighty.experiments.report import grpo_health_section
 
     rows = [{"step": s, "diag/flat_share/tech": 1.0, "diag/flat_share/lang": 0.25,
              "diag/length/mean": n, "eval/reward/tech/mean": 0.0}
@@ -34,7 +34,7 @@ def test_grpo_health_section_names_dead_components_and_length_hacking():
 
 
 def _grounding():
-    from data.calibration import expected_calibration_error, reliability_bins
+    from mighty.data.calibration import expected_calibration_error, reliability_bins
 
     conf_raw, conf_cal, ok = [0.95, 0.9, 0.97, 0.3, 0.99], [0.8, 0.7, 0.75, 0.1, 0.35], [1, 1, 0, 0, 0]
     return {"mode": "retrieved", "k": 1, "method": "bm25", "min_confidence": 0.5,
@@ -47,7 +47,7 @@ def _grounding():
 
 
 def test_retrieval_section_and_reliability_diagram(tmp_path):
-    from experiments.report_retrieval import plot_reliability, retrieval_section
+    from mighty.experiments.report_retrieval import plot_reliability, retrieval_section
 
     res = {"grounding": _grounding()}
     png = plot_reliability(res, tmp_path / "rel.png")

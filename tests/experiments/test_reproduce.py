@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments import reproduce
+from mighty.experiments import reproduce
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,7 +43,7 @@ def test_quick_reproduction_writes_results_and_the_readme_section(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(f"# Mighty\n\n{reproduce.START}\n{reproduce.END}\n")
     env = {**os.environ, "WANDB_MODE": "offline", "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "experiments.reproduce", "--quick", "--ablations", "none",
+    cmd = [sys.executable, "-m", "mighty.experiments.reproduce", "--quick", "--ablations", "none",
            "--store", str(tmp_path / "store"), "--results", str(tmp_path / "results"),
            "--runs", str(tmp_path / "runs"), "--readme", str(readme)]
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1700)

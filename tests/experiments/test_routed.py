@@ -1,8 +1,8 @@
 """The routed row on hand-checkable counts: who serves each case, its cost and latency."""
 import pytest
 
-from demo.config import RouterConfig, ValidatorConfig
-from experiments.routed import CostConfig, routed_rows, routing_scalars
+from mighty.demo.config import RouterConfig, ValidatorConfig
+from mighty.experiments.routed import CostConfig, routed_rows, routing_scalars
 
 CASES = [{"case_id": f"c{i}", "question": q, "issue_id": iid} for i, (q, iid) in enumerate([
     ("My speaker won't pair, how do I fix it?", "spk.pair"),        # confident, good answer -> student

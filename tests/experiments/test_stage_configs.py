@@ -13,16 +13,16 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-import distill.config  # noqa: F401  (registers the schemas)
-import rl.config  # noqa: F401
-from distill.config import KDConfig, StudentConfig
-from experiments.pipeline import STAGES, grpo_config, kd_config
-from experiments.stages import StageConfigError, plan_keys, run_stages
-from runtime.config import plain, typed
-from rl.config import GRPOConfig, TrainConfig
+import mighty.distill.config  # noqa: F401  (registers the schemas)
+import mighty.rl.config  # noqa: F401
+from mighty.distill.config import KDConfig, StudentConfig
+from mighty.experiments.pipeline import STAGES, grpo_config, kd_config
+from mighty.experiments.stages import StageConfigError, plan_keys, run_stages
+from mighty.runtime.config import plain, typed
+from mighty.rl.config import GRPOConfig, TrainConfig
 
-CONF = Path(__file__).resolve().parents[2] / "conf"
-# kd_tiny and grpo_tiny configure the stage entry points (python -m distill.train / rl.train:
+CONF = Path(__file__).resolve().parents[2] / "mighty" / "conf"
+# kd_tiny and grpo_tiny configure the stage entry points (python -m mighty.distill.train / rl.train:
 # a tokenizer-less tiny teacher, a random policy); every other experiment is a pipeline's
 STAGE_ONLY = {"kd_tiny", "grpo_tiny"}
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml") if p.stem not in STAGE_ONLY)
@@ -96,7 +96,7 @@ def test_the_cli_names_the_typo_without_a_traceback(tmp_path):
     import sys
 
     root = CONF.parent
-    r = subprocess.run([sys.executable, "-m", "experiments.pipeline", "experiment=smoke", "+kd.temprature=2",
+    r = subprocess.run([sys.executable, "-m", "mighty.experiments.pipeline", "experiment=smoke", "+kd.temprature=2",
                         f"store={tmp_path / 'store'}", f"hydra.run.dir={tmp_path / 'run'}"],
                        cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True,
                        text=True, timeout=300)
@@ -118,9 +118,9 @@ def _restated(node: dict, defaults: dict, prefix: str = "") -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("group, schema", [("kd/default", "distill.config:KDConfig"),
-                                           ("grpo/default", "rl.config:GRPOConfig"),
-                                           ("data/default", "data.config:DataConfig")])
+@pytest.mark.parametrize("group, schema", [("kd/default", "mighty.distill.config:KDConfig"),
+                                           ("grpo/default", "mighty.rl.config:GRPOConfig"),
+                                           ("data/default", "mighty.data.config:DataConfig")])
 def test_group_yamls_only_change_dataclass_defaults(group, schema):
     """Dataclasses own the defaults: a group YAML that restates one keeps two copies in step."""
     import importlib
@@ -130,5 +130,5 @@ def test_group_yamls_only_change_dataclass_defaults(group, schema):
 
     mod, cls = schema.split(":")
     defaults = OmegaConf.to_container(OmegaConf.structured(getattr(importlib.import_module(mod), cls)))
-    node = yaml.safe_load((Path(__file__).resolve().parents[2] / "conf" / f"{group}.yaml").read_text())
+    node = yaml.safe_load((Path(__file__).resolve().parents[2] / "mighty" / "conf" / f"{group}.yaml").read_text())
     assert _restated(node, defaults) == [], f"conf/{group}.yaml restates dataclass defaults"

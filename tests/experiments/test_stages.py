@@ -4,7 +4,7 @@ import json
 import pytest
 from omegaconf import OmegaConf
 
-from experiments.stages import Stage, run_stages
+from mighty.experiments.stages import Stage, run_stages
 
 
 def make_stages(calls: list):

@@ -1,5 +1,5 @@
 """The default run's targets read CIs and ratios from hand-built results, and say when missed."""
-from experiments.targets import default_run_targets, targets_section
+from mighty.experiments.targets import default_run_targets, targets_section
 
 
 def est(v, lo=None, hi=None):

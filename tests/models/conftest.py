@@ -56,7 +56,7 @@ def hf_logits(model, ids, mask=None) -> np.ndarray:
 @pytest.fixture(scope="session")
 def smollm():
     """(our model, tokenizer) for the packaged teacher (cached dequantisation after first use)."""
-    import models
+    from mighty import models
 
     return models.load_pretrained("smollm2-135m-instruct")
 
@@ -66,7 +66,7 @@ def smollm_hf():
     """transformers' own GGUF loader: the independent reference for the teacher."""
     from transformers import AutoModelForCausalLM
 
-    import models
+    from mighty import models
 
     path = models.packaged_model_path("smollm2-135m-instruct")
     return AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32).eval()

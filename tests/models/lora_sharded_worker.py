@@ -18,12 +18,12 @@ import jax.numpy as jnp  # noqa: E402
 from flax import nnx  # noqa: E402
 from sharded_worker import flatten, mesh_config  # noqa: E402
 
-from distill.config import OptimConfig  # noqa: E402
-from distill.step import LossSpec, make_kd_step  # noqa: E402
-from training import init_state, make_optimizer  # noqa: E402
-from models import Transformer  # noqa: E402
-from models.lora import LoRAConfig, adapters, apply_lora  # noqa: E402
-from models.mesh import Layout, born, to_host  # noqa: E402
+from mighty.distill.config import OptimConfig  # noqa: E402
+from mighty.distill.step import LossSpec, make_kd_step  # noqa: E402
+from mighty.training import init_state, make_optimizer  # noqa: E402
+from mighty.models import Transformer  # noqa: E402
+from mighty.models.lora import LoRAConfig, adapters, apply_lora  # noqa: E402
+from mighty.models.mesh import Layout, born, to_host  # noqa: E402
 
 MESHES = ("single", "fsdp", "fsdp_tensor")
 

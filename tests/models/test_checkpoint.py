@@ -5,8 +5,8 @@ import pytest
 import torch
 from flax import nnx
 
-import models
-from models import ModelConfig, Transformer
+from mighty import models
+from mighty.models import ModelConfig, Transformer
 from tests.models.conftest import hf_logits
 
 IDS = np.random.RandomState(0).randint(3, 128, (2, 10)).astype(np.int32)

@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
-import models
-from models.hf_weights import CheckpointError
+from mighty import models
+from mighty.models.hf_weights import CheckpointError
 from tests.models.conftest import hf_logits, make_hf_model
 
 

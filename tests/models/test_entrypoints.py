@@ -11,14 +11,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.parametrize("model", ["smollm2_135m", "tiny"])
 def test_generate_config_composes(model):
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(ROOT / "mighty" / "conf"), version_base="1.3"):
         cfg = compose("generate", overrides=[f"model={model}", "prompt=hello"])
     assert cfg.prompt == "hello" and cfg.model.source in ("smollm2-135m-instruct", "random")
 
 
 def test_generate_app_runs_on_tiny_model():
     proc = subprocess.run(
-        [sys.executable, "-m", "experiments.generate", "model=tiny", "prompt=my speaker hums",
+        [sys.executable, "-m", "mighty.experiments.generate", "model=tiny", "prompt=my speaker hums",
          "max_new_tokens=6", "temperature=0.7", "top_k=20"],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -30,7 +30,7 @@ def test_stream_printer_decodes_incrementally():
 
     import numpy as np
 
-    from experiments.generate import StreamPrinter
+    from mighty.experiments.generate import StreamPrinter
 
     class Tok:
         def decode(self, ids):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file, save_file
 
-import models
-from models import CheckpointError
+from mighty import models
+from mighty.models import CheckpointError
 from tests.models.conftest import TINY_VOCAB, hf_logits, make_hf_model
 
 

@@ -9,10 +9,10 @@ import optax
 import pytest
 from flax import nnx
 
-from models.config import ModelConfig
-from models.lora import (ALL_TARGETS, Adapter, Frozen, LoRAConfig, adapters, apply_lora, base_graphdef,
+from mighty.models.config import ModelConfig
+from mighty.models.lora import (ALL_TARGETS, Adapter, Frozen, LoRAConfig, adapters, apply_lora, base_graphdef,
                          count, merge_lora, set_adapters, split_trainable)
-from models.transformer import Transformer, token_logprobs
+from mighty.models.transformer import Transformer, token_logprobs
 
 CFG = ModelConfig.tiny(tie_embeddings=False)
 
@@ -70,7 +70,7 @@ def test_only_adapters_are_params_and_axes_are_logical():
     o = model.layers[0].attn.lora["o"]
     assert o.a.get_metadata()["out_sharding"] == ("heads", "head_dim", None)
     assert model.layers[0].mlp.lora["down"].b.get_metadata()["out_sharding"] == (None, "embed")
-    from models.sharding import param_shardings  # every adapter axis has a rule on a mesh
+    from mighty.models.sharding import param_shardings  # every adapter axis has a rule on a mesh
     mesh = jax.make_mesh((1, 1, 1), ("data", "fsdp", "tensor"),
                          axis_types=(jax.sharding.AxisType.Auto,) * 3)
     assert len(jax.tree.leaves(param_shardings(model, mesh))) == len(leaves)
@@ -182,7 +182,7 @@ def test_dropout_only_with_a_key_and_inverted_scaling():
     ad.b.set_value(jnp.ones((2, 4)))
     x, a, s = np.ones((3, 6), np.float32), np.asarray(ad.a[...]), lcfg.scale
     np.testing.assert_allclose(np.asarray(ad.delta(jnp.asarray(x))), s * (x @ a) @ np.ones((2, 4)), rtol=1e-5)
-    from models.lora import _DropoutKey
+    from mighty.models.lora import _DropoutKey
 
     ad.dropout_key = _DropoutKey(jax.random.key(3))
     keep = np.asarray(jax.random.bernoulli(jax.random.key(3), 0.5, x.shape))
@@ -194,8 +194,8 @@ def test_dropout_only_with_a_key_and_inverted_scaling():
 def test_lora_reference_equals_a_separate_frozen_reference():
     """π_ref for GRPO with LoRA: the policy's base with adapters off gives the completion
     log-probs of a separately built frozen copy of the base (rl.step.completion_logprobs)."""
-    from models.lora import lora_reference
-    from rl.step import completion_logprobs
+    from mighty.models.lora import lora_reference
+    from mighty.rl.step import completion_logprobs
 
     policy, _ = _train(_lora_model())
     rng = np.random.default_rng(4)
@@ -204,7 +204,7 @@ def test_lora_reference_equals_a_separate_frozen_reference():
     pm, tm = jnp.ones_like(prompt), jnp.ones_like(tokens).at[0, 3:].set(0)
     graphdef, state = lora_reference(policy)
     same_buffer = lambda m: m.layers[0].attn.q.get_value().unsafe_buffer_pointer()  # noqa: E731
-    from training import merge_states
+    from mighty.training import merge_states
 
     assert same_buffer(merge_states(graphdef, state)) == same_buffer(policy)  # no second copy of the base
     got, _ = completion_logprobs(graphdef, state, prompt, pm, tokens, tm)
@@ -219,7 +219,7 @@ def test_lora_reference_equals_a_separate_frozen_reference():
 
 def test_dropout_gradients_match_numpy():
     """With dropout, the gradients are those of s·(x∘m/(1−p))·A·B for the key's mask m."""
-    from models.lora import _DropoutKey
+    from mighty.models.lora import _DropoutKey
 
     lcfg = LoRAConfig(rank=3, alpha=6.0, dropout=0.4)
     rng = np.random.default_rng(2)

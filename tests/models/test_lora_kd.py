@@ -11,14 +11,14 @@ import pytest
 from flax import nnx
 from hydra import compose, initialize_config_dir
 
-from distill.config import OptimConfig, load_run_config
-from distill.step import LossSpec, make_kd_step
-from training import init_state, make_optimizer
-from models.config import ModelConfig
-from models.lora import LoRAConfig, apply_lora, count, split_trainable
-from models.transformer import Transformer
+from mighty.distill.config import OptimConfig, load_run_config
+from mighty.distill.step import LossSpec, make_kd_step
+from mighty.training import init_state, make_optimizer
+from mighty.models.config import ModelConfig
+from mighty.models.lora import LoRAConfig, apply_lora, count, split_trainable
+from mighty.models.transformer import Transformer
 
-CONF = str(Path(__file__).resolve().parents[2] / "conf")
+CONF = str(Path(__file__).resolve().parents[2] / "mighty" / "conf")
 CFG = ModelConfig.tiny(num_layers=1, tie_embeddings=False)
 
 
@@ -73,7 +73,7 @@ def test_kd_step_dropout_is_a_function_of_the_key():
 
 
 def _compose(*overrides):
-    import distill.config  # noqa: F401  (registers kd_schema)
+    import mighty.distill.config  # noqa: F401  (registers kd_schema)
 
     with initialize_config_dir(config_dir=CONF, version_base="1.3"):
         return compose("kd", overrides=list(overrides))
@@ -87,7 +87,7 @@ def test_lora_group_composes_for_kd_and_experiment():
     assert load_run_config(_compose("label_cache=x")).student.lora is None
     with pytest.raises(Exception, match="rank"):
         load_run_config(_compose("+student/lora=default", "student.lora.rank=0", "label_cache=x"))
-    import experiments.pipeline  # noqa: F401  (registers every stage schema the pipeline composes)
+    import mighty.experiments.pipeline  # noqa: F401  (registers every stage schema the pipeline composes)
 
     with initialize_config_dir(config_dir=CONF, version_base="1.3"):  # the pipeline experiment
         cfg = compose("pipeline", overrides=["experiment=lora", "student/lora=qlora"])
@@ -97,7 +97,7 @@ def test_lora_group_composes_for_kd_and_experiment():
 @pytest.fixture(scope="module")
 def toy_cache(tmp_path_factory):
     from tests.distill.toy_cache import make_toy_examples, write_toy_cache
-    from distill.student import load_teacher
+    from mighty.distill.student import load_teacher
 
     run = load_run_config(_compose("experiment=kd_tiny", "label_cache=x"))
     teacher, tok = load_teacher(run.teacher)
@@ -108,8 +108,8 @@ def toy_cache(tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("quant", ["none", "nf4"])
 def test_kd_stage_with_lora_writes_merged_student_and_adapter(tmp_path, quant, toy_cache):
-    from distill.train import run_training
-    from models.checkpoint import load_checkpoint
+    from mighty.distill.train import run_training
+    from mighty.models.checkpoint import load_checkpoint
 
     run = load_run_config(_compose("experiment=kd_tiny", "+student/lora=tiny", f"student.lora.quant={quant}",
                                    f"label_cache={toy_cache}", "kd.steps=6", "kd.eval.every=0",
@@ -130,9 +130,9 @@ def test_kd_stage_with_lora_writes_merged_student_and_adapter(tmp_path, quant, t
 
 
 def test_grpo_composes_the_same_group():
-    import rl.config  # noqa: F401  (registers grpo_schema)
-    from rl.config import load_run_config as load_grpo
-    from rl.train import lora_config
+    import mighty.rl.config  # noqa: F401  (registers grpo_schema)
+    from mighty.rl.config import load_run_config as load_grpo
+    from mighty.rl.train import lora_config
 
     with initialize_config_dir(config_dir=CONF, version_base="1.3"):
         cfg = compose("grpo", overrides=["experiment=grpo_tiny", "+student/lora=default"])
@@ -160,7 +160,7 @@ def test_lora_kd_sigkill_resume_gives_identical_metrics_from_adapter_only_checkp
     env.pop("MIGHTY_FAULT_KILL_AT_STEP", None)
 
     def run(run_dir, **extra_env):
-        cmd = [sys.executable, "-m", "distill.train", "experiment=kd_tiny", "+student/lora=tiny",
+        cmd = [sys.executable, "-m", "mighty.distill.train", "experiment=kd_tiny", "+student/lora=tiny",
                "student.lora.dropout=0.1", f"label_cache={toy_cache}", f"run_dir={run_dir}", "kd.steps=12",
                "kd.ckpt_every=6", "kd.eval.every=6", "kd.eval.n_generate=0", "kd.domain.every=4",
                f"hydra.run.dir={run_dir}/hydra", "hydra.output_subdir=null"]

@@ -16,7 +16,7 @@ ROOT = Path(__file__).parents[2]
 @pytest.mark.timeout(1800)
 def test_smoke_pipeline_with_a_lora_student(tmp_path):
     env = {**os.environ, "JAX_PLATFORMS": "cpu", "WANDB_MODE": "offline"}
-    cmd = [sys.executable, "-m", "experiments.pipeline", "experiment=smoke", "+student/lora=tiny",
+    cmd = [sys.executable, "-m", "mighty.experiments.pipeline", "experiment=smoke", "+student/lora=tiny",
            f"store={tmp_path / 'store'}", "logger=jsonl",
            f"hydra.run.dir={tmp_path / 'run'}"]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1700)

@@ -21,7 +21,7 @@ REDUCED = ["experiment=paper_qwen", "devices=8", "device_memory_gb=80", "mesh=fs
 def _kd_row(*extra):
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
     env.pop("XLA_FLAGS", None)
-    proc = subprocess.run([sys.executable, "-m", "experiments.plan_memory", *REDUCED, *extra], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "mighty.experiments.plan_memory", *REDUCED, *extra], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-4000:]
     lines = [line for line in proc.stdout.splitlines() if line.startswith("|")]

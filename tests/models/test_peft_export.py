@@ -9,11 +9,11 @@ import pytest
 import torch
 from flax import nnx
 
-from models.checkpoint import export_hf
-from models.config import ModelConfig
-from models.export import export_base_hf, export_peft
-from models.lora import LoRAConfig, adapters, apply_lora
-from models.transformer import Transformer
+from mighty.models.checkpoint import export_hf
+from mighty.models.config import ModelConfig
+from mighty.models.export import export_base_hf, export_peft
+from mighty.models.lora import LoRAConfig, adapters, apply_lora
+from mighty.models.transformer import Transformer
 
 ATOL = 1e-4
 
@@ -93,7 +93,7 @@ def test_export_peft_refuses_a_model_without_adapters(tmp_path):
 def test_load_peft_is_the_inverse_of_export_peft(tmp_path):
     """An adapter in PEFT format (ours here; one trained with TRL + PEFT alike) onto a plain
     model of the same base reproduces the adapted model exactly; mismatches are errors."""
-    from models.export import load_peft
+    from mighty.models.export import load_peft
 
     lcfg = LoRAConfig(rank=3, alpha=5.0, rslora=True, targets=["q", "o", "up", "down"])
     model, _ = _student("qwen2", lcfg)

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from distill.config import OptimConfig
-from distill.step import LossSpec, make_kd_step
-from training import init_state, make_optimizer
-from models.config import ModelConfig
-from models.lora import LoRAConfig, apply_lora, count, merge_lora, split_trainable
-from models.quant import NF4_TABLE, QTensor, dequantize, error_bound, quantize
-from models.transformer import Transformer
+from mighty.distill.config import OptimConfig
+from mighty.distill.step import LossSpec, make_kd_step
+from mighty.training import init_state, make_optimizer
+from mighty.models.config import ModelConfig
+from mighty.models.lora import LoRAConfig, apply_lora, count, merge_lora, split_trainable
+from mighty.models.quant import NF4_TABLE, QTensor, dequantize, error_bound, quantize
+from mighty.models.transformer import Transformer
 
 CFG = ModelConfig.tiny(num_layers=1, tie_embeddings=False)
 

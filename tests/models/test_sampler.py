@@ -7,8 +7,8 @@ import pytest
 import torch
 from flax import nnx
 
-import models
-from models import ModelConfig, Transformer, sample_logits, sampler
+from mighty import models
+from mighty.models import ModelConfig, Transformer, sample_logits, sampler
 from tests.models.conftest import TINY_VOCAB
 
 RNG = np.random.RandomState(0)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-import models
+from mighty import models
 
 PROMPTS = ["My Bluetooth headphones won't pair with my phone. What should I try?",
            "Why does my soundbar have no sound over HDMI ARC?",

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from models.textbag import BagConfig, BagEncoder, featurize, text_features
+from mighty.models.textbag import BagConfig, BagEncoder, featurize, text_features
 
 
 def test_features_are_word_and_char_ngrams_by_hand():
@@ -40,7 +40,7 @@ def test_bad_config_is_refused():
 
 
 def test_artefact_round_trip_and_a_config_that_does_not_match_its_weights(tmp_path):
-    from models.artefact import load_into, read_doc, save_module
+    from mighty.models.artefact import load_into, read_doc, save_module
 
     enc = BagEncoder(BagConfig(buckets=50, dim=4), rngs=nnx.Rngs(0))
     save_module(tmp_path / "a", enc, {"dim": 4}, weights="w.safetensors", meta="m.json")

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from models import Tokenizer, bucket_length
+from mighty.models import Tokenizer, bucket_length
 
 
 class _FakeHF:

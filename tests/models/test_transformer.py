@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from flax import nnx
 
-import models
-from models import ModelConfig, Transformer
+from mighty import models
+from mighty.models import ModelConfig, Transformer
 from tests.models.conftest import TINY_VOCAB, hf_logits, make_hf_model
 
 RNG = np.random.RandomState(0)
@@ -144,7 +144,7 @@ def test_params_carry_logical_axes_and_map_to_a_mesh():
 def test_rope_table_gather_equals_computed_rope():
     """Positions bounded at trace time take cos/sin from a NumPy table; the same values as
     computing them in the graph (the path for caller-given positions without a bound)."""
-    from models.layers import rope_tables
+    from mighty.models.layers import rope_tables
 
     cfg = ModelConfig.tiny()
     positions = jnp.asarray([[0, 0, 1, 2, 3], [4, 5, 6, 7, 8]], jnp.int32)

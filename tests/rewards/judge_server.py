@@ -31,7 +31,7 @@ class TeacherBackend:
     def __init__(self):
         import jax
         import jax.numpy as jnp
-        import models
+        from mighty import models
 
         self.jnp, self.jax = jnp, jax
         self.model, self.tok = models.load_pretrained("smollm2-135m-instruct")

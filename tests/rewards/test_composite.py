@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from rewards.base import RewardError, validate_reward_output
-from rewards.composite import Composite, group_zscore
+from mighty.rewards.base import RewardError, validate_reward_output
+from mighty.rewards.composite import Composite, group_zscore
 
 P, C = ["p"] * 4, ["a", "b", "c", "d"]
 

@@ -6,10 +6,10 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
-from rewards.composite import Composite
-from rewards.judge_http import HttpJudge
+from mighty.rewards.composite import Composite
+from mighty.rewards.judge_http import HttpJudge
 
-CONF = Path(__file__).resolve().parents[2] / "conf"
+CONF = Path(__file__).resolve().parents[2] / "mighty" / "conf"
 KB = {"issue_id": "spk-1", "safety": False, "steps": ["Turn it off.", "Pair it again."],
       "required_keywords": [["turn off"], ["pair"]], "unsafe_phrases": []}
 ITEMS = dict(
@@ -57,8 +57,8 @@ def test_http_judge_config_wires_into_tech(monkeypatch, tmp_path):
 
 @pytest.mark.slow
 def test_jax_judge_config_loads_packaged_teacher(tmp_path):
-    pytest.importorskip("models")
-    from rewards.judge_jax import JaxJudge
+    pytest.importorskip("mighty.models")
+    from mighty.rewards.judge_jax import JaxJudge
     cfg = _compose("tech_only", "jax", f"judge.cache={tmp_path}")
     comp = instantiate(cfg.reward)
     assert isinstance(comp.components["tech"].judge, JaxJudge)

@@ -3,7 +3,7 @@ import sqlite3
 
 import pytest
 
-from rewards.judge_cache import JudgeCache, cache_key
+from mighty.rewards.judge_cache import JudgeCache, cache_key
 
 
 def test_key_depends_on_every_part():

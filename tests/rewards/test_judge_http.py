@@ -11,10 +11,10 @@ import httpx
 import numpy as np
 import pytest
 
-from demo.http_util import wait_until_serving
-from rewards.judge import JudgeHTTPError, JudgeParseError, JudgeTimeoutError
-from rewards.judge_cache import JudgeCache
-from rewards.judge_http import HttpJudge
+from mighty.demo.http_util import wait_until_serving
+from mighty.rewards.judge import JudgeHTTPError, JudgeParseError, JudgeTimeoutError
+from mighty.rewards.judge_cache import JudgeCache
+from mighty.rewards.judge_http import HttpJudge
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = Path(__file__).with_name("judge_server.py")
@@ -173,7 +173,7 @@ def test_two_token_ten_split():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("models") is None, reason="needs models/")
+@pytest.mark.skipif(importlib.util.find_spec("mighty.models") is None, reason="needs models/")
 def test_real_teacher_server_end_to_end(tmp_path):
     """The packaged teacher behind a real server: logprob scoring works and is cached."""
     proc, url = _start([str(SERVER), "--teacher"], 240)
@@ -196,7 +196,7 @@ def test_demo_server_as_judge(tmp_path):
     """The project's own /v1/chat/completions server (teacher engine) as the judge backend."""
     port = _free_port()
     token = "judge-test-token"  # direct teacher access needs the server's admin token
-    proc = subprocess.Popen([sys.executable, "-m", "demo.server", "host=127.0.0.1",
+    proc = subprocess.Popen([sys.executable, "-m", "mighty.demo.server", "host=127.0.0.1",
                              f"port={port}", f"admin_token={token}",
                              "student=smollm2-135m-instruct"], cwd=ROOT)
     url = f"http://127.0.0.1:{port}"

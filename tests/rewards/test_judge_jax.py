@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from flax import nnx
 
-models = pytest.importorskip("models")
+models = pytest.importorskip("mighty.models")
 
-from rewards.judge import JudgeItem, judge_messages  # noqa: E402
-from rewards.judge_cache import JudgeCache  # noqa: E402
-from rewards.judge_jax import JaxJudge  # noqa: E402
+from mighty.rewards.judge import JudgeItem, judge_messages  # noqa: E402
+from mighty.rewards.judge_cache import JudgeCache  # noqa: E402
+from mighty.rewards.judge_jax import JaxJudge  # noqa: E402
 from tests.evals.conftest import CharTokenizer  # noqa: E402  (one token per character, as the eval tests use)
 
 

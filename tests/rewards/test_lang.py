@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from rewards.grammar import LinkGrammar, split_sentences
-from rewards.lang import LangQuality, structure_score
-from rewards.readability import band_score, ensure_cmudict
-from rewards.spelling import Spelling
+from mighty.rewards.grammar import LinkGrammar, split_sentences
+from mighty.rewards.lang import LangQuality, structure_score
+from mighty.rewards.readability import band_score, ensure_cmudict
+from mighty.rewards.spelling import Spelling
 
 GOOD = "Turn off the speaker and hold the power button for ten seconds."
 SCRAMBLED = "speaker the off button hold power turn and the seconds ten for"

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from rewards.base import RewardError
-from rewards.length import LengthPenalty, RepetitionPenalty
+from mighty.rewards.base import RewardError
+from mighty.rewards.length import LengthPenalty, RepetitionPenalty
 
 
 class CharPairTokenizer:

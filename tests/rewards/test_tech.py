@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from rewards.base import RewardError
-from rewards.tech import TechRubric
+from mighty.rewards.base import RewardError
+from mighty.rewards.tech import TechRubric
 
 KB = {"issue_id": "spk-001", "device_type": "bluetooth_speaker", "safety": False,
       "steps": ["Turn the speaker off.", "Reset pairing.", "Pair it again."],

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models import ModelConfig, Transformer
+from mighty.models import ModelConfig, Transformer
 
 TARGET = frozenset(range(64, 128))  # the verifiable reward: share of completion tokens in here
 

@@ -12,11 +12,11 @@ import cases  # noqa: E402
 import jax  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 
-import rl.step  # noqa: E402
-from models.mesh import Layout  # noqa: E402
+from mighty.rl import step as rl_step  # noqa: E402
+from mighty.models.mesh import Layout  # noqa: E402
 from tolerances import assert_grads_close  # noqa: E402
 
-CONF = ROOT / "conf" / "mesh"
+CONF = ROOT / "mighty" / "conf" / "mesh"
 
 
 def layout(name):
@@ -51,9 +51,9 @@ def main():
         got, _ = grads(data, m)
         print("tokens per microbatch", m, cases.grpo_inputs()[0]["mask"].reshape(8 // m, m, -1).sum((0, 2)))
         assert_grads_close(got, want, terms, f"data mesh, {m} microbatches")
-    real = rl.step.accumulated_grads
+    real = rl_step.accumulated_grads
     # the counter-example: every microbatch normalised by its own tokens, the M results averaged
-    rl.step.accumulated_grads = lambda f, p, b, m, agg: real(f, p, b, m, "sequence")
+    rl_step.accumulated_grads = lambda f, p, b, m, agg: real(f, p, b, m, "sequence")
     for m in (2, 4):
         got, _ = grads(data, m)
         try:

@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rl.advantages import group_advantages, rloo_advantages, zero_std_group_fraction
+from mighty.rl.advantages import group_advantages, rloo_advantages, zero_std_group_fraction
 
 REWARDS = jnp.array([1.0, 2.0, 3.0, 5.0, 5.0, 5.0])  # two groups of G = 3
 

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 
-import rl.config  # noqa: F401  (registers the schema nodes)
-from rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig, load_run_config
+import mighty.rl.config  # noqa: F401  (registers the schema nodes)
+from mighty.rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig, load_run_config
 
-CONF = Path(__file__).resolve().parents[2] / "conf"
+CONF = Path(__file__).resolve().parents[2] / "mighty" / "conf"
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("grpo_*.yaml"))
 
 
@@ -27,7 +27,7 @@ def test_experiment_composes_and_validates(experiment):
     cfg = _compose(f"experiment={experiment}", "policy.source=/nonexistent/kd_student")
     run = load_run_config(cfg)
     assert isinstance(run.grpo, GRPOConfig)
-    assert cfg.reward._target_ == "rewards.composite.Composite"
+    assert cfg.reward._target_ == "mighty.rewards.composite.Composite"
 
 
 @pytest.mark.parametrize("grpo", sorted(p.stem for p in (CONF / "grpo").glob("*.yaml")))

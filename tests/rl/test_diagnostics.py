@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from rl import diagnostics as D
+from mighty.rl import diagnostics as D
 
 
 def test_component_stats_and_correlations():
@@ -77,7 +77,7 @@ def test_sample_table_jsonl(tmp_path):
 
 # ----------------------------------------------------------------------------- run flags
 
-from rl.diagnostics import (dead_components, flat_group_share, length_hack, proxy_gain, run_flags,  # noqa: E402
+from mighty.rl.diagnostics import (dead_components, flat_group_share, length_hack, proxy_gain, run_flags,  # noqa: E402
                             step_diagnostics)
 
 

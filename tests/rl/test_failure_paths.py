@@ -19,17 +19,17 @@ import optax
 import pytest
 from flax import nnx
 
-import rl.step
-from models import ModelConfig, Transformer
-from rewards.base import RewardError
-from rewards.composite import Composite
-from rl.advantages import group_advantages
-from rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig
-from rl.learner import advantages, check_finite_rewards, update_batch
-from rl.losses import grpo_loss
-from rl.rollout import Rollouts
-from rl.step import make_grpo_step
-from training import init_state, make_optimizer
+from mighty.rl import step as rl_step
+from mighty.models import ModelConfig, Transformer
+from mighty.rewards.base import RewardError
+from mighty.rewards.composite import Composite
+from mighty.rl.advantages import group_advantages
+from mighty.rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig
+from mighty.rl.learner import advantages, check_finite_rewards, update_batch
+from mighty.rl.losses import grpo_loss
+from mighty.rl.rollout import Rollouts
+from mighty.rl.step import make_grpo_step
+from mighty.training import init_state, make_optimizer
 from tests.rl.conftest import WordTokenizer, target_fraction
 from tests.tolerances import assert_grads_close, capture_grads
 
@@ -127,7 +127,7 @@ def broken_accumulated_grads(loss_fn, params, batch, micro, loss_agg):
     return REAL_ACCUMULATED(loss_fn, params, batch, micro, "sequence")
 
 
-REAL_ACCUMULATED = rl.step.accumulated_grads
+REAL_ACCUMULATED = rl_step.accumulated_grads
 
 
 def _microbatch_grads(tiny_policy, tokenizer, encode, reward, prompts, micro):
@@ -152,7 +152,7 @@ def test_token_mean_update_is_the_same_for_1_2_4_microbatches(tiny_policy, token
         gm, mm = run(m)
         assert_grads_close(gm, g1, 16 * 8, f"{m} microbatches")
         assert int(mm["grpo/tokens"]) == sum(LENGTHS)
-    monkeypatch.setattr(rl.step, "accumulated_grads", broken_accumulated_grads)
+    monkeypatch.setattr(rl_step, "accumulated_grads", broken_accumulated_grads)
     for m in (2, 4):
         gb, _ = run(m)
         with pytest.raises(AssertionError):

@@ -3,7 +3,7 @@
 The issue's closed-book default never hit a required step (`reward/tech/mean` 0.0 at step 0,
 every group flat), so the only learnable signal was length. Grounded, the packaged 135M
 model sees the retrieved entry's steps and some samples of a group cover more of them than
-others. This runs one real GRPO step of the packaged model through `python -m rl.train`."""
+others. This runs one real GRPO step of the packaged model through `python -m mighty.rl.train`."""
 from __future__ import annotations
 
 import json
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 def test_technical_reward_varies_within_groups_on_a_grounded_run(tmp_path):
     run_dir = tmp_path / "run"
-    cmd = [sys.executable, "-m", "rl.train", "experiment=grpo_tiny", f"run_dir={run_dir}",
+    cmd = [sys.executable, "-m", "mighty.rl.train", "experiment=grpo_tiny", f"run_dir={run_dir}",
            "policy.source=smollm2-135m-instruct", "policy.model=null", "policy.tokenizer=",
            "grpo.num_generations=4", "grpo.prompts_per_step=4", "grpo.mu=1",
            "grpo.dynamic_sampling=false", "grpo.rollout.max_new_tokens=64",

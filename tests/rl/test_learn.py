@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig, TrainConfig
-from rl.learner import Learner, bootstrap_ci
+from mighty.rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig, TrainConfig
+from mighty.rl.learner import Learner, bootstrap_ci
 
 
 def test_bootstrap_ci_brackets_the_mean():

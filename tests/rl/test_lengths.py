@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rl.lengths import from_label_cache, from_rows
+from mighty.rl.lengths import from_label_cache, from_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +31,7 @@ def test_lengths_by_prompt_then_issue_median_then_overall_median():
 
 
 def write_label_cache(cache_dir: Path, lengths: list[int], n_max: int = 8, k: int = 2) -> Path:
-    from data.logprob_cache import write_cache_manifest, write_shard
+    from mighty.data.logprob_cache import write_cache_manifest, write_shard
 
     r = len(lengths)
     arrays = {"tokens": np.ones((r, n_max), np.int32), "mask": np.ones((r, n_max), np.int8),
@@ -59,13 +59,13 @@ def test_a_real_grpo_step_scores_length_against_the_teacher(tmp_path):
     # Only the length reward counts, and it has no target_tokens: without the teacher's
     # lengths the step fails (RewardError), with them every sampled completion is scored as
     # -min(1, max(0, n / L - 1.25)) with L = 4, the one teacher answer's length.
-    from models import load_pretrained
+    from mighty.models import load_pretrained
 
     tok_dir = tmp_path / "tok"
     load_pretrained("smollm2-135m-instruct")[1].save(tok_dir)
     cache = write_label_cache(tmp_path / "labels", [4])
     run_dir = tmp_path / "run"
-    cmd = [sys.executable, "-m", "rl.train", "experiment=grpo_tiny", f"run_dir={run_dir}",
+    cmd = [sys.executable, "-m", "mighty.rl.train", "experiment=grpo_tiny", f"run_dir={run_dir}",
            f"policy.tokenizer={tok_dir}", "train.steps=1", "train.eval_every=0", "train.table_every=1",
            "train.table_rows=64", "train.ckpt_every=0", f"hydra.run.dir={run_dir}/hydra",
            "reward.weights.tech=0", "reward.weights.lang=0", "reward.weights.repetition=0",

@@ -7,13 +7,13 @@ import optax
 import pytest
 from flax import nnx
 
-from models.lora import LoRAConfig, apply_lora, lora_reference, split_trainable
-from rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig
-from rl.learner import advantages, update_batch
-from rl.rollout import Rollouts
-from rl.step import make_grpo_step
+from mighty.models.lora import LoRAConfig, apply_lora, lora_reference, split_trainable
+from mighty.rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig
+from mighty.rl.learner import advantages, update_batch
+from mighty.rl.rollout import Rollouts
+from mighty.rl.step import make_grpo_step
 from tests.tolerances import capture_grads
-from training import init_state
+from mighty.training import init_state
 
 LORA = LoRAConfig(rank=2, alpha=4.0)  # s = α / r = 2
 
@@ -75,7 +75,7 @@ def test_a_step_moves_the_adapters_only_and_the_reference_is_the_base(tiny_polic
     graphdef, adapters, frozen = split_trainable(policy)
     ref_graph, ref_params = lora_reference(policy)
     # π_ref (adapters off) scores the batch exactly as the base model does
-    from rl.reference import ReferencePass
+    from mighty.rl.reference import ReferencePass
 
     base_g, base_p = nnx.split(tiny_policy, nnx.Param)
     args = (batch["prompt_ids"], batch["prompt_mask"], batch["tokens"], batch["mask"])

@@ -6,8 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rl.advantages import group_advantages
-from rl.losses import AGGREGATIONS, KL_ESTIMATORS, grpo_loss, kl_estimate, token_entropy
+from mighty.rl.advantages import group_advantages
+from mighty.rl.losses import AGGREGATIONS, KL_ESTIMATORS, grpo_loss, kl_estimate, token_entropy
 
 _STATIC = ("eps_low", "eps_high", "beta", "kl_estimator", "aggregation", "max_len",
            "entropy_coef")

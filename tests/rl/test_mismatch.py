@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from models.sampler import sample_logits
-from rl.config import GRPOConfig, MismatchConfig, GRPOOptimConfig, RolloutConfig
-from rl.learner import advantages, update_batch
-from rl.mismatch import is_weights, mismatch_metrics, processed_logprobs
-from rl.rollout import Rollouts
-from rl.step import completion_logprobs, make_grpo_step
+from mighty.models.sampler import sample_logits
+from mighty.rl.config import GRPOConfig, MismatchConfig, GRPOOptimConfig, RolloutConfig
+from mighty.rl.learner import advantages, update_batch
+from mighty.rl.mismatch import is_weights, mismatch_metrics, processed_logprobs
+from mighty.rl.rollout import Rollouts
+from mighty.rl.step import completion_logprobs, make_grpo_step
 
 # δ = log π_trainer − log π_sampler; rows: small noise, one big token, a long drift, padding
-from training import init_state, make_optimizer
+from mighty.training import init_state, make_optimizer
 
 # δ = log π_trainer − log π_sampler; rows: small noise, one big token, a long drift, padding
 DELTA = np.array([[0.05, -0.05, 0.0, 0.0],

@@ -9,9 +9,9 @@ import jax.numpy as jnp
 import pytest
 from flax import nnx
 
-from models import Transformer
-from rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig, TrainConfig
-from rl.learner import Learner
+from mighty.models import Transformer
+from mighty.rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig, TrainConfig
+from mighty.rl.learner import Learner
 
 CFG = GRPOConfig(num_generations=4, prompts_per_step=2, mu=2, beta=0.04, dynamic_sampling=True,
                  ds_max_rounds=1, rollout=RolloutConfig(max_new_tokens=6, overlong_buffer=2),

@@ -1,8 +1,8 @@
 """The reward canaries GRPO runs before training: a reward that prefers padding is caught."""
 import numpy as np
 
-from rewards.tech import TechRubric
-from rl.train import reward_canaries
+from mighty.rewards.tech import TechRubric
+from mighty.rl.train import reward_canaries
 
 
 class PrefersLength:

@@ -5,8 +5,8 @@ import jax
 import numpy as np
 from flax import nnx
 
-from rl.config import GRPOConfig, RolloutConfig
-from rl.rollout import Rollout, Rollouts, overlong_penalty
+from mighty.rl.config import GRPOConfig, RolloutConfig
+from mighty.rl.rollout import Rollout, Rollouts, overlong_penalty
 
 
 def test_overlong_penalty_hand_values():

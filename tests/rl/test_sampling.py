@@ -7,8 +7,8 @@ import jax
 import numpy as np
 import pytest
 
-from rl.config import GRPOConfig, RolloutConfig, TrainConfig
-from rl.sampling import fill_groups, group_reward_std, select
+from mighty.rl.config import GRPOConfig, RolloutConfig, TrainConfig
+from mighty.rl.sampling import fill_groups, group_reward_std, select
 
 G = 3
 
@@ -97,7 +97,7 @@ def test_learner_collect_drops_zero_variance_groups(tiny_policy, tokenizer, enco
                                                    tmp_path):
     """Real rollouts: prompts with an even id get a constant reward (zero variance); with
     dynamic sampling on, the batch holds only informative groups and keeps its size."""
-    from rl.learner import Learner
+    from mighty.rl.learner import Learner
 
     def mixed(ps, completions, **fields):
         varied = reward(ps, completions) + 0.1

@@ -8,13 +8,13 @@ import optax
 import pytest
 from flax import nnx
 
-from models import token_logprobs
-from rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig
-from rl.learner import advantages, update_batch
-from rl.rollout import Rollouts
-from rl.reference import ReferencePass
-from rl.step import chunked_entropy, completion_logprobs, group_prompts, make_grpo_step, prompt_group_size
-from training import init_state, make_optimizer
+from mighty.models import token_logprobs
+from mighty.rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig
+from mighty.rl.learner import advantages, update_batch
+from mighty.rl.rollout import Rollouts
+from mighty.rl.reference import ReferencePass
+from mighty.rl.step import chunked_entropy, completion_logprobs, group_prompts, make_grpo_step, prompt_group_size
+from mighty.training import init_state, make_optimizer
 
 
 @pytest.fixture

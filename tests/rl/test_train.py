@@ -1,4 +1,4 @@
-"""`python -m rl.train experiment=grpo_tiny`: the real entry point end to end, and resume
+"""`python -m mighty.rl.train experiment=grpo_tiny`: the real entry point end to end, and resume
 after a SIGKILL reproduces the uninterrupted run's metrics exactly (perf/* aside)."""
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ STEPS = 4
 @pytest.fixture(scope="module")
 def tokenizer_dir(tmp_path_factory):
     """The packaged teacher's tokenizer saved once, so each subprocess loads it in ~1 s."""
-    from models import load_pretrained
+    from mighty.models import load_pretrained
 
     out = tmp_path_factory.mktemp("tok")
     load_pretrained("smollm2-135m-instruct")[1].save(out)
@@ -27,7 +27,7 @@ def tokenizer_dir(tmp_path_factory):
 
 
 def _cmd(run_dir, tokenizer_dir, *extra):
-    return [sys.executable, "-m", "rl.train", "experiment=grpo_tiny", f"run_dir={run_dir}",
+    return [sys.executable, "-m", "mighty.rl.train", "experiment=grpo_tiny", f"run_dir={run_dir}",
             f"policy.tokenizer={tokenizer_dir}", f"train.steps={STEPS}", "train.ckpt_every=2",
             "train.eval_every=2",
             f"hydra.run.dir={run_dir}/hydra", *extra]
@@ -85,7 +85,7 @@ def test_tiny_run_then_sigkill_resume_matches(tmp_path, tokenizer_dir):
         assert key in last, key
     manifest = json.loads((full / "manifest.json").read_text())
     assert manifest["stage"] == "grpo" and manifest["seed"] == 0 and manifest["tokens_processed"] > 0
-    from models import load_checkpoint
+    from mighty.models import load_checkpoint
 
     assert load_checkpoint(full / "policy").cfg.hidden_size == 32
     assert (full / "samples.jsonl").exists()
@@ -96,7 +96,7 @@ def test_tiny_lora_run_resumes_after_sigkill_and_writes_merged_policy_and_peft_a
     """`+student/lora=tiny` through the real entry point: the checkpoints hold the adapters
     alone (a killed run resumes from them to the same metrics), the output is the merged policy
     (a plain checkpoint) and a PEFT adapter beside it."""
-    from models.checkpoint import load_checkpoint
+    from mighty.models.checkpoint import load_checkpoint
 
     run, rows = _run_kill_resume(tmp_path, tokenizer_dir, "+student/lora=tiny", "train.eval_every=4")
     assert sum("grpo/loss" in r for r in rows) == STEPS

@@ -9,8 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rl.config import GRPOConfig
-from rl.losses import grpo_loss, token_entropy, top_entropy_mask
+from mighty.rl.config import GRPOConfig
+from mighty.rl.losses import grpo_loss, token_entropy, top_entropy_mask
 
 _STATIC = ("eps_low", "eps_high", "beta", "aggregation", "policy_loss", "dual_clip_c",
            "top_entropy_rho", "entropy_coef")

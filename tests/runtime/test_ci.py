@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from runtime.ci import bootstrap, gap_recovered, min_detectable_difference, paired_bootstrap, resolved
+from mighty.runtime.ci import bootstrap, gap_recovered, min_detectable_difference, paired_bootstrap, resolved
 
 
 def test_bootstrap_mean_matches_naive_loop():
@@ -41,7 +41,7 @@ def test_paired_and_gap_recovered_hand_worked():
 
 
 def test_bootstrap_indices_matches_mean_bootstrap():
-    from runtime.ci import bootstrap_indices
+    from mighty.runtime.ci import bootstrap_indices
 
     x = np.random.default_rng(2).normal(size=30)
     a = bootstrap_indices(x.size, lambda idx: x[idx].mean(), n_boot=300, seed=5)

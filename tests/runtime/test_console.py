@@ -1,7 +1,7 @@
 """The console shows the run's story and warnings; library INFO chatter goes to the log file only."""
 import logging
 
-from runtime.console import ConsoleFilter
+from mighty.runtime.console import ConsoleFilter
 
 
 def _rec(name, level):

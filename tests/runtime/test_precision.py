@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from runtime import precision
-from models.config import ModelConfig
+from mighty.runtime import precision
+from mighty.models.config import ModelConfig
 
-CONF = Path(__file__).parents[2] / "conf"
+CONF = Path(__file__).parents[2] / "mighty" / "conf"
 AVX2 = frozenset({"fpu", "avx2", "fma"})  # AMD EPYC (Zen 2/3): no bf16 dot instructions
 
 
@@ -56,7 +56,7 @@ def test_auto_resolves_by_the_cpu_and_explicit_dtypes_pass_through(cpu, flags, a
 
 def test_the_decision_is_logged_once(cpu, caplog):
     cpu(AVX2)
-    with caplog.at_level(logging.INFO, logger="runtime.precision"):
+    with caplog.at_level(logging.INFO, logger="mighty.runtime.precision"):
         for _ in range(3):
             precision.resolve_dtype("auto")
     assert [r.getMessage() for r in caplog.records] == [
@@ -64,7 +64,7 @@ def test_the_decision_is_logged_once(cpu, caplog):
 
 
 def test_the_manifest_records_the_decision(cpu, tmp_path):
-    from runtime import read_manifest, write_manifest
+    from mighty.runtime import read_manifest, write_manifest
 
     cpu(AVX2)
     cfg = {"student": {"dtype": "float32", "compute_dtype": "auto"}, "teacher": {"dtype": "float32"},
@@ -85,7 +85,7 @@ def test_the_manifest_records_the_decision(cpu, tmp_path):
 def test_config_hash_sees_the_resolved_dtype(cpu):
     """A stage run with `auto` on an AVX2 machine (f32) and on an AVX512-BF16 one (bf16) wrote
     different outputs, so their content-addressed keys differ; `auto` hashes as its dtype."""
-    from runtime import config_hash
+    from mighty.runtime import config_hash
 
     cfg = {"student": {"compute_dtype": "auto"}, "seed": 0}
     cpu(AVX2)
@@ -97,7 +97,7 @@ def test_config_hash_sees_the_resolved_dtype(cpu):
 
 
 def test_label_cache_identity_resolves_auto(cpu):
-    from data.label import LabelConfig
+    from mighty.data.label import LabelConfig
 
     cpu(AVX2)
     assert LabelConfig().dtype == "auto" and LabelConfig().output_fields()["dtype"] == "float32"
@@ -106,9 +106,9 @@ def test_label_cache_identity_resolves_auto(cpu):
 
 
 def test_dtype_fields_are_checked_with_the_choices():
-    from data.label import LabelConfig
-    from distill.config import StudentConfig, TeacherConfig
-    from rl.config import PolicyConfig
+    from mighty.data.label import LabelConfig
+    from mighty.distill.config import StudentConfig, TeacherConfig
+    from mighty.rl.config import PolicyConfig
 
     with pytest.raises(ValueError, match=r"student.compute_dtype='bf16'; choose one of \['float32', "
                                          r"'bfloat16', 'float16', 'auto'\] or null \(auto: bfloat16 on a CPU"):

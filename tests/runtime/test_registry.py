@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from runtime.registry import GateFailed, Registry, RegistryError, check_gates, parse_gate
+from mighty.runtime.registry import GateFailed, Registry, RegistryError, check_gates, parse_gate
 
 GATES = {"gates.macro_f1": ">= 0.6", "gates.latency_p95_ms": "<= 15"}
 

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from runtime import (Checkpointer, MetricsLogger, RngStreams, config_hash, read_manifest,
+from mighty.runtime import (Checkpointer, MetricsLogger, RngStreams, config_hash, read_manifest,
                             tree_sha256, write_manifest)
 
 

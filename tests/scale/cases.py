@@ -11,15 +11,15 @@ import numpy as np
 import optax
 from flax import nnx
 
-from distill.config import OptimConfig as KDOptim
-from distill.step import LossSpec, make_kd_step
-from models import ModelConfig, Transformer, generate
-from models.mesh import Layout, init_model, init_sharded, to_host
-from rl.advantages import group_advantages
-from rl.config import GRPOConfig, GRPOOptimConfig as RLOptim, RolloutConfig
-from rl.reference import ReferencePass
-from rl.step import group_prompts, make_grpo_step, prompt_group_size
-from training import init_state, make_optimizer
+from mighty.distill.config import OptimConfig as KDOptim
+from mighty.distill.step import LossSpec, make_kd_step
+from mighty.models import ModelConfig, Transformer, generate
+from mighty.models.mesh import Layout, init_model, init_sharded, to_host
+from mighty.rl.advantages import group_advantages
+from mighty.rl.config import GRPOConfig, GRPOOptimConfig as RLOptim, RolloutConfig
+from mighty.rl.reference import ReferencePass
+from mighty.rl.step import group_prompts, make_grpo_step, prompt_group_size
+from mighty.training import init_state, make_optimizer
 from tolerances import capture_grads  # tests/tolerances.py: the workers put tests/ on sys.path
 
 CFG = ModelConfig.tiny(tie_embeddings=False, num_layers=1)  # V=128, D=32, 4 heads / 2 kv heads
@@ -148,7 +148,7 @@ def sampler_cache_shapes(layout: Layout, max_new_tokens: int = 10) -> list[str]:
 
     import jax.numpy as jnp
 
-    from models import sampler
+    from mighty.models import sampler
     graphdef, params, rest, _ = init_sharded(_model(0), layout.mesh, layout.rules)
     g, p = nnx.split(nnx.merge(graphdef, params, rest))
     host, _ = grpo_inputs()
@@ -177,10 +177,10 @@ def run_born(layout: Layout, tmp) -> dict:
     through `load_pretrained`, a random teacher, scratch and pruned students."""
     from pathlib import Path
 
-    from distill.config import StudentConfig, TeacherConfig
-    from distill.student import init_student, load_teacher
-    from models import export_hf, load_pretrained, save_checkpoint
-    from models.mesh import placement
+    from mighty.distill.config import StudentConfig, TeacherConfig
+    from mighty.distill.student import init_student, load_teacher
+    from mighty.models import export_hf, load_pretrained, save_checkpoint
+    from mighty.models.mesh import placement
 
     tmp = Path(tmp)
     ref = Transformer(CFG, rngs=nnx.Rngs(3))  # eager, on one device: the values to match
@@ -209,9 +209,9 @@ def run_learner(layout: Layout, run_dir, steps: int = 2) -> dict:
     weights, rewards scored on the host by each process for its rows, advantages on the global
     rewards, μ = 2 updates against π_ref. N = 3 prompts × G=4 = 12 rows, so on 2 processes
     (6 rows each) group 1 straddles them."""
-    from distill.student import ToyTokenizer
-    from rl.config import TrainConfig
-    from rl.learner import Learner
+    from mighty.distill.student import ToyTokenizer
+    from mighty.rl.config import TrainConfig
+    from mighty.rl.learner import Learner
 
     cfg = GRPOConfig(num_generations=4, prompts_per_step=3, mu=2, beta=0.04, ref_chunk=6,
                      rollout=RolloutConfig(max_new_tokens=8, temperature=1.0),

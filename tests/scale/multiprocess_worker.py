@@ -23,9 +23,9 @@ sys.path.append(str(Path(__file__).parents[1]))  # tests/: tolerances.py (after 
 import numpy as np  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 
-from models.mesh import Layout, initialize_distributed, is_primary, to_host  # noqa: E402
+from mighty.models.mesh import Layout, initialize_distributed, is_primary, to_host  # noqa: E402
 
-CONF = Path(__file__).parents[2] / "conf" / "mesh"
+CONF = Path(__file__).parents[2] / "mighty" / "conf" / "mesh"
 
 
 def mesh_config(name):
@@ -57,8 +57,8 @@ def main(mode, out_dir, mesh_name="fsdp_tensor"):
     import jax
 
     import cases
-    from runtime import Checkpointer
-    from rl.learner import params_digest
+    from mighty.runtime import Checkpointer
+    from mighty.rl.learner import params_digest
     layout = Layout(cfg)
     if mode == "restore":
         state, extra = Checkpointer(out / "ckpt_multi").restore(None, abstract_grpo_state(layout))

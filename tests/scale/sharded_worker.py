@@ -14,10 +14,10 @@ sys.path.append(str(Path(__file__).parents[1]))  # tests/: tolerances.py (after 
 import cases  # noqa: E402
 import jax  # noqa: E402
 
-from models.mesh import Layout  # noqa: E402
+from mighty.models.mesh import Layout  # noqa: E402
 
 MESHES = ("single", "data", "fsdp", "fsdp_tensor")
-CONF = Path(__file__).parents[2] / "conf" / "mesh"
+CONF = Path(__file__).parents[2] / "mighty" / "conf" / "mesh"
 
 
 def mesh_config(name):

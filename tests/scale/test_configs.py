@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 
-import distill.config  # noqa: F401  (schemas)
-import rl.config  # noqa: F401
-from models.mesh import mesh_rules, mesh_shape, remat_policy
+import mighty.distill.config  # noqa: F401  (schemas)
+import mighty.rl.config  # noqa: F401
+from mighty.models.mesh import mesh_rules, mesh_shape, remat_policy
 
-CONF = str(Path(__file__).parents[2] / "conf")
+CONF = str(Path(__file__).parents[2] / "mighty" / "conf")
 MESHES = ("single", "data", "fsdp", "fsdp_tensor")
 # published sizes (billions), tied embeddings counted once
 PAPER = {"paper_qwen": {"teacher": 7.62, "student": 1.54}, "paper_llama": {"teacher": 8.03, "student": 1.24}}
@@ -37,8 +37,8 @@ def test_mesh_configs_compose(primary, mesh):
 def test_paper_configs_compose_and_have_the_published_sizes(primary, experiment):
     from omegaconf import OmegaConf
 
-    from models import ModelConfig
-    from rl.config import GRPOConfig
+    from mighty.models import ModelConfig
+    from mighty.rl.config import GRPOConfig
 
     try:
         cfg = _compose(primary, [f"experiment={experiment}"])

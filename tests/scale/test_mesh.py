@@ -12,12 +12,12 @@ from flax import nnx
 from jax.sharding import AbstractMesh, AxisType, PartitionSpec as P
 from omegaconf import OmegaConf
 
-from models import ModelConfig, Transformer
-from models.mesh import (MESH_AXES, distributed_args, fit_spec, mesh_rules, mesh_shape, params_shardings,
+from mighty.models import ModelConfig, Transformer
+from mighty.models.mesh import (MESH_AXES, distributed_args, fit_spec, mesh_rules, mesh_shape, params_shardings,
                          state_shardings)
-from models.sharding import DEFAULT_RULES
+from mighty.models.sharding import DEFAULT_RULES
 
-CONF = Path(__file__).parents[2] / "conf"
+CONF = Path(__file__).parents[2] / "mighty" / "conf"
 MESHES = ("single", "data", "fsdp", "fsdp_tensor")
 
 
@@ -119,7 +119,7 @@ def _rollout_batch(rows=8, seed=0):
 
 
 def test_remat_policies_change_memory_not_results():
-    from rl.step import completion_logprobs
+    from mighty.rl.step import completion_logprobs
 
     b = _rollout_batch()
 
@@ -148,9 +148,9 @@ def test_remat_policies_change_memory_not_results():
 def test_grpo_microbatches_give_the_full_batch_update(agg):
     import optax
 
-    from rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig
-    from rl.step import make_grpo_step
-    from training import init_state
+    from mighty.rl.config import GRPOConfig, GRPOOptimConfig, RolloutConfig
+    from mighty.rl.step import make_grpo_step
+    from mighty.training import init_state
     from tests.tolerances import assert_grads_close, capture_grads
 
     graphdef, params = _policy()
@@ -175,8 +175,8 @@ def test_grpo_microbatches_give_the_full_batch_update(agg):
 
 
 def test_reference_pass_chunked_and_offloaded_matches_one_pass():
-    from rl.reference import ReferencePass
-    from rl.step import completion_logprobs
+    from mighty.rl.reference import ReferencePass
+    from mighty.rl.step import completion_logprobs
 
     graphdef, params = _policy()
     b = _rollout_batch()

@@ -1,4 +1,4 @@
-"""`python -m experiments.plan_memory` compiles every program AOT for 8 fake devices and prints
+"""`python -m mighty.experiments.plan_memory` compiles every program AOT for 8 fake devices and prints
 the per-device table. A reduced paper_qwen (1 block each, smaller batches) keeps CI fast; the
 parameter and optimizer columns are checked against the shapes by hand."""
 from __future__ import annotations
@@ -32,7 +32,7 @@ def _table(stdout: str) -> dict[str, dict[str, str]]:
 def test_planner_prints_the_table_for_a_reduced_paper_config():
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
     env.pop("XLA_FLAGS", None)  # the planner sets its own fake-device count
-    proc = subprocess.run([sys.executable, "-m", "experiments.plan_memory", *REDUCED], cwd=ROOT, env=env,
+    proc = subprocess.run([sys.executable, "-m", "mighty.experiments.plan_memory", *REDUCED], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=1500)
     assert proc.returncode == 0, proc.stderr[-4000:]
     rows = _table(proc.stdout)
@@ -56,7 +56,7 @@ def test_planner_prints_the_table_for_a_reduced_paper_config():
 
 
 def test_verdict_says_when_it_does_not_fit():
-    from experiments.plan_memory import Row, format_table, verdict
+    from mighty.experiments.plan_memory import Row, format_table, verdict
 
     rows = [Row("kd_step", 1.0, 2.0, 30.0, 0.0, 0.0, 33.0, 9.0), Row("sampler", 1.0, 0.0, 20.0, 5.0, 40.0, 26.0, 5.0)]
     ok, text = verdict(rows, 80, 0.9)  # sampler peak 66 GiB < 0.9 · 80 GB = 67.06 GiB

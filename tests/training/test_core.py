@@ -6,8 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rl.config import GRPOOptimConfig
-from training import OptimConfig, accumulate_grads, decay_mask, init_state, lr_schedule, make_optimizer, reduce_metrics
+from mighty.rl.config import GRPOOptimConfig
+from mighty.training import OptimConfig, accumulate_grads, decay_mask, init_state, lr_schedule, make_optimizer, reduce_metrics
 
 
 def test_schedule_by_hand():

@@ -4,10 +4,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from distill.intent.data import DataConfig, build, rare_intents
-from distill.intent.intents import INTENTS
-from distill.intent.training import StudentConfig, student_meta, train_student
-from models.intent import load_intent_model, save_intent_model
+from mighty.distill.intent.data import DataConfig, build, rare_intents
+from mighty.distill.intent.intents import INTENTS
+from mighty.distill.intent.training import StudentConfig, student_meta, train_student
+from mighty.models.intent import load_intent_model, save_intent_model
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_save_load_round_trip(tmp_path):
     save_intent_model(tmp_path, model, student_meta(cfg, ["a", "b", "c"], note="x"))
     router = load_intent_model(tmp_path)
     assert router.labels == ["a", "b", "c"] and router.meta["note"] == "x"
-    from models.textbag import featurize
+    from mighty.models.textbag import featurize
     import jax
     import jax.numpy as jnp
     ref = np.asarray(jax.nn.softmax(model(jnp.asarray(featurize(texts, cfg.bag())))))

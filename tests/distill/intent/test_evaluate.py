@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from distill.intent.evaluate import classification_metrics, ece, rare_recall_ci
+from mighty.distill.intent.evaluate import classification_metrics, ece, rare_recall_ci
 
 
 def test_ece_hand_worked():

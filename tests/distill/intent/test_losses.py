@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from distill.intent.losses import blended, hard_ce, soft_kl
+from mighty.distill.intent.losses import blended, hard_ce, soft_kl
 
 
 def _np_softmax(x):

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 
-from distill.intent.config import IntentRunConfig, register
-from runtime.config import typed
+from mighty.distill.intent.config import IntentRunConfig, register
+from mighty.runtime.config import typed
 
 pytestmark = pytest.mark.slow  # ~40 s alone (MiniLM over ~800 questions + 3 students), more on a busy machine
 
@@ -17,10 +17,10 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parents[3]
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    from distill.intent.stage import run
+    from mighty.distill.intent.stage import run
 
     register()
-    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+    with initialize_config_dir(str(ROOT / "mighty" / "conf"), version_base="1.3"):
         cfg = compose("intent", overrides=["intent=tiny", "teacher_source=none"])
     rc = typed(IntentRunConfig, cfg)
     out = tmp_path_factory.mktemp("intent")
@@ -49,7 +49,7 @@ def test_results_record_gates_tables_and_combination(tiny_run):
 
 
 def test_saved_router_loads_and_predicts(tiny_run):
-    from models.intent import load_intent_model
+    from mighty.models.intent import load_intent_model
 
     out, _, res = tiny_run
     router = load_intent_model(out / "model")

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from distill.intent.intents import INTENTS, SAFETY
-from distill.intent.teacher import (EnsembleConfig, LLMAdjudicator, ask_llm, fit_temperature, load_llm,
+from mighty.distill.intent.intents import INTENTS, SAFETY
+from mighty.distill.intent.teacher import (EnsembleConfig, LLMAdjudicator, ask_llm, fit_temperature, load_llm,
                                     pool, rule_flags)
 
 C = len(INTENTS)

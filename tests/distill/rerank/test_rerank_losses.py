@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from distill.rerank.losses import rerank_loss
+from mighty.distill.rerank.losses import rerank_loss
 
 
 def np_reference(logits, labels, mask, teacher, tmask, alpha, supervised):

@@ -1,8 +1,8 @@
 """Ranking metrics against hand-worked cases."""
 import numpy as np
 
-from distill.rerank import evaluate as ev
-from models.reranker import lexical_features
+from mighty.distill.rerank import evaluate as ev
+from mighty.models.reranker import lexical_features
 
 
 def test_gold_positions_recall_ndcg():

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 from flax import nnx
 
-import data
-from data.rerank import RerankedRetriever
-from data.retrieval import Retriever
-from models.reranker import Reranker, RerankerConfig, RerankScorer, load_reranker, save_reranker
-from models.textbag import BagConfig
+from mighty import data
+from mighty.data.rerank import RerankedRetriever
+from mighty.data.retrieval import Retriever
+from mighty.models.reranker import Reranker, RerankerConfig, RerankScorer, load_reranker, save_reranker
+from mighty.models.textbag import BagConfig
 
 CFG = RerankerConfig(bag=BagConfig(buckets=1024, dim=8, max_ids=64), hidden=8)
 
@@ -30,7 +30,7 @@ def test_save_load_round_trip(tmp_path, kb):
 
 
 def test_load_reranked_retriever_reads_meta(tmp_path, kb):
-    from data.rerank import load_reranked_retriever
+    from mighty.data.rerank import load_reranked_retriever
 
     save_reranker(tmp_path / "m", Reranker(CFG, rngs=nnx.Rngs(0)), {"k": 4, "confidence": "softmax"})
     rr = load_reranked_retriever(Retriever(kb), tmp_path / "m")
@@ -38,7 +38,7 @@ def test_load_reranked_retriever_reads_meta(tmp_path, kb):
 
 
 def test_load_reports_missing_files(tmp_path):
-    with pytest.raises(FileNotFoundError, match="distill.rerank.train"):
+    with pytest.raises(FileNotFoundError, match="mighty.distill.rerank.train"):
         load_reranker(tmp_path)
 
 

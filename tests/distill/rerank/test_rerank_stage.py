@@ -8,13 +8,13 @@ import pytest
 from flax import nnx
 from hydra import compose, initialize_config_dir
 
-import models
-from distill.rerank.stage import run
-from distill.rerank.train import load_run_config
-from models.reranker import load_reranker
+from mighty import models
+from mighty.distill.rerank.stage import run
+from mighty.distill.rerank.train import load_run_config
+from mighty.models.reranker import load_reranker
 from tests.evals.conftest import CharTokenizer
 
-CONF = str(__import__("pathlib").Path(__file__).parents[3] / "conf")
+CONF = str(__import__("pathlib").Path(__file__).parents[3] / "mighty" / "conf")
 
 
 def tiny_cfg(*overrides):

@@ -1,2 +1,0 @@
-"""Intent router distillation (issue 24): intents + data, teacher ensemble, losses, training,
-evaluation and the stage (`python -m distill.intent.train`)."""
