@@ -19,7 +19,9 @@ def serve(cfg: ServeConfig) -> None:
 
     from mighty.demo.app import create_app
 
-    logging.basicConfig(level=cfg.log_level.upper(),
+    # force: an import may already have given the root logger a handler (absl does, when orbax
+    # logs at import), and basicConfig would then keep its WARNING level and drop ours
+    logging.basicConfig(level=cfg.log_level.upper(), force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     uvicorn.run(create_app(cfg), host=cfg.host, port=cfg.port, log_level=cfg.log_level,
                 timeout_graceful_shutdown=cfg.shutdown_grace_s,

@@ -4,7 +4,8 @@
 `pipeline.json`) compares, for every stage both ran: the logged metrics (`metrics.jsonl`), the
 eval's answers and per-case scores (`items_*.jsonl`) and its results (`results.json`). Machine
 measurements are left out, since they differ between any two runs: `perf/*` metrics, the
-`scalars` blocks (latency, tokens/s, cost, time) and per-item timings. Exit 0 and "identical"
+`scalars` blocks (latency, tokens/s, cost, time) and timings (`*_s`, `*seconds`); paths
+inside each run's store are compared relative to it. Exit 0 and "identical"
 when everything else matches exactly, else exit 1 and one line per difference.
 
 The check behind a refactor that must not change behaviour: run `make demo` before and after,
@@ -23,7 +24,7 @@ MEASURED_KEYS = frozenset({"scalars"})  # subtrees of machine measurements
 
 
 def is_measurement(key: str) -> bool:
-    return key in MEASURED_KEYS or key.startswith("perf/") or key.endswith("_s")
+    return key in MEASURED_KEYS or key.startswith("perf/") or key.endswith("_s") or key.endswith("seconds")
 
 
 def _same_number(a, b) -> bool:
@@ -47,17 +48,22 @@ def diff_values(a, b, where: str = "") -> list[str]:
     return [] if _same_number(a, b) else [f"{where}: {a!r} vs {b!r}"]
 
 
-def _read(path: Path):
+def _read(path: Path, store: str):
+    """Parsed JSON(L) with the run's store directory written as `<store>`: two runs in
+    different stores name the same artefact by different paths."""
+    text = path.read_text().replace(store, "<store>")
     if path.suffix == ".jsonl":
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return json.loads(path.read_text())
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return json.loads(text)
 
 
-def stage_dirs(run_dir: Path) -> dict[str, Path]:
+def read_run(run_dir: Path) -> tuple[str, dict[str, Path]]:
+    """(the run's store directory, {stage: its directory})."""
     record = run_dir / "pipeline.json"
     if not record.exists():
         raise FileNotFoundError(f"{record} not found: pass a pipeline run directory (it holds pipeline.json)")
-    return {name: Path(s["dir"]) for name, s in json.loads(record.read_text())["stages"].items()}
+    run = json.loads(record.read_text())
+    return str(run["store"]), {name: Path(s["dir"]) for name, s in run["stages"].items()}
 
 
 def compared_files(stage_dir: Path) -> list[str]:
@@ -67,13 +73,14 @@ def compared_files(stage_dir: Path) -> list[str]:
 
 def diff_runs(run_a: Path, run_b: Path) -> list[str]:
     """One line per difference between two pipeline runs' outputs (empty: identical)."""
-    a, b = stage_dirs(run_a), stage_dirs(run_b)
+    (store_a, a), (store_b, b) = read_run(run_a), read_run(run_b)
     out = [f"stage {s}: only in {'a' if s in a else 'b'}" for s in sorted(a.keys() ^ b.keys())]
     for stage in sorted(a.keys() & b.keys()):
         files_a, files_b = compared_files(a[stage]), compared_files(b[stage])
         out += [f"{stage}/{f}: only in {'a' if f in files_a else 'b'}" for f in sorted(set(files_a) ^ set(files_b))]
         for f in sorted(set(files_a) & set(files_b)):
-            out += [f"{stage}/{f}{d}" for d in diff_values(_read(a[stage] / f), _read(b[stage] / f))]
+            out += [f"{stage}/{f}{d}" for d in diff_values(_read(a[stage] / f, store_a),
+                                                              _read(b[stage] / f, store_b))]
     return out
 
 
@@ -83,7 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("run_b", type=Path)
     ap.add_argument("--max-lines", type=int, default=40)
     args = ap.parse_args(argv)
-    diffs = diff_runs(args.run_a, args.run_b)
+    try:
+        diffs = diff_runs(args.run_a, args.run_b)
+    except FileNotFoundError as e:
+        print(f"diff_runs: {e}", file=sys.stderr)
+        return 2
     if not diffs:
         print("identical (measurements such as timings excluded)")
         return 0

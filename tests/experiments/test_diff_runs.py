@@ -13,18 +13,19 @@ def make_run(root: Path, *, answer="1. Unplug it.", loss=0.5, latency=1.0, tech=
         d.mkdir(parents=True)
     (kd / "metrics.jsonl").write_text(json.dumps({"step": 1, "kd/loss": loss, "perf/step_time_s": latency}) + "\n")
     (ev / "items_kd_student.jsonl").write_text(json.dumps({"case_id": "ev-1", "answer": answer, "rubric": 1.0}) + "\n")
-    (ev / "results.json").write_text(json.dumps({"systems": {"kd_student": {
+    (ev / "results.json").write_text(json.dumps({"scorer": f"jax:{kd}/model", "judge_seconds": latency, "systems": {"kd_student": {
         "scalars": {"latency_p95_s": latency, "cost_per_1k": latency / 3},
         "summary": {"accuracy": {"value": 1.0}, "judge": {"value": tech}}}}}))
     run = root / "run"
     run.mkdir()
-    (run / "pipeline.json").write_text(json.dumps({"stages": {"kd": {"dir": str(kd)}, "eval": {"dir": str(ev)}}}))
+    (run / "pipeline.json").write_text(json.dumps({"store": str(root / "store"),
+                                                   "stages": {"kd": {"dir": str(kd)}, "eval": {"dir": str(ev)}}}))
     return run
 
 
 def test_identical_runs_differ_only_in_measurements(tmp_path):
     a = make_run(tmp_path / "a", latency=1.0)
-    b = make_run(tmp_path / "b", latency=7.5)  # timings differ; NaN (no judge) on both sides agrees
+    b = make_run(tmp_path / "b", latency=7.5)  # timings and store paths differ; NaN (no judge) agrees
     assert diff_runs(a, b) == []
     assert main([str(a), str(b)]) == 0
 
@@ -50,3 +51,4 @@ def test_structure_differences():
 def test_not_a_run_directory_says_what_to_pass(tmp_path):
     with pytest.raises(FileNotFoundError, match="pipeline run directory"):
         diff_runs(tmp_path, tmp_path)
+    assert main([str(tmp_path), str(tmp_path)]) == 2
