@@ -28,7 +28,8 @@ def run_on_fake_devices(script: Path, out: Path, *, timeout: int, devices: int =
     return dict(np.load(out))
 
 
-def case(results: dict, prefix: str) -> dict:
-    """The arrays saved under `prefix` (keys are prefix + a pytree path "['params']…", so
-    "grpo" does not catch "grpo_shared")."""
+def case(results: dict, *parts: str) -> dict:
+    """The arrays saved under the prefix "/".join(parts), e.g. `case(r, "fsdp", "grpo")` (keys are
+    prefix + a pytree path "['params']…", so "grpo" does not catch "grpo_shared")."""
+    prefix = "/".join(parts)
     return {k[len(prefix):]: v for k, v in results.items() if k.startswith(prefix + "[")}

@@ -22,15 +22,12 @@ def results(tmp_path_factory):
     return run_on_fake_devices(HERE / "lora_sharded_worker.py", out, timeout=1200)
 
 
-def _case(results, mesh, quant):
-    return saved(results, f"{mesh}/{quant}")
-
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mesh", ["fsdp", "fsdp_tensor"])
 @pytest.mark.parametrize("quant", ["none", "nf4"])
 def test_lora_kd_step_sharded_equals_one_device(results, mesh, quant):
-    want, got = _case(results, "single", quant), _case(results, mesh, quant)
+    want, got = saved(results, "single", quant), saved(results, mesh, quant)
     sharding = ("['frozen_shard_elems']", "['adapter_shard_elems']")
     # each device holds a fraction of the base; of the adapters too, though less of a cut: the
     # rank axis is replicated, and B's output axes (heads, mlp) map to `tensor` only

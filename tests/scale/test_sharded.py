@@ -23,9 +23,6 @@ def results(tmp_path_factory):
     return run_on_fake_devices(HERE / "sharded_worker.py", out, timeout=1500)
 
 
-def _case(results, mesh, case_name):
-    return saved(results, f"{mesh}/{case_name}")
-
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mesh", MESHES)
@@ -42,7 +39,7 @@ def test_mesh_really_shards(results, mesh):
 @pytest.mark.parametrize("mesh", MESHES)
 @pytest.mark.parametrize("case", ["kd", "grpo", "grpo_shared"])
 def test_train_steps_match_one_device(results, mesh, case):
-    want, got = _case(results, "single", case), _case(results, mesh, case)
+    want, got = saved(results, "single", case), saved(results, mesh, case)
     assert want.keys() == got.keys() and any("params" in k for k in want)
     if case == "grpo_shared":  # one prompt per group of 4 on one device; per half-group when
         # the 8 rows split over fsdp_tensor's 4 batch devices; per row over 8 batch devices
@@ -62,7 +59,7 @@ def test_train_steps_match_one_device(results, mesh, case):
 @pytest.mark.slow
 @pytest.mark.parametrize("mesh", MESHES)
 def test_sampler_matches_one_device(results, mesh):
-    want, got = _case(results, "single", "sampler"), _case(results, mesh, "sampler")
+    want, got = saved(results, "single", "sampler"), saved(results, mesh, "sampler")
     for mode in ("greedy", "sampled"):
         np.testing.assert_array_equal(got[f"['{mode}']['tokens']"], want[f"['{mode}']['tokens']"],
                                       err_msg=f"{mesh} {mode} tokens")
@@ -89,7 +86,7 @@ def test_loaded_and_initialised_weights_are_born_sharded(results, mesh):
     """load_pretrained (orbax checkpoint dir, HF safetensors dir), the random teacher and the
     pruned / scratch students come out with every parameter on its layout sharding; loaded and
     pruned values equal the eager single-device model's."""
-    born = _case(results, mesh, "born")
+    born = saved(results, mesh, "born")
     assert set(born) == {"['checkpoint']", "['hf']", "['teacher']", "['pruned']", "['scratch']"}
     for kind, (placed, err, _) in born.items():
         assert placed == 1.0, f"{kind} is not sharded like the layout"
@@ -98,6 +95,6 @@ def test_loaded_and_initialised_weights_are_born_sharded(results, mesh):
     # pruning a 1-layer teacher to 1 layer copies every shard of it
     np.testing.assert_array_equal(born["['pruned']"], born["['teacher']"])
     # the jitted (born-sharded) init draws the same numbers on every mesh
-    one = _case(results, "single", "born")
+    one = saved(results, "single", "born")
     for kind in ("['teacher']", "['scratch']"):
         np.testing.assert_array_equal(born[kind], one[kind], err_msg=kind)
