@@ -185,6 +185,9 @@ class GRPOConfig:
         return self.prompts_per_step * self.num_generations
 
 
+PROMPT_ORDERS = ("random", "balanced")
+
+
 @dataclasses.dataclass
 class TrainConfig:
     """The host loop (`train`): budget, logging, evaluation, checkpoints."""
@@ -203,8 +206,16 @@ class TrainConfig:
     resume: bool = True  # continue from the latest checkpoint in run_dir if there is one
     progress: bool = True  # tqdm progress bar
     train_split: str = "train"  # data split of the training prompts
+    # order of the training prompts: "random" = a fresh seeded permutation per epoch; "balanced" =
+    # data.label.balanced_order (safety issues and out-of-scope topics first, then issues
+    # round-robin), the same order every epoch. The split is ~94 % in-scope, so a few random
+    # batches rarely show a safety or out-of-scope prompt, a third each of the scored eval.
+    prompt_order: str = "random"
 
     def __post_init__(self):
+        if self.prompt_order not in PROMPT_ORDERS:
+            raise ValueError(f"train.prompt_order must be one of {PROMPT_ORDERS}, got "
+                             f"{self.prompt_order!r}")
         _positive("train", steps=self.steps, eval_prompts=self.eval_prompts,
                   eval_bootstrap=self.eval_bootstrap, log_every=self.log_every)
         for name in ("table_every", "eval_every", "ckpt_every", "table_rows"):

@@ -42,15 +42,18 @@ SAMPLES = "samples"  # sample-table name: <run_dir>/samples.jsonl (+ W&B table)
 
 
 class PromptStream:
-    """Training prompts in a fresh permutation per epoch; the state is one integer cursor."""
+    """Training prompts in a fresh permutation per epoch (`shuffle`), else in their given order
+    every epoch; the state is one integer cursor."""
 
-    def __init__(self, records: Sequence[dict], key: jax.Array, cursor: int = 0):
+    def __init__(self, records: Sequence[dict], key: jax.Array, cursor: int = 0, shuffle: bool = True):
         if not records:
             raise ValueError("PromptStream: no training prompts")
-        self.records, self.key, self.cursor = list(records), key, cursor
+        self.records, self.key, self.cursor, self.shuffle = list(records), key, cursor, shuffle
         self._perm: dict[int, np.ndarray] = {}
 
     def _order(self, epoch: int) -> np.ndarray:
+        if not self.shuffle:
+            return np.arange(len(self.records))
         if epoch not in self._perm:
             self._perm = {epoch: np.asarray(jax.random.permutation(
                 jax.random.fold_in(self.key, epoch), len(self.records)))}
@@ -204,7 +207,9 @@ class Learner:
                                  layout=self.layout)
         self.step_fn = make_grpo_step(self.graphdef, self.tx, cfg, max_len=cfg.rollout.max_new_tokens,
                                       out_shardings=out_shardings, rest=self.frozen)
-        self.prompts = PromptStream(train_prompts, self.streams["data"])
+        # prompt_order=balanced: train_prompts come already ordered (rl.train.prompt_sets)
+        self.prompts = PromptStream(train_prompts, self.streams["data"],
+                                    shuffle=train.prompt_order == "random")
         self.heldout = list(heldout)[:train.eval_prompts]
         self.ckpt = Checkpointer(self.run_dir / "ckpt", max_to_keep=train.ckpt_keep,
                                  every=train.ckpt_every)

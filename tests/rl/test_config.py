@@ -77,6 +77,7 @@ def test_typo_fails_at_compose_time():
     ("grpo.rollout.overlong_buffer=500", "overlong_buffer"),
     ("grpo.eps_low=1.5", "eps_low"),
     ("grpo.optim.schedule=linear", "schedule"),
+    ("train.prompt_order=shuffled", "prompt_order"),
 ])
 def test_bad_values_fail_with_the_field_name(override, message):
     cfg = _compose(override)
