@@ -1,5 +1,4 @@
 """HttpJudge against a real uvicorn server process on 127.0.0.1 (tests/rewards/judge_server.py)."""
-import importlib.util
 import os
 import socket
 import subprocess
@@ -173,7 +172,6 @@ def test_two_token_ten_split():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("mighty.models") is None, reason="needs models/")
 def test_real_teacher_server_end_to_end(tmp_path):
     """The packaged teacher behind a real server: logprob scoring works and is cached."""
     proc, url = _start([str(SERVER), "--teacher"], 240)
@@ -191,7 +189,6 @@ def test_real_teacher_server_end_to_end(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (ROOT / "demo" / "server.py").exists(), reason="awaits demo/server.py")
 def test_demo_server_as_judge(tmp_path):
     """The project's own /v1/chat/completions server (teacher engine) as the judge backend."""
     port = _free_port()
