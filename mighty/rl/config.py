@@ -207,7 +207,7 @@ class TrainConfig:
     progress: bool = True  # tqdm progress bar
     train_split: str = "train"  # data split of the training prompts
     # order of the training prompts: "random" = a fresh seeded permutation per epoch; "balanced" =
-    # data.label.balanced_order (safety issues and out-of-scope topics first, then issues
+    # data.selection.balanced_order (safety issues and out-of-scope topics first, then issues
     # round-robin), the same order every epoch. The split is ~94 % in-scope, so a few random
     # batches rarely show a safety or out-of-scope prompt, a third each of the scored eval.
     prompt_order: str = "random"

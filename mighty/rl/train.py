@@ -106,7 +106,7 @@ def prompt_sets(run: GRPORunConfig):
     heldout = data.load_prompts(run.train.eval_split, data_dir=run.data_dir)
     kb = data.kb_by_id()
     if run.train.prompt_order == "balanced":
-        from mighty.data.label import balanced_order
+        from mighty.data.selection import balanced_order
 
         train = balanced_order(train, kb, run.seed)
     teacher = lengths.from_label_cache(run.label_cache) if run.label_cache else None

@@ -204,7 +204,7 @@ def test_rows_record_the_student_context_and_kd_rebuilds_that_prompt(tiny_corpus
 
 
 def test_select_prompts_spreads_over_issues_safety_first():
-    from mighty.data.label import select_prompts
+    from mighty.data.selection import select_prompts
 
     kb = {"a": {}, "b": {"safety": True}, "c": {}}
     prompts = [{"prompt_id": f"{i}{n}", "issue_id": i} for i in "aaabbc" for n in [0]]

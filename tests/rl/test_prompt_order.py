@@ -5,7 +5,7 @@ import jax
 import pytest
 
 from mighty.data.corpus.scope import OUT_OF_SCOPE_ISSUE_PREFIX
-from mighty.data.label import balanced_order
+from mighty.data.selection import balanced_order
 from mighty.rl.config import TrainConfig
 from mighty.rl.learner import PromptStream
 
