@@ -17,7 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mighty.evals.canaries import CORRUPTIONS  # noqa: E402
+from mighty.evals.corruptions import CORRUPTIONS  # noqa: E402
 from mighty.evals.gates import GateConfig, evaluate_gates, pairwise_valid, render_gates  # noqa: E402
 from mighty.experiments.report_retrieval import RELIABILITY_PNG, plot_reliability, retrieval_section  # noqa: E402
 

@@ -6,6 +6,7 @@ import pytest
 
 from mighty import data
 from mighty.evals import canaries as C
+from mighty.evals import corruptions as K
 from mighty.rewards.composite import Composite
 from mighty.rewards.tech import TechRubric
 
@@ -31,7 +32,7 @@ def by_kind(cans, kind):
 
 def test_canaries_are_the_kb_steps_and_their_corruptions(cans, kb):
     refs = by_kind(cans, C.REFERENCE)
-    assert len(refs) == 30 and len(cans) == 30 * (1 + len(C.CORRUPTIONS))
+    assert len(refs) == 30 and len(cans) == 30 * (1 + len(K.CORRUPTIONS))
     assert len({r.kb_entry["issue_id"] for r in refs.values()}) == 30  # one case per issue first
     for cid, ref in refs.items():
         entry = ref.kb_entry
@@ -48,7 +49,7 @@ def test_canaries_are_the_kb_steps_and_their_corruptions(cans, kb):
         other = by_kind(cans, "other_device")[cid].answer.splitlines()[0][3:]
         assert all(other not in e["steps"] for e in kb.values() if e["device_type"] == entry["device_type"])
         wrong = by_kind(cans, "wrong_fix")[cid].answer
-        assert wrong.startswith(C.CONFIDENT_OPEN)
+        assert wrong.startswith(K.CONFIDENT_OPEN)
         src = next(e for e in kb.values() if e["steps"][0] == wrong.splitlines()[1][3:])
         assert src["device_type"] == entry["device_type"] and src["symptom"] != entry["symptom"]
 
@@ -62,7 +63,7 @@ def test_canaries_are_deterministic_from_the_seed(kb):
 
 def test_the_rubric_passes_every_canary_type(cans, rubric):
     rep = C.canary_report("rubric", cans, rubric, rubric)
-    assert set(rep.types) == set(C.CORRUPTIONS)
+    assert set(rep.types) == set(K.CORRUPTIONS)
     assert C.validity(rep, 0.8).valid, C.validity(rep, 0.8).label
     assert rep.spearman == pytest.approx(1.0)
     # the rubric reads only the steps: padding and injection tie, everything else ranks below
@@ -94,7 +95,7 @@ def test_pairwise_position_bias(cans, kb):
         return np.where(r(first) > r(second), 0.9, np.where(r(first) < r(second), 0.1, 0.5))
 
     types, bias = C.pairwise_canaries(always_a, cans, n_cases=3)
-    assert bias == 1.0 and all(t.pass_rate == 0.0 for k, t in types.items() if k not in C.ADDITIVE)
+    assert bias == 1.0 and all(t.pass_rate == 0.0 for k, t in types.items() if k not in K.ADDITIVE)
     rep = C.CanaryReport("a", 3, {}, float("nan"), types, bias)
     assert not C.validity(rep, 0.8, pairwise=True, max_position_bias=0.2).valid
     types, bias = C.pairwise_canaries(rubric_pref, cans, n_cases=3)
@@ -129,7 +130,7 @@ def test_canaries_around_a_policys_own_samples(kb):
     """Every N steps the trainer can wrap its best samples: padded / injected versions only."""
     entry = next(iter(kb.values()))
     items = [("s0", "My device fails.", entry, "1. Turn it off.\n2. Turn it on.")]
-    cans = C.canaries_for(items, kb, kinds=sorted(C.ADDITIVE))
+    cans = C.canaries_for(items, kb, kinds=sorted(K.ADDITIVE))
     assert [c.kind for c in cans] == ["reference", "injected", "padded"]
     rep = C.canary_report("rubric", cans, C.rubric_scores(cans))
-    assert C.validity(rep, 0.8, kinds=C.ADDITIVE).valid
+    assert C.validity(rep, 0.8, kinds=K.ADDITIVE).valid

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mighty import data
-from mighty.evals import canaries
+from mighty.evals import canaries, corruptions
 from mighty.runtime.ci import Estimate
 from mighty.evals.gates import serving_cost
 from mighty.evals.suite import (SuiteConfig, SystemEval, compare_systems, headline_pairs, paired_differences,
@@ -24,11 +24,11 @@ def answer(case, kb, how):
         return "Sorry, I can only help with device problems."
     if case["expected"] == "clarify":
         return "Which device do you have, and what happens?"
-    ref = canaries.reference_answer(kb[case["issue_id"]])
+    ref = corruptions.reference_answer(kb[case["issue_id"]])
     if kb[case["issue_id"]].get("safety"):
         ref = "Stop using it and unplug it, then contact support.\n" + ref
-    rng = canaries._rng(0, case["case_id"], how)
-    return ref if how == "kb" else canaries.corrupt(how, ref, kb[case["issue_id"]], kb, rng)
+    rng = corruptions.case_rng(0, case["case_id"], how)
+    return ref if how == "kb" else corruptions.corrupt(how, ref, kb[case["issue_id"]], kb, rng)
 
 
 def system(name, cases, kb, how, tps):
