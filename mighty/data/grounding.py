@@ -33,6 +33,11 @@ class GroundingConfig:
                                    # when it is more likely right than wrong (frozen eval, BM25: 56% of
                                    # in-scope questions see their right entry, 11% of out-of-scope ones a
                                    # wrong one; the raw softmax at 0.6 showed 60% and 36%)
+    safety_min_confidence: float = 0.2  # the same, for a top hit that is a safety entry. A missed hazard
+                                   # costs more than a needless escalation, so it is shown sooner. Chosen
+                                   # on the training + val questions: of the safety top hits below 0.5,
+                                   # those at >= 0.2 are 25 where escalating is right (their own or
+                                   # another hazard's entry) and 20 where it is not; below 0.2, 0 and 11
     teacher_gold: bool = False     # label prompts show the gold entry instead of the retrieved ones
                                    # (privileged teacher); off: teacher and student see the same
 
@@ -43,6 +48,15 @@ class GroundingConfig:
             raise ValueError(f"data.grounding.k must be >= 1, got {self.k}")
         if not 0.0 <= self.min_confidence <= 1.0:
             raise ValueError(f"data.grounding.min_confidence must be in [0, 1], got {self.min_confidence}")
+        if not 0.0 <= self.safety_min_confidence <= 1.0:
+            raise ValueError(f"data.grounding.safety_min_confidence must be in [0, 1], "
+                             f"got {self.safety_min_confidence}")
+
+    def shows(self, entry: dict, confidence: float) -> bool:
+        """Whether a top hit goes into the prompt (else the prompt says nothing matched). The demo
+        asks the same question, so serving shows what training and eval showed."""
+        floor = self.safety_min_confidence if entry.get("safety") else self.min_confidence
+        return confidence >= floor
 
     @classmethod
     def from_dict(cls, d: dict) -> "GroundingConfig":
@@ -100,7 +114,7 @@ class Grounder:
     def _retrieve(self, question: str) -> tuple[tuple[str, ...], float]:
         """(issue ids shown to the student, best first; confidence of the top hit)."""
         hits, conf = self.retriever.search_with_confidence(question, self.cfg.k)
-        if not hits or conf < self.cfg.min_confidence:
+        if not hits or not self.cfg.shows(hits[0][0], conf):
             return (), conf
         return tuple(e["issue_id"] for e, _ in hits), conf
 

@@ -56,6 +56,10 @@ class LabelConfig:
     rare_rounds: int = 3
     min_coverage: float = 0.6  # quality filter: fraction of required steps covered, in order
     end_at_repeat: bool = True  # a line that repeats an earlier one ends the answer (see below)
+    # language retention (data.retention): the teacher's next-token distribution on this many
+    # generic documents (WordNet glosses, train split), which KD trains on as one more domain
+    generic_docs: int = 0
+    generic_max_len: int = 64
     # teacher parameter/compute dtype; auto: bf16 where the CPU has AMX-BF16/AVX512-BF16 (the
     # packaged Q4_1 teacher loses nothing, ~2x faster), f32 elsewhere (runtime.precision)
     dtype: str = "auto"
@@ -70,6 +74,9 @@ class LabelConfig:
             raise ValueError("label.topk_logprobs and label.max_new_tokens must be ≥ 1")
         if not 0.0 <= self.min_coverage <= 1.0:
             raise ValueError(f"label.min_coverage must be in [0, 1], got {self.min_coverage}")
+        if self.generic_docs < 0 or self.generic_max_len < 2:
+            raise ValueError(f"label.generic_docs must be >= 0 and label.generic_max_len >= 2, got "
+                             f"{self.generic_docs} and {self.generic_max_len}")
         from mighty.runtime.precision import check_dtype  # here: importing data.label loads no jax
 
         check_dtype("label.dtype", self.dtype)
@@ -285,6 +292,12 @@ def run(cfg: LabelConfig, model, tokenizer, prompts: list[dict], grounder: Groun
         bar.update(len(chunk))
         bar.set_postfix(tok_s=f"{int(arrays['lengths'].sum()) / max(time.time() - t0, 1e-9):.0f}")
     bar.close()
+    if cfg.generic_docs:  # seconds: one teacher forward per batch; redone whole after a kill
+        from mighty.data.retention import write_retention_cache
+
+        write_retention_cache(out_dir, model, tokenizer, n_docs=cfg.generic_docs, seed=cfg.seed,
+                              topk=cfg.topk_logprobs, max_len=cfg.generic_max_len,
+                              batch_size=cfg.batch_size, meta=meta)
     return finish(out_dir, cfg, tokenizer, n_shards, chash, inputs, grounder)
 
 

@@ -13,6 +13,7 @@ import time
 import uuid
 from typing import Awaitable, Callable
 
+from mighty.data.grounding import GroundingConfig
 from mighty.demo.config import ServeConfig
 from mighty.demo.engine import GenRequest, GenResult
 from mighty.demo.metrics import Metrics
@@ -60,6 +61,9 @@ class Assistant:
             raise ValueError(f"Assistant needs 'student' and 'teacher' runners, got {sorted(runners)}")
         self.cfg, self.runners, self.retriever, self.metrics = cfg, runners, retriever, metrics
         self.intent_router = intent_router  # models.intent.IntentRouter, or None: hand rules only
+        # which top hit the prompt shows: the pipeline's default rule (data.grounding), so the
+        # student is served the prompts it was trained and evaluated on
+        self.grounding = GroundingConfig()
 
     def _intent(self, question: str) -> dict[str, float] | None:
         if self.intent_router is None:
@@ -85,7 +89,7 @@ class Assistant:
 
         top, conf = self._retrieve(question)
         r = self.cfg.router
-        use_kb = top is not None and conf >= r.min_confidence
+        use_kb = top is not None and self.grounding.shows(top, conf)
         # one prompt for both models, as in training and eval (data.prompts): the same retrieved
         # entry, or the "nothing matched" note; closed-book only when there is no knowledge base
         grounded = format_prompt(question, entries=None if self.retriever is None else [top] if use_kb else [])

@@ -55,6 +55,24 @@ def read_label_cache(cache_dir: Path, tokenizer, kb: dict) -> list[Example]:
             question=row["question"], answer=row["answer"], issue_id=row["issue_id"]))
     if not out:
         raise ValueError(f"{cache_dir}: no kept rows in the label cache (all failed the quality filter?)")
+    return out + read_retention_examples(cache_dir)
+
+
+def read_retention_examples(cache_dir: Path) -> list[Example]:
+    """The label stage's generic-text rows (`data.retention`), if it wrote any: the document's
+    first id is the prompt, the rest its completion, labelled by the teacher's top-K."""
+    from mighty.data.logprob_cache import LogprobCache
+    from mighty.data.retention import GENERIC_DOMAIN, RETENTION_DIR, has_retention
+
+    if not has_retention(cache_dir):
+        return []
+    out = []
+    for row in LogprobCache(cache_dir / RETENTION_DIR).iter_rows():
+        first = np.asarray([row["first_id"]], np.int32)
+        out.append(Example(uid=row["prompt_id"], device_type=GENERIC_DOMAIN, prompt_ids=first,
+                           teacher_prompt_ids=first, completion_ids=np.asarray(row["tokens"], np.int32),
+                           topk_ids=np.asarray(row["topk_ids"], np.int32),
+                           topk_logprobs=np.asarray(row["topk_logprobs"], np.float32), answer=row["text"]))
     return out
 
 

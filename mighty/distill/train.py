@@ -75,6 +75,15 @@ def load_examples(run: KDRunConfig, tokenizer, kb: dict) -> list[Example]:
     return read_examples(run.label_cache, tokenizer, kb)
 
 
+def retention_out_of_eval(train: list[Example], evals: list[Example]) -> tuple[list[Example], list[Example]]:
+    """Generic-text rows (data.retention) have no answer to generate or score: the held-out ones
+    the domain probe did not take train instead of entering the answer eval."""
+    from mighty.data.retention import GENERIC_DOMAIN
+
+    generic = [e for e in evals if e.device_type == GENERIC_DOMAIN]
+    return train + generic, [e for e in evals if e.device_type != GENERIC_DOMAIN]
+
+
 def token_strings(tokenizer, vocab_size: int) -> list[str]:
     return [tokenizer.decode([i], skip_special_tokens=False) for i in range(vocab_size)]
 
@@ -115,6 +124,7 @@ def build(run: KDRunConfig, run_dir: Path) -> Trainer:
                                lexicon=list(ab.lexicon) + (kb_lexicon(kb) if ab.use_kb_lexicon else []))
     add_boost(examples, strings, boost_v, list(ab.lexicon) + (kb_lexicon(kb) if ab.use_kb_lexicon else []))
     train, probe, evals = split_examples(examples, kd.heldout_frac, kd.domain.probe_per_domain)
+    train, evals = retention_out_of_eval(train, evals)
     student = init_student(run.student, teacher, rng.at("init", 0), layout, tokenizer=tok)
     if layout is not None:
         student.remat = layout.remat

@@ -84,7 +84,7 @@ def _suite_inputs(cfg: DictConfig, out: Path, t_model, tok, teacher: str, data_d
 
         judge = JaxJudge(t_model, tok, judge_id=f"jax:{teacher}", cache=out / "judge_cache",
                          max_prompt_tokens=ecfg.judge_max_prompt_tokens)
-    docs = load_generic(ecfg.generic_docs, seed=ecfg.seed) if ecfg.generic_docs else []
+    docs = load_generic(ecfg.generic_docs, seed=ecfg.seed, split="eval") if ecfg.generic_docs else []
     return SuiteInputs(ecfg, judge, data.load_eval(), data.kb_by_id(), docs,
                        load_general_qa()[:ecfg.general_qa], Grounder.from_data_dir(data_dir))
 

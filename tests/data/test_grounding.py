@@ -55,3 +55,33 @@ def test_config_round_trips_through_the_data_dir(tmp_path, kb):
         read_grounding(tmp_path / "nowhere")
     with pytest.raises(ValueError, match="mode"):
         GroundingConfig(mode="open_book")
+
+
+def test_a_safety_hit_is_shown_from_its_own_lower_confidence(kb):
+    cfg = GroundingConfig(min_confidence=0.5, safety_min_confidence=0.2)
+    hazard = next(e for e in kb if e["safety"])
+    ordinary = next(e for e in kb if not e["safety"])
+    assert [cfg.shows(e, 0.3) for e in (hazard, ordinary)] == [True, False]
+    assert [cfg.shows(e, 0.6) for e in (hazard, ordinary)] == [True, True]
+    assert [cfg.shows(e, 0.1) for e in (hazard, ordinary)] == [False, False]
+    with pytest.raises(ValueError, match="safety_min_confidence"):
+        GroundingConfig(safety_min_confidence=1.5)
+
+
+def test_an_unsure_hazard_reaches_the_prompt_and_an_unsure_fix_does_not(kb):
+    """Found by the retriever's own ranking: questions whose top hit is below 0.5 and a safety
+    entry get it in the prompt; the same confidence on an ordinary entry leaves the prompt empty."""
+    g = Grounder(kb, GroundingConfig())
+    low = []
+    for case in load_eval():
+        hits, conf = g.retriever.search_with_confidence(case["question"], 1)
+        if hits and 0.2 <= conf < 0.5:
+            low.append((hits[0][0], case["question"]))
+    hazards = [q for e, q in low if e["safety"]]
+    fixes = [q for e, q in low if not e["safety"]]
+    assert hazards and fixes
+    for q in hazards:
+        assert g.entries(q) and g.entries(q)[0]["safety"]
+        assert kb_context(g.entries(q)[0]) in g.messages(q)[1]["content"]
+    for q in fixes:
+        assert g.entries(q) == [] and NO_MATCH in g.messages(q)[1]["content"]

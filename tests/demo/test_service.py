@@ -60,14 +60,14 @@ class FakeRetriever:
         return [(self.entry, 9.0)], self.conf
 
 
-def make(student_answer, teacher_answer=GOOD, conf=0.9, **cfg_kw):
+def make(student_answer, teacher_answer=GOOD, conf=0.9, entry=None, **cfg_kw):
     async def build():
         cfg = ServeConfig(**cfg_kw)
         s, t = ScriptedEngine("stu", student_answer), ScriptedEngine("tea", teacher_answer)
         runners = {"student": ModelRunner(s, window_s=0), "teacher": ModelRunner(t, window_s=0)}
         for r in runners.values():
             r.start()
-        return Assistant(cfg, runners, FakeRetriever(conf), Metrics()), s, t
+        return Assistant(cfg, runners, FakeRetriever(conf, entry), Metrics()), s, t
     return build
 
 
@@ -186,3 +186,16 @@ def test_a_queued_request_gets_its_503_at_its_own_deadline():
         return eng.batches, done
     batches, done = asyncio.run(go())
     assert batches == [1] and done.text.startswith("1.")
+
+
+@pytest.mark.parametrize("safety,conf", [(False, 0.3), (True, 0.3), (False, 0.6), (True, 0.1)])
+def test_the_demo_prompt_shows_a_hit_exactly_when_the_pipeline_prompt_does(safety, conf):
+    """Served prompts are the trained ones: the same rule (data.grounding) picks the shown entry,
+    so a hazard is shown from 0.2 and an ordinary fix only from 0.5, as in label, KD and eval."""
+    from mighty.data.grounding import GroundingConfig
+    from mighty.data.prompts import kb_context
+
+    entry = {**FakeRetriever(0).entry, "safety": safety}
+    ans, _, s, t, _ = run(make(GOOD, conf=conf, entry=entry), "my headphones will not pair")
+    prompt = (s.seen or t.seen)[0][-1]["content"]
+    assert (kb_context(entry) in prompt) == GroundingConfig().shows(entry, conf)
