@@ -26,6 +26,7 @@ def retrieval_section(results: Mapping[str, Any], plot: Path | None = None) -> l
              f"- Grounding: **{g.get('mode', 'n/a')}**"
              + (f", top {g['k']} entr{'y' if g.get('k') == 1 else 'ies'} by `{g.get('retriever', g.get('method'))}`"
                 f" retrieval, shown when the confidence is at least {g['min_confidence']:.2f}"
+                + (f" ({g['safety_min_confidence']:.2f} for a safety entry)" if "safety_min_confidence" in g else "")
                 if g.get("mode") == "retrieved" else ""),
              f"- The teacher sees: {g.get('teacher_sees', 'n/a')}"]
     if "recall_at_1" in g:

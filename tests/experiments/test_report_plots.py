@@ -37,7 +37,7 @@ def _grounding():
     from mighty.data.calibration import expected_calibration_error, reliability_bins
 
     conf_raw, conf_cal, ok = [0.95, 0.9, 0.97, 0.3, 0.99], [0.8, 0.7, 0.75, 0.1, 0.35], [1, 1, 0, 0, 0]
-    return {"mode": "retrieved", "k": 1, "method": "bm25", "min_confidence": 0.5,
+    return {"mode": "retrieved", "k": 1, "method": "bm25", "min_confidence": 0.5, "safety_min_confidence": 0.2,
             "retriever": "bm25, device-aware, calibrated", "teacher_sees": "the student's retrieved entries",
             "recall_at_1": 0.634, "recall_at_3": 0.793, "n_in_scope": 82,
             "reliability": {"n": 5, "n_out_of_scope": 2, "n_bins": 10, "top1_accuracy": 0.4, "calibrated": True,
@@ -54,6 +54,7 @@ def test_retrieval_section_and_reliability_diagram(tmp_path):
     assert mpimg.imread(png).std() > 0.01
     md = "\n".join(retrieval_section(res, png))
     assert "## Retrieval" in md and "@1 **0.634**, @3 **0.793**" in md and "82 in-scope" in md
+    assert "at least 0.50 (0.20 for a safety entry)" in md
     # by hand, 10 bins. raw: bin 9 = {.95, .9, .97, .99} mean .9525, accuracy .5 -> 4/5 · .4525;
     # bin 3 = {.3}, accuracy 0 -> 1/5 · .3; ECE .422. calibrated: {.8} 1/5 · .2, {.7, .75} 2/5 · .225,
     # {.1} 1/5 · .1, {.35} 1/5 · .35; ECE .22
