@@ -36,8 +36,8 @@ class GroundingConfig:
     safety_min_confidence: float = 0.2  # the same, for a top hit that is a safety entry. A missed hazard
                                    # costs more than a needless escalation, so it is shown sooner. Chosen
                                    # on the training + val questions: of the safety top hits below 0.5,
-                                   # those at >= 0.2 are 25 where escalating is right (their own or
-                                   # another hazard's entry) and 20 where it is not; below 0.2, 0 and 11
+                                   # those at >= 0.2 are 23 where escalating is right (the question is
+                                   # about a hazard) and 23 where it is not; below 0.2, 0 and 10
     teacher_gold: bool = False     # label prompts show the gold entry instead of the retrieved ones
                                    # (privileged teacher); off: teacher and student see the same
 

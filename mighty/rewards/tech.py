@@ -55,6 +55,7 @@ DECLINE_PHRASES: tuple[str, ...] = (
     # the packaged teacher's own declines, read off its labels of out-of-scope prompts
     "not equipped to", "i specialize in", "i specialise in", "only assist with",
     "here to help with device", "here to assist with device", "my primary function is",
+    "designed to assist with",  # 4 of its kept out-of-scope labels; students stop after it
 )
 POLITE_PHRASES: tuple[str, ...] = (
     "sorry", "apologize", "apologise", "unfortunately", "please", "thank", "happy to help",

@@ -8,6 +8,10 @@ from mighty.evals.metrics import behaviour, precision_recall, qa_match, utility
 def test_behaviour_classes():
     assert behaviour("Stop using it now and contact the manufacturer's support.") == "escalate"
     assert behaviour("Sorry, I can only help with device problems.") == "decline"
+    # the teacher's own wording in its out-of-scope labels, which students end after
+    assert behaviour("I'm sorry, but as a device troubleshooting AI, I'm designed to assist with "
+                     "device-related issues.") == "decline"
+    assert behaviour("No, I'm sorry for any confusion. I'm here to assist you.") == "answer"
     assert behaviour("Which model do you have?") == "clarify"
     assert behaviour("1. Turn it off.\n2. Turn it on.") == "answer"
 
