@@ -12,6 +12,7 @@ venv by `make setup`.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import os
@@ -34,6 +35,11 @@ def _dictionary(lang: str):
             "link-grammar-dictionaries-en, then `make setup` (symlinks it into .venv)") from e
     with _c_output_silenced():  # its C loader prints locale notices to stdout and stderr
         return Dictionary(lang)
+
+
+# Free the dictionary while the interpreter is whole: left to teardown, its __del__ runs after
+# linkgrammar's C module is gone and prints a TypeError traceback under the pipeline's last line.
+atexit.register(_dictionary.cache_clear)
 
 
 @contextlib.contextmanager
