@@ -23,10 +23,9 @@ RETENTION_DIR = "retention"
 GENERIC_DOMAIN = "generic"
 
 
-def document_ids(tokenizer, doc: str, max_len: int) -> list[int]:
-    """[BOS] + the document's ids, cut to `max_len` (the first id is the prompt, the rest are labelled)."""
-    ids = ([tokenizer.bos_id] if tokenizer.bos_id is not None else []) + tokenizer.encode(doc)
-    return ids[:max_len]
+def document_ids(tokenizer, doc: str) -> list[int]:
+    """[BOS] + the document's ids (the first id is the prompt, the rest are labelled)."""
+    return ([tokenizer.bos_id] if tokenizer.bos_id is not None else []) + tokenizer.encode(doc)
 
 
 def teacher_forced_topk(model, ids: np.ndarray, mask: np.ndarray, k: int) -> dict[str, np.ndarray]:
@@ -47,7 +46,8 @@ def teacher_forced_topk(model, ids: np.ndarray, mask: np.ndarray, k: int) -> dic
 def label_documents(model, tokenizer, docs: Sequence[str], *, topk: int, max_len: int,
                     batch_size: int) -> tuple[dict[str, np.ndarray], list[dict]]:
     """Cache arrays (padded to `max_len` − 1 positions) and one jsonl row per document."""
-    seqs = [document_ids(tokenizer, d, max_len) for d in docs]
+    full = [document_ids(tokenizer, d) for d in docs]
+    seqs = [f[:max_len] for f in full]
     parts = []
     for i in range(0, len(seqs), batch_size):
         chunk = seqs[i:i + batch_size]
@@ -58,8 +58,7 @@ def label_documents(model, tokenizer, docs: Sequence[str], *, topk: int, max_len
         parts.append({k: v[:len(chunk)] for k, v in teacher_forced_topk(model, ids, mask, topk).items()})
     arrays = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     arrays["lengths"] = np.array([len(s) - 1 for s in seqs], np.int32)
-    full = [len(document_ids(tokenizer, d, 10**9)) for d in docs]
-    arrays["truncated"] = np.array([f > max_len for f in full], np.int8)
+    arrays["truncated"] = np.array([len(f) > max_len for f in full], np.int8)
     rows = [{"prompt_id": f"{GENERIC_DOMAIN}/{i:05d}", "text": d, "first_id": s[0], "keep": True}
             for i, (d, s) in enumerate(zip(docs, seqs))]
     return arrays, rows

@@ -33,9 +33,9 @@ def per_doc_nll(model, tokenizer, docs: Sequence[str], *, max_len: int = 128,
                 batch_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
     """(summed NLL, predicted-token count) per document, right-padded to `max_len` tokens
     (longer documents are cut: the same cut for every model, so the comparison is fair)."""
-    seqs = [([tokenizer.bos_id] if tokenizer.bos_id is not None else []) + tokenizer.encode(d)
-            for d in docs]
-    seqs = [s[:max_len] for s in seqs]
+    from mighty.data.retention import document_ids  # the same ids KD's retention rows are labelled on
+
+    seqs = [document_ids(tokenizer, d)[:max_len] for d in docs]
     nll, count = [], []
     for i in range(0, len(seqs), batch_size):
         chunk = seqs[i:i + batch_size]

@@ -151,7 +151,7 @@ def _pieces(text: str) -> list[str]:
     ("1. Hold power.\n\n2. Pair it.\n\n3. Hold", None),
 ])
 def test_repeat_cut_hand_worked(text, kept):
-    from mighty.data.label import repeat_cut
+    from mighty.data.answer_end import repeat_cut
 
     pieces = _pieces(text)
     cut = repeat_cut(pieces)
@@ -160,7 +160,7 @@ def test_repeat_cut_hand_worked(text, kept):
 
 
 def test_end_answer_puts_the_teachers_eos_where_the_loop_starts():
-    from mighty.data.label import end_answer
+    from mighty.data.answer_end import end_answer
 
     rng = np.random.default_rng(0)
     arrays = {"tokens": rng.integers(3, 50, (2, 6)).astype(np.int32), "mask": np.ones((2, 6), np.int8),
