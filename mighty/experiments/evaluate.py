@@ -7,6 +7,7 @@ results.json): an INVALID judge leaves `accuracy`, and its win rates are reporte
 Each system also gets its cost per 1,000 answers and p50/p95 latency (`evals.gates.serving_cost`)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -46,6 +47,8 @@ def base_student(cfg: DictConfig, teacher: str):
 
     t_model, tok = load_pretrained(teacher, dtype=cfg.teacher.dtype)
     student_cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(StudentConfig), cfg.student))
+    # Without adapters: a LoRA student starts with B = 0, i.e. exactly this model.
+    student_cfg = dataclasses.replace(student_cfg, lora=None)
     base = init_student(student_cfg, t_model, RngStreams(cfg.seed, STREAMS).at("init", 0), tokenizer=tok)
     return with_compute_dtype(base, base.cfg.param_dtype)  # as load_pretrained does for checkpoints
 
