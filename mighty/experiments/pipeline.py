@@ -247,6 +247,18 @@ def check_blocks(cfg: DictConfig) -> None:
         raise StageConfigError(f"invalid `gate:` or `registry:` block, so nothing has run ({e})") from e
 
 
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "conf" / "experiment"
+
+
+def check_experiment(choice: str | None) -> None:
+    """`experiment=<name>` must name a file: the group is optional (none is the default run), and
+    Hydra skips a missing optional config silently, so a typo would run the default pipeline."""
+    if choice and not (EXPERIMENTS / f"{choice}.yaml").is_file():
+        known = ", ".join(sorted(p.stem for p in EXPERIMENTS.glob("*.yaml")))
+        raise StageConfigError(f"experiment={choice}: there is no {EXPERIMENTS / choice}.yaml, so nothing has run;"
+                               f" choose one of: {known}")
+
+
 DISTILLED = (("reranker", "reranker"), ("router", "router"))  # (registry kind, stage): artefact at <stage dir>/model
 
 
@@ -337,6 +349,7 @@ def main(cfg: DictConfig) -> float | None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     t0 = time.time()
     try:
+        check_experiment(HydraConfig.get().runtime.choices.get("experiment"))
         out, value = run_pipeline(cfg, run_dir)
     except StageConfigError as e:  # a typo or bad value, found before any stage ran: no traceback
         raise SystemExit(f"pipeline: {e}") from None

@@ -48,6 +48,8 @@ class RolloutConfig:
     top_k: int = 0  # 0 = off
     top_p: float = 1.0  # 1 = off
     max_prompt_len: int = 256  # longer prompts are left-truncated (the question is at the end)
+    min_prompt_width: int = 0  # prompt batches are padded to at least this width: one compiled shape
+                               # (sampler, π_ref, update) when every prompt fits; 0: bucket only
     mask_truncated: bool = False  # drop completions without EOS from the loss (DAPO overlong filtering)
     overlong_buffer: int = 0  # L_cache: soft overlong punishment window; 0 disables it
     overlong_penalty: float = 1.0  # penalty at length L_max, linear from 0 at L_max − L_cache
@@ -55,6 +57,8 @@ class RolloutConfig:
     def __post_init__(self):
         s = "grpo.rollout"
         _positive(s, max_new_tokens=self.max_new_tokens, max_prompt_len=self.max_prompt_len)
+        if self.min_prompt_width < 0:
+            raise ValueError(f"{s}.min_prompt_width must be ≥ 0 (0 = off), got {self.min_prompt_width}")
         if self.temperature < 0:
             raise ValueError(f"{s}.temperature must be ≥ 0 (0 = greedy), got {self.temperature}")
         if self.top_k < 0 or not 0 < self.top_p <= 1:

@@ -195,7 +195,7 @@ class Rollouts:
 
     def prompt_batch(self, records: Sequence[dict]) -> tuple[np.ndarray, np.ndarray]:
         """Left-padded prompt ids/mask (num_prompts, P): P a power of two up to 64, then a
-        multiple of 64; the sampler keeps that width."""
+        multiple of 64, and at least `rollout.min_prompt_width`; the sampler keeps that width."""
         rc = self.cfg.rollout
         seqs = []
         for r in records:
@@ -207,6 +207,7 @@ class Rollouts:
         # powers of two up to 64, then multiples of 64: few shapes, and a 183-token prompt
         # costs 192 columns rather than 256 in the sampler, the π_ref pass and the update
         width = bucket_length(longest, "pow2", minimum=16) if longest <= 64 else bucket_length(longest, 64)
+        width = max(width, rc.min_prompt_width)
         ids = np.full((len(seqs), width), self.tokenizer.pad_id, np.int32)
         mask = np.zeros((len(seqs), width), np.int32)
         for i, s in enumerate(seqs):

@@ -105,6 +105,27 @@ def test_the_cli_names_the_typo_without_a_traceback(tmp_path):
     assert not (tmp_path / "store").exists()
 
 
+def test_an_unknown_experiment_fails_before_the_first_stage(tmp_path):
+    """Hydra skips a missing optional config silently: `experiment=smok` ran the default pipeline."""
+    import os
+    import subprocess
+    import sys
+
+    from mighty.experiments.pipeline import check_experiment
+
+    for name in EXPERIMENTS:
+        check_experiment(name)
+    check_experiment(None)
+    root = CONF.parent
+    r = subprocess.run([sys.executable, "-m", "mighty.experiments.pipeline", "experiment=smok",
+                        f"store={tmp_path / 'store'}", f"hydra.run.dir={tmp_path / 'run'}"],
+                       cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "experiment=smok: there is no" in r.stderr and "smoke" in r.stderr
+    assert not (tmp_path / "store").exists()
+
+
 def _restated(node: dict, defaults: dict, prefix: str = "") -> list[str]:
     """Keys of a group YAML whose value equals the dataclass default (nested)."""
     out = []

@@ -82,16 +82,19 @@ def _compose(*overrides):
 def test_lora_group_composes_for_kd_and_experiment():
     run = load_run_config(_compose("experiment=kd_tiny", "+student/lora=tiny", "label_cache=x"))
     assert (run.student.lora.rank, run.student.lora.quant_block) == (4, 8)
-    run = load_run_config(_compose("+student/lora=qlora", "label_cache=x"))
+    run = load_run_config(_compose("student/lora=qlora", "label_cache=x"))  # the default student has LoRA
     assert (run.student.lora.rank, run.student.lora.quant, run.student.lora.rslora) == (16, "nf4", True)
-    assert load_run_config(_compose("label_cache=x")).student.lora is None
+    assert load_run_config(_compose("label_cache=x")).student.lora.rank == 16
+    assert load_run_config(_compose("student.lora=null", "label_cache=x")).student.lora is None
     with pytest.raises(Exception, match="rank"):
-        load_run_config(_compose("+student/lora=default", "student.lora.rank=0", "label_cache=x"))
+        load_run_config(_compose("student.lora.rank=0", "label_cache=x"))
     import mighty.experiments.pipeline  # noqa: F401  (registers every stage schema the pipeline composes)
 
-    with initialize_config_dir(config_dir=CONF, version_base="1.3"):  # the pipeline experiment
-        cfg = compose("pipeline", overrides=["experiment=lora", "student/lora=qlora"])
+    with initialize_config_dir(config_dir=CONF, version_base="1.3"):  # the pipeline's default student is LoRA
+        cfg = compose("pipeline", overrides=["student/lora=qlora"])
+        full = compose("pipeline", overrides=["experiment=full_ft"])
     assert cfg.student.lora.quant == "nf4" and "grpo" in cfg.stages
+    assert full.student.get("lora") is None and full.kd.optim.lr < cfg.kd.optim.lr
 
 
 @pytest.fixture(scope="module")

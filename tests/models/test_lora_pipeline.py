@@ -1,5 +1,5 @@
 """The pipeline with a LoRA student (the smoke experiment plus `student/lora`, as
-experiment=lora), through the real Hydra entry point: KD and GRPO train adapters only, each
+the default run's student), through the real Hydra entry point: KD and GRPO train adapters only, each
 writes its merged model and PEFT adapter, and eval scores both students."""
 import json
 import os

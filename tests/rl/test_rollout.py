@@ -71,3 +71,29 @@ def test_select_and_concat_realign_rows(tiny_policy, tokenizer, encode, reward, 
     w = r2.prompt_ids.shape[1]
     np.testing.assert_array_equal(np.asarray(both.prompt_ids[:3, -w:]), np.asarray(r2.prompt_ids[6:9]))
     assert int(np.asarray(both.prompt_mask[:3, :-w]).sum()) == 0
+
+
+def test_min_prompt_width_pads_every_batch_to_one_shape(tiny_policy, tokenizer, encode, reward, prompts):
+    """Batches whose longest prompt falls in different buckets share one width (one compile of
+    sampler, π_ref and update) once min_prompt_width covers them; the prompt tokens are the same,
+    only more left padding, and the completions of a greedy sampler do not change."""
+    ro, params = _rollouts(tiny_policy, tokenizer, encode, reward, temperature=0.0)
+    ps = prompts(3, 3)
+    ids, mask = ro.prompt_batch(ps)
+    wide = ids.shape[1] + 64
+    ro_wide, _ = _rollouts(tiny_policy, tokenizer, encode, reward, temperature=0.0, min_prompt_width=wide)
+    ids_w, mask_w = ro_wide.prompt_batch(ps)
+    assert ids_w.shape == (3, wide)
+    for row, row_w, m, m_w in zip(ids, ids_w, mask, mask_w):
+        np.testing.assert_array_equal(row[m == 1], row_w[m_w == 1])
+        assert m_w[: wide - ids.shape[1]].sum() == 0
+    key = jax.random.key(0)
+    np.testing.assert_array_equal(np.asarray(ro.sample(params, ps, key).tokens),
+                                  np.asarray(ro_wide.sample(params, ps, key).tokens))
+
+
+def test_min_prompt_width_rejects_a_negative_width():
+    import pytest
+
+    with pytest.raises(ValueError, match="min_prompt_width"):
+        RolloutConfig(min_prompt_width=-1)
