@@ -1,7 +1,7 @@
 """Teacher labels on generic English text: the KD stage's language-retention domain.
 
 KD on troubleshooting answers alone specialises a pruned student and it keeps forgetting
-general language (the 18-block default student ended KD at 3.5x the teacher's generic-corpus
+general language (the 18-block student of the last round ended KD at 3.5x the teacher's generic-corpus
 perplexity). So the label stage also writes the teacher's next-token distribution on generic
 documents (WordNet glosses from the corpus's "train" split, never the eval's perplexity text):
 teacher-forced, one forward pass per batch, no sampling. The rows go to `<label_dir>/retention/`,
