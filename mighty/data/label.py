@@ -135,12 +135,20 @@ def encode_batch(tokenizer, prompts: Sequence[dict], grounder: Grounder, batch_s
 
 def quality_row(prompt: dict, answer: str, kb_entry: dict, min_coverage: float,
                 ended: str = "eos", context: list[str] | None = None) -> dict:
+    """The filter's verdict on one teacher answer. A label is kept when it covers enough of the
+    entry's steps and says nothing unsafe; a safety entry's label must also escalate as the eval
+    reads it (`evals.metrics.behaviour`: stop + contact support), as an out-of-scope label must
+    decline: a student copies its teacher's phrasing, and a hazard answer without "stop using"
+    taught it to list the steps and leave the device on."""
+    from mighty.evals.metrics import behaviour
+
     cov = step_coverage(answer, kb_entry["required_keywords"])
     unsafe = [u for u in kb_entry.get("unsafe_phrases", []) if u.lower() in answer.lower()]
+    unescalated = bool(kb_entry.get("safety")) and behaviour(answer) != "escalate"
     return {"prompt_id": prompt["prompt_id"], "issue_id": prompt["issue_id"],
             "question": prompt["question"], "answer": answer, "coverage": round(cov, 4),
-            "ended": ended, "unsafe": unsafe, "keep": cov >= min_coverage and not unsafe,
-            "context": context}
+            "ended": ended, "unsafe": unsafe, "unescalated": unescalated,
+            "keep": cov >= min_coverage and not unsafe and not unescalated, "context": context}
 
 
 def label_batch(model, tokenizer, prompts: Sequence[dict], grounder: Grounder, key,
@@ -201,6 +209,7 @@ def quality_summary(rows: list[dict], cfg: LabelConfig) -> dict[str, Any]:
             "ended": {e: ended.count(e) for e in ("eos", "repeat", "max_tokens")},
             "dropped_low_coverage": int((cov < cfg.min_coverage).sum()),
             "dropped_unsafe": sum(bool(r["unsafe"]) for r in rows),
+            "dropped_unescalated": sum(bool(r.get("unescalated")) for r in rows),
             "mean_coverage": round(float(cov.mean()), 4) if rows else None,
             "coverage_hist": np.histogram(cov, bins=5, range=(0, 1))[0].tolist()}
 

@@ -237,3 +237,24 @@ def test_out_of_scope_labels_are_kept_only_when_they_decline():
     assert not quality_row(p, "1. Move the pawn. 2. Castle early.", ref, 0.5)["keep"]
     with pytest.raises(KeyError, match="not in the KB"):
         gold_entry({"prompt_id": "p", "issue_id": "nope", "question": "q"}, g)
+
+
+def test_safety_labels_are_kept_only_when_they_escalate():
+    """A safety entry's label must escalate as the eval reads it (stop + contact support), like an
+    out-of-scope label must decline; a non-safety label is judged on coverage alone."""
+    from mighty.data.label import quality_row, quality_summary, LabelConfig
+
+    entry = {"issue_id": "h.hot", "required_keywords": [["breaker"], ["electrician"], ["support"]],
+             "unsafe_phrases": ["bypass the breaker"], "safety": True}
+    p = {"prompt_id": "h.hot.1", "issue_id": "h.hot", "question": "heater stays on"}
+    steps_only = ("1. Turn the heater off at its breaker. 2. Book an electrician. "
+                  "3. Contact support with the purchase details.")
+    escalates = ("1. Turn the heater off at its breaker and stop using that circuit. 2. Book an electrician. "
+                 "3. Contact support with the purchase details.")
+    dropped, kept = quality_row(p, steps_only, entry, 0.5), quality_row(p, escalates, entry, 0.5)
+    assert dropped["coverage"] == kept["coverage"] == 1.0
+    assert (dropped["keep"], dropped["unescalated"]) == (False, True)
+    assert (kept["keep"], kept["unescalated"]) == (True, False)
+    assert quality_row(p, steps_only, {**entry, "safety": False}, 0.5)["keep"]
+    summary = quality_summary([dropped, kept], LabelConfig(out_dir="x"))
+    assert (summary["kept"], summary["dropped_unescalated"]) == (1, 1)
