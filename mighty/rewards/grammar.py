@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import logging
 import os
 import re
 import sys
@@ -33,8 +34,18 @@ def _dictionary(lang: str):
         raise ImportError(
             "rewards.grammar needs link-grammar: apt-get install python3-link-grammar "
             "link-grammar-dictionaries-en, then `make setup` (symlinks it into .venv)") from e
+    from linkgrammar import LG_Error
+
     with _c_output_silenced():  # its C loader prints locale notices to stdout and stderr
-        return Dictionary(lang)
+        dictionary = Dictionary(lang)
+    # Its parser reports to stderr too ("Contracted word part i’ is in … affix but not in …
+    # dict" for a curly apostrophe): those notes go to the log, not the user's terminal.
+    LG_Error.set_handler(_log_link_grammar)
+    return dictionary
+
+
+def _log_link_grammar(error, _data) -> None:
+    logging.getLogger(__name__).debug("link-grammar %s: %s", error.severity_label, str(error.text).strip())
 
 
 # Free the dictionary while the interpreter is whole: left to teardown, its __del__ runs after

@@ -101,3 +101,17 @@ def test_empty_completion_scores_zero_and_list_markers_stripped():
     assert r[0] == 0.0
     assert split_sentences("1. Turn it off.\n- Wait ten seconds!\nStep 3: Pair it.") == [
         "Turn it off.", "Wait ten seconds!", "Pair it."]
+
+
+def test_link_grammar_notes_go_to_the_log_not_the_terminal(capfd, caplog):
+    """A curly apostrophe makes link-grammar print "Contracted word part i’ …" on stderr; it
+    showed between `make demo`'s progress bars. It is logged at DEBUG instead."""
+    import logging
+
+    lg = LinkGrammar()
+    with caplog.at_level(logging.DEBUG, logger="mighty.rewards.grammar"):
+        capfd.readouterr()
+        lg("i’ll check it, i’m sure the speaker’s fine.")
+    out, err = capfd.readouterr()
+    assert "Contracted word part" not in out + err
+    assert any("Contracted word part" in r.getMessage() for r in caplog.records)
