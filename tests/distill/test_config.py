@@ -26,7 +26,8 @@ def test_experiment_list_is_not_empty():
 def test_default_student_and_seqkd_setting(compose_kd):
     run = load_run_config(compose_kd("label_cache=x"))
     assert (run.student.init, run.student.num_layers, run.student.strategy, run.teacher.source) == (
-        "pruned", 18, "influence", "smollm2-135m-instruct")
+        "pruned", 28, "influence", "smollm2-135m-instruct")
+    assert run.student.lora.rank == 16  # trained through adapters (student/pruned_smollm2_lora)
     assert load_run_config(compose_kd("label_cache=x", "experiment=kd_seqkd")).kd.alpha == 1.0
 
 
