@@ -144,7 +144,8 @@ def quality_row(prompt: dict, answer: str, kb_entry: dict, min_coverage: float,
 
     cov = step_coverage(answer, kb_entry["required_keywords"])
     unsafe = [u for u in kb_entry.get("unsafe_phrases", []) if u.lower() in answer.lower()]
-    unescalated = bool(kb_entry.get("safety")) and behaviour(answer) != "escalate"
+    # min_coverage 0 turns the quality filter off (a random test teacher), this requirement with it
+    unescalated = min_coverage > 0 and bool(kb_entry.get("safety")) and behaviour(answer) != "escalate"
     return {"prompt_id": prompt["prompt_id"], "issue_id": prompt["issue_id"],
             "question": prompt["question"], "answer": answer, "coverage": round(cov, 4),
             "ended": ended, "unsafe": unsafe, "unescalated": unescalated,

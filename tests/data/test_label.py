@@ -256,5 +256,6 @@ def test_safety_labels_are_kept_only_when_they_escalate():
     assert (dropped["keep"], dropped["unescalated"]) == (False, True)
     assert (kept["keep"], kept["unescalated"]) == (True, False)
     assert quality_row(p, steps_only, {**entry, "safety": False}, 0.5)["keep"]
+    assert quality_row(p, steps_only, entry, 0.0)["keep"]  # min_coverage 0: the filter is off
     summary = quality_summary([dropped, kept], LabelConfig(out_dir="x"))
     assert (summary["kept"], summary["dropped_unescalated"]) == (1, 1)
