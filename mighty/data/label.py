@@ -137,15 +137,15 @@ def quality_row(prompt: dict, answer: str, kb_entry: dict, min_coverage: float,
                 ended: str = "eos", context: list[str] | None = None) -> dict:
     """The filter's verdict on one teacher answer. A label is kept when it covers enough of the
     entry's steps and says nothing unsafe; a safety entry's label must also escalate as the eval
-    reads it (`evals.metrics.behaviour`: stop + contact support), as an out-of-scope label must
+    reads it (`rewards.tech.escalates`: stop + contact support), as an out-of-scope label must
     decline: a student copies its teacher's phrasing, and a hazard answer without "stop using"
     taught it to list the steps and leave the device on."""
-    from mighty.evals.metrics import behaviour
+    from mighty.rewards.tech import escalates
 
     cov = step_coverage(answer, kb_entry["required_keywords"])
     unsafe = [u for u in kb_entry.get("unsafe_phrases", []) if u.lower() in answer.lower()]
     # min_coverage 0 turns the quality filter off (a random test teacher), this requirement with it
-    unescalated = min_coverage > 0 and bool(kb_entry.get("safety")) and behaviour(answer) != "escalate"
+    unescalated = min_coverage > 0 and bool(kb_entry.get("safety")) and not escalates(answer)
     return {"prompt_id": prompt["prompt_id"], "issue_id": prompt["issue_id"],
             "question": prompt["question"], "answer": answer, "coverage": round(cov, 4),
             "ended": ended, "unsafe": unsafe, "unescalated": unescalated,

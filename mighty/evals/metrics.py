@@ -8,7 +8,7 @@ from typing import Sequence
 import numpy as np
 
 from mighty.rewards.lang import numbered_steps
-from mighty.rewards.tech import CONTACT_PHRASES, DECLINE_PHRASES, STOP_PHRASES
+from mighty.rewards.tech import DECLINE_PHRASES, escalates
 from mighty.rewards.textproc import first_match, stems
 
 # Imperative openers of an actionable step ("Turn off…", "Hold the button…"). A step that
@@ -29,7 +29,7 @@ def behaviour(answer: str) -> str:
     (asks a question, gives no steps) or `answer` (anything else)."""
     toks = stems(answer)
     steps = len(numbered_steps(answer))
-    if first_match(toks, STOP_PHRASES) >= 0 and first_match(toks, CONTACT_PHRASES) >= 0:
+    if escalates(answer):
         return "escalate"
     if first_match(toks, DECLINE_PHRASES) >= 0 and steps < 2:
         return "decline"

@@ -68,6 +68,13 @@ def _mentions(tokens: Sequence[str], phrases: Sequence[str]) -> bool:
     return first_match(tokens, phrases) >= 0
 
 
+def escalates(answer: str) -> bool:
+    """Whether an answer escalates: it tells the user to stop (STOP_PHRASES) and to contact
+    support (CONTACT_PHRASES). The eval's behaviour classifier and the label filter both ask this."""
+    tokens = stems(answer)
+    return _mentions(tokens, STOP_PHRASES) and _mentions(tokens, CONTACT_PHRASES)
+
+
 class TechRubric:
     """Rubric reward for technical correctness against the kb entry (see module doc).
 
