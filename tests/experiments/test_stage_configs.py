@@ -90,16 +90,21 @@ def test_a_typo_fails_before_the_first_stage(tmp_path):
     assert not store.exists() or not any(store.iterdir())  # no stage directory was made
 
 
-def test_the_cli_names_the_typo_without_a_traceback(tmp_path):
+def _pipeline_cli(tmp_path, *overrides: str):
+    """The pipeline's real entry point in a subprocess, its store and run dir under tmp_path."""
     import os
     import subprocess
     import sys
 
     root = CONF.parent
-    r = subprocess.run([sys.executable, "-m", "mighty.experiments.pipeline", "experiment=smoke", "+kd.temprature=2",
-                        f"store={tmp_path / 'store'}", f"hydra.run.dir={tmp_path / 'run'}"],
-                       cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True,
-                       text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "mighty.experiments.pipeline", *overrides,
+                           f"store={tmp_path / 'store'}", f"hydra.run.dir={tmp_path / 'run'}"],
+                          cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_the_cli_names_the_typo_without_a_traceback(tmp_path):
+    r = _pipeline_cli(tmp_path, "experiment=smoke", "+kd.temprature=2")
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert "stage 'kd': invalid config, so nothing has run" in r.stderr and "temprature" in r.stderr
     assert not (tmp_path / "store").exists()
@@ -107,20 +112,12 @@ def test_the_cli_names_the_typo_without_a_traceback(tmp_path):
 
 def test_an_unknown_experiment_fails_before_the_first_stage(tmp_path):
     """Hydra skips a missing optional config silently: `experiment=smok` ran the default pipeline."""
-    import os
-    import subprocess
-    import sys
-
     from mighty.experiments.pipeline import check_experiment
 
     for name in EXPERIMENTS:
         check_experiment(name)
     check_experiment(None)
-    root = CONF.parent
-    r = subprocess.run([sys.executable, "-m", "mighty.experiments.pipeline", "experiment=smok",
-                        f"store={tmp_path / 'store'}", f"hydra.run.dir={tmp_path / 'run'}"],
-                       cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True,
-                       text=True, timeout=300)
+    r = _pipeline_cli(tmp_path, "experiment=smok")
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert "experiment=smok: there is no" in r.stderr and "smoke" in r.stderr
     assert not (tmp_path / "store").exists()
