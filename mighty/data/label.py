@@ -139,17 +139,24 @@ def quality_row(prompt: dict, answer: str, kb_entry: dict, min_coverage: float,
     entry's steps and says nothing unsafe; a safety entry's label must also escalate as the eval
     reads it (`rewards.tech.escalates`: stop + contact support), as an out-of-scope label must
     decline: a student copies its teacher's phrasing, and a hazard answer without "stop using"
-    taught it to list the steps and leave the device on."""
+    taught it to list the steps and leave the device on.
+
+    A hazard whose prompt does not show its entry (`context`: the student's entry ids; retrieval
+    missed it) is judged on escalating alone: no answer can cover steps it was not shown, and
+    escalating is what the student must learn to do when retrieval misses a hazard."""
     from mighty.rewards.tech import escalates
 
     cov = step_coverage(answer, kb_entry["required_keywords"])
     unsafe = [u for u in kb_entry.get("unsafe_phrases", []) if u.lower() in answer.lower()]
+    safety = bool(kb_entry.get("safety"))
     # min_coverage 0 turns the quality filter off (a random test teacher), this requirement with it
-    unescalated = min_coverage > 0 and bool(kb_entry.get("safety")) and not escalates(answer)
+    unescalated = min_coverage > 0 and safety and not escalates(answer)
+    entry_unseen = safety and context is not None and kb_entry.get("issue_id") not in context
     return {"prompt_id": prompt["prompt_id"], "issue_id": prompt["issue_id"],
             "question": prompt["question"], "answer": answer, "coverage": round(cov, 4),
             "ended": ended, "unsafe": unsafe, "unescalated": unescalated,
-            "keep": cov >= min_coverage and not unsafe and not unescalated, "context": context}
+            "keep": (cov >= min_coverage or entry_unseen) and not unsafe and not unescalated,
+            "context": context}
 
 
 def label_batch(model, tokenizer, prompts: Sequence[dict], grounder: Grounder, key,

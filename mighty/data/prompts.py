@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from typing import Sequence
 
+SAFETY_RISKS = "hot or swollen battery, burning smell, smoke, sparks, liquid inside"
+
 # The closed-book system prompt is short on purpose: every token of it is paid for in every KD,
 # GRPO and eval forward pass (it was ~140 tokens, 60% of a typical prompt).
 SYSTEM = (
     "You are Mighty, a troubleshooting assistant for headphones, earbuds, speakers and "
     "smart-home devices. Answer with short numbered steps, one action per step. If there is a "
-    "safety risk (hot or swollen battery, burning smell, smoke, sparks, liquid inside), tell "
-    "the user to stop using and unplug the device and contact support. If the question is not "
-    "about a device problem, say politely that you can only help with device problems."
+    f"safety risk ({SAFETY_RISKS}), tell the user to stop using and unplug the device and "
+    "contact support. If the question is not about a device problem, say politely that you "
+    "can only help with device problems."
 )
 
 # The grounded prompt: a one-line system prompt and the reference in the user turn.
@@ -26,10 +28,15 @@ SYSTEM = (
 GROUNDED_SYSTEM = "You are a helpful troubleshooting assistant. Answer with short numbered steps."
 
 # What the grounded prompt says when retrieval found no entry it trusts (out-of-scope or vague
-# questions): the decline / clarify instruction travels only with the questions that need it.
-NO_MATCH = ("No troubleshooting article matches this question. If it is not about a problem "
-            "with a headphone, speaker or smart-home device, tell me politely that you can only "
-            "help with device problems. If it is, ask me which device I have and what happens.")
+# questions, and hazards worded unlike their entry): the decline / clarify instruction travels
+# only with the questions that need it, and so does SYSTEM's safety rule, which the grounded
+# prompt otherwise gets from a safety entry. Without it the hazards retrieval missed on the frozen
+# eval ("warm and bulging", "filled up with rain") were declined as out of scope.
+NO_MATCH = ("No troubleshooting article matches this question. If it describes a safety risk "
+            f"({SAFETY_RISKS}), tell me to stop using and unplug the device and contact support. "
+            "If it is not about a problem with a headphone, speaker or smart-home device, tell me "
+            "politely that you can only help with device problems. Otherwise ask me which device "
+            "I have and what happens.")
 
 
 def kb_context(entry: dict) -> str:
@@ -69,3 +76,18 @@ def format_prompt(question: str, *, entries: Sequence[dict] | None = None,
                 {"role": "user", "content": question.strip()}]
     return [{"role": "system", "content": GROUNDED_SYSTEM if system is None else system},
             {"role": "user", "content": f"{question.strip()}\n\n{reference_block(entries)}"}]
+
+
+def fingerprint() -> str:
+    """A hash of every prompt shape the builder makes (closed-book, nothing matched, a fix, a
+    safety entry, several entries): it changes whenever the prompt text does, so the pipeline's
+    data stage (and so every stage that prompts a model) gets a new key and no stale label is reused."""
+    import hashlib
+    import json
+
+    fix = {"issue_id": "a.fix", "title": "Fix", "steps": ["Do one thing.", "Do another."],
+           "escalation": ["it still fails"], "safety": False}
+    hazard = {**fix, "issue_id": "a.hazard", "title": "Hazard", "escalation": [], "safety": True}
+    shapes = [format_prompt("q?"), format_prompt("q?", entries=[]), format_prompt("q?", entries=[fix]),
+              format_prompt("q?", entries=[hazard]), format_prompt("q?", entries=[fix, hazard])]
+    return hashlib.sha256(json.dumps(shapes, sort_keys=True).encode()).hexdigest()[:16]

@@ -21,6 +21,7 @@ import mighty.distill.config  # noqa: F401  (registers the stage schemas before 
 import mighty.distill.intent.config  # noqa: F401
 import mighty.distill.rerank.config  # noqa: F401
 import mighty.rl.config  # noqa: F401
+from mighty.data.prompts import fingerprint as prompt_fingerprint
 from mighty.experiments.stages import Stage, StageConfigError, run_stages
 from mighty.runtime import atomic_write_json, write_manifest
 from mighty.runtime.config import plain, typed
@@ -213,7 +214,7 @@ def eval_config(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
 
 STAGES = [
     Stage("teacher", (), lambda c: c.teacher, run_teacher),
-    Stage("data", (), None, run_data, config=data_config),
+    Stage("data", (), None, run_data, config=data_config, code=prompt_fingerprint),
     Stage("label", ("teacher", "data"), None, run_label, config=label_config),
     Stage("kd", ("teacher", "data", "label"), None, run_kd, config=kd_config),
     Stage("grpo", ("teacher", "data", "label", "kd"), None, run_grpo, config=grpo_config),

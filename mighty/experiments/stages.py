@@ -45,6 +45,9 @@ class Stage:
                                                   # (eval without grpo scores the KD student)
     config: Builder | None = None                 # (cfg, out dir, parent dirs) -> the validated
                                                   # config `run` builds the same way and runs with
+    code: Callable[[], str] | None = None         # a fingerprint of code the output depends on
+                                                  # beyond its config (the data stage: the prompt
+                                                  # builder), so editing it does not reuse stale outputs
 
 
 OUT_PLACEHOLDER = Path("<out>")
@@ -61,6 +64,8 @@ def keyed_config(stage: Stage, cfg: DictConfig, parents: tuple[str, ...] | list[
 def stage_key(stage: Stage, cfg: DictConfig, parent_keys: Mapping[str, str]) -> str:
     payload = {"stage": stage.name, "config": keyed_config(stage, cfg, list(parent_keys)),
                "parents": dict(parent_keys)}
+    if stage.code is not None:
+        payload["code"] = stage.code()
     return config_hash(payload)[:16]
 
 

@@ -259,3 +259,27 @@ def test_safety_labels_are_kept_only_when_they_escalate():
     assert quality_row(p, steps_only, entry, 0.0)["keep"]  # min_coverage 0: the filter is off
     summary = quality_summary([dropped, kept], LabelConfig(out_dir="x"))
     assert (summary["kept"], summary["dropped_unescalated"]) == (1, 1)
+
+
+def test_a_hazard_label_without_its_entry_is_judged_on_escalating():
+    """Retrieval missed the hazard's entry (the student's prompt shows another entry, or none):
+    no answer can cover steps it was not shown, so the label is kept when it escalates and
+    dropped when it does not; with the entry shown, coverage still counts."""
+    from mighty.data.label import quality_row
+
+    entry = {"issue_id": "case.swollen", "required_keywords": [["tray"], ["photo"], ["support"]],
+             "unsafe_phrases": ["squeeze it shut"], "safety": True}
+    p = {"prompt_id": "case.swollen.1", "issue_id": "case.swollen", "question": "case is bulging"}
+    escalates = "Stop using the case, unplug it and contact support."
+    asks = "Which device do you have, and what happens?"
+    for context in ([], ["case.battery_drain"]):
+        kept = quality_row(p, escalates, entry, 0.5, context=context)
+        dropped = quality_row(p, asks, entry, 0.5, context=context)
+        assert kept["coverage"] < 0.5 and kept["keep"]
+        assert not dropped["keep"] and dropped["unescalated"]
+        assert not quality_row(p, escalates + " Or squeeze it shut.", entry, 0.5, context=context)["keep"]
+    # the entry was shown: the steps it lists must be covered
+    assert not quality_row(p, escalates, entry, 0.5, context=["case.swollen"])["keep"]
+    # closed-book (context None) keeps the coverage rule, as does a non-safety entry
+    assert not quality_row(p, escalates, entry, 0.5, context=None)["keep"]
+    assert not quality_row(p, escalates, {**entry, "safety": False}, 0.5, context=[])["keep"]

@@ -81,6 +81,19 @@ def test_a_stage_key_changes_exactly_when_its_config_changes():
     assert changed("logger.wandb.group=other", "progress=false") == set()  # not what is computed
 
 
+def test_editing_the_prompt_builder_reruns_every_stage_that_prompts_a_model(monkeypatch):
+    """Stage keys hash configs, not code; the prompt text is code that every labelled, trained
+    and scored answer depends on, so the data stage's key carries its fingerprint."""
+    import mighty.data.prompts as prompts
+
+    base = keys()
+    monkeypatch.setattr(prompts, "NO_MATCH", prompts.NO_MATCH + " Be brief.")
+    changed = {n for n, k in keys().items() if k != base[n]}
+    assert changed == {"data", "label", "kd", "grpo", "eval_ref", "eval", "reranker"}
+    monkeypatch.undo()
+    assert keys() == base
+
+
 def test_a_typo_fails_before_the_first_stage(tmp_path):
     store = tmp_path / "store"
     for typo, where in (("+kd.temprature=2", "'kd'"), ("+grpo.bta=0.1", "'grpo'"),
