@@ -40,6 +40,12 @@ class GroundingConfig:
                                    # about a hazard) and 23 where it is not; below 0.2, 0 and 10
     teacher_gold: bool = False     # label prompts show the gold entry instead of the retrieved ones
                                    # (privileged teacher); off: teacher and student see the same
+    teacher_gold_hazards: bool = True  # ... for a safety issue whose entry retrieval does not show the
+                                   # student (nothing shown or another entry): the student learns to
+                                   # escalate a hazard that retrieval missed. Without it such labels
+                                   # declined or listed another entry's steps and were dropped, and the
+                                   # KD student declined two eval hazards retrieval missed ("warm and
+                                   # bulging", "filled up with rain")
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -126,6 +132,9 @@ class Grounder:
         if mode == "gold" or (teacher and self.cfg.teacher_gold):
             return [gold] if gold is not None else []
         ids, _ = self.retrieve(question)
+        if (teacher and self.cfg.teacher_gold_hazards and gold is not None and gold.get("safety")
+                and gold["issue_id"] not in ids):
+            return [gold]
         return [self.kb[i] for i in ids]
 
     def messages(self, question: str, *, gold: dict | None = None, teacher: bool = False) -> list[dict]:

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from typing import Sequence
 
-SAFETY_RISKS = "hot or swollen battery, burning smell, smoke, sparks, liquid inside"
-
 # The closed-book system prompt is short on purpose: every token of it is paid for in every KD,
 # GRPO and eval forward pass (it was ~140 tokens, 60% of a typical prompt).
 SYSTEM = (
     "You are Mighty, a troubleshooting assistant for headphones, earbuds, speakers and "
     "smart-home devices. Answer with short numbered steps, one action per step. If there is a "
-    f"safety risk ({SAFETY_RISKS}), tell the user to stop using and unplug the device and "
-    "contact support. If the question is not about a device problem, say politely that you "
-    "can only help with device problems."
+    "safety risk (hot or swollen battery, burning smell, smoke, sparks, liquid inside), tell "
+    "the user to stop using and unplug the device and contact support. If the question is not "
+    "about a device problem, say politely that you can only help with device problems."
 )
 
 # The grounded prompt: a one-line system prompt and the reference in the user turn.
@@ -28,15 +26,13 @@ SYSTEM = (
 GROUNDED_SYSTEM = "You are a helpful troubleshooting assistant. Answer with short numbered steps."
 
 # What the grounded prompt says when retrieval found no entry it trusts (out-of-scope or vague
-# questions, and hazards worded unlike their entry): the decline / clarify instruction travels
-# only with the questions that need it, and so does SYSTEM's safety rule, which the grounded
-# prompt otherwise gets from a safety entry. Without it the hazards retrieval missed on the frozen
-# eval ("warm and bulging", "filled up with rain") were declined as out of scope.
-NO_MATCH = ("No troubleshooting article matches this question. If it describes a safety risk "
-            f"({SAFETY_RISKS}), tell me to stop using and unplug the device and contact support. "
-            "If it is not about a problem with a headphone, speaker or smart-home device, tell me "
-            "politely that you can only help with device problems. Otherwise ask me which device "
-            "I have and what happens.")
+# questions): the decline / clarify instruction travels only with the questions that need it.
+# It carries no safety rule: with SYSTEM's rule added, the 135M teacher called 18 of 45
+# out-of-scope questions "a safety issue" (1 before) and kept 28 declines instead of 35. A hazard
+# that retrieval misses is taught from labels instead (`GroundingConfig.teacher_gold_hazards`).
+NO_MATCH = ("No troubleshooting article matches this question. If it is not about a problem "
+            "with a headphone, speaker or smart-home device, tell me politely that you can only "
+            "help with device problems. If it is, ask me which device I have and what happens.")
 
 
 def kb_context(entry: dict) -> str:

@@ -1,4 +1,5 @@
 """One grounding choice for every stage: retrieval, the teacher's privileged view, the config file."""
+import dataclasses
 import json
 
 import pytest
@@ -35,6 +36,26 @@ def test_modes_and_privileged_teacher(kb):
     assert priv.entries(q, gold=gold) == [priv.kb[i] for i in priv.retrieve(q)[0]]
     three = Grounder(kb, GroundingConfig(k=3, min_confidence=0.0))
     assert len(three.entries(q)) == 3
+
+
+def test_the_teacher_sees_a_hazard_entry_that_retrieval_missed(kb):
+    """teacher_gold_hazards: a safety issue's label prompt shows its entry when the student's
+    prompt does not; the student's prompt never changes, nor a non-safety issue's label prompt."""
+    hazard = next(e for e in kb if e.get("safety"))
+    fix = next(e for e in kb if not e.get("safety"))
+    q = "the case is warm and bulging near the hinge"
+    blind = GroundingConfig(min_confidence=1.0, safety_min_confidence=1.0)  # nothing is ever shown
+    g = Grounder(kb, blind)
+    assert g.entries(q, gold=hazard) == [] and g.entries(q, gold=hazard, teacher=True) == [hazard]
+    assert g.entries(q, gold=fix, teacher=True) == [] and g.entries(q, teacher=True) == []
+    off = Grounder(kb, dataclasses.replace(blind, teacher_gold_hazards=False))
+    assert off.entries(q, gold=hazard, teacher=True) == []
+    # retrieval shows the hazard's own entry: teacher and student see the same prompt
+    seen = Grounder(kb, GroundingConfig(min_confidence=0.0, safety_min_confidence=0.0))
+    case = next(c for c in load_eval() if c.get("expected") == "escalate"
+                and seen.retrieve(c["question"])[0] == (c["issue_id"],))
+    gold = seen.kb[case["issue_id"]]
+    assert seen.messages(case["question"], gold=gold, teacher=True) == seen.messages(case["question"], gold=gold)
 
 
 def test_an_unsure_hit_is_not_shown(kb):
