@@ -40,12 +40,12 @@ class GroundingConfig:
                                    # about a hazard) and 23 where it is not; below 0.2, 0 and 10
     teacher_gold: bool = False     # label prompts show the gold entry instead of the retrieved ones
                                    # (privileged teacher); off: teacher and student see the same
-    teacher_gold_hazards: bool = True  # ... for a safety issue whose entry retrieval does not show the
-                                   # student (nothing shown or another entry): the student learns to
-                                   # escalate a hazard that retrieval missed. Without it such labels
-                                   # declined or listed another entry's steps and were dropped, and the
-                                   # KD student declined two eval hazards retrieval missed ("warm and
-                                   # bulging", "filled up with rain")
+    teacher_gold_hazards: bool = False  # ... only for a safety issue whose entry retrieval does not
+                                   # show the student (nothing shown or another entry), so the student
+                                   # learns to escalate a hazard retrieval missed. Off by default: in
+                                   # the default run it added 4 such labels (91 -> 95 kept), the final
+                                   # student still missed both eval hazards retrieval hides (escalation
+                                   # 14/18), and decline recall fell 0.80 -> 0.50 (one seed; README)
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -146,7 +146,13 @@ class Grounder:
         how = {} if r is None else {
             "retriever": f"{r.method}, device-aware" + (", calibrated" if r.calibration else ", uncalibrated"),
             "calibration": r.calibration}
-        return {**dataclasses.asdict(self.cfg), **how,
-                "teacher_sees": ("the gold entry" if self.cfg.teacher_gold or self.cfg.mode == "gold"
-                                 else "the student's retrieved entries" if self.cfg.mode == "retrieved"
-                                 else "the question alone")}
+        return {**dataclasses.asdict(self.cfg), **how, "teacher_sees": self._teacher_sees()}
+
+    def _teacher_sees(self) -> str:
+        if self.cfg.teacher_gold or self.cfg.mode == "gold":
+            return "the gold entry"
+        if self.cfg.mode != "retrieved":
+            return "the question alone"
+        return "the student's retrieved entries" + (
+            "; for a safety issue whose entry they miss, that entry (teacher_gold_hazards)"
+            if self.cfg.teacher_gold_hazards else "")

@@ -29,7 +29,7 @@ GROUNDED_SYSTEM = "You are a helpful troubleshooting assistant. Answer with shor
 # questions): the decline / clarify instruction travels only with the questions that need it.
 # It carries no safety rule: with SYSTEM's rule added, the 135M teacher called 18 of 45
 # out-of-scope questions "a safety issue" (1 before) and kept 28 declines instead of 35. A hazard
-# that retrieval misses is taught from labels instead (`GroundingConfig.teacher_gold_hazards`).
+# that retrieval misses can be taught from labels instead (`GroundingConfig.teacher_gold_hazards`).
 NO_MATCH = ("No troubleshooting article matches this question. If it is not about a problem "
             "with a headphone, speaker or smart-home device, tell me politely that you can only "
             "help with device problems. If it is, ask me which device I have and what happens.")

@@ -44,14 +44,15 @@ def test_the_teacher_sees_a_hazard_entry_that_retrieval_missed(kb):
     hazard = next(e for e in kb if e.get("safety"))
     fix = next(e for e in kb if not e.get("safety"))
     q = "the case is warm and bulging near the hinge"
-    blind = GroundingConfig(min_confidence=1.0, safety_min_confidence=1.0)  # nothing is ever shown
+    blind = GroundingConfig(min_confidence=1.0, safety_min_confidence=1.0,  # nothing is ever shown
+                            teacher_gold_hazards=True)
     g = Grounder(kb, blind)
     assert g.entries(q, gold=hazard) == [] and g.entries(q, gold=hazard, teacher=True) == [hazard]
     assert g.entries(q, gold=fix, teacher=True) == [] and g.entries(q, teacher=True) == []
     off = Grounder(kb, dataclasses.replace(blind, teacher_gold_hazards=False))
     assert off.entries(q, gold=hazard, teacher=True) == []
     # retrieval shows the hazard's own entry: teacher and student see the same prompt
-    seen = Grounder(kb, GroundingConfig(min_confidence=0.0, safety_min_confidence=0.0))
+    seen = Grounder(kb, GroundingConfig(min_confidence=0.0, safety_min_confidence=0.0, teacher_gold_hazards=True))
     case = next(c for c in load_eval() if c.get("expected") == "escalate"
                 and seen.retrieve(c["question"])[0] == (c["issue_id"],))
     gold = seen.kb[case["issue_id"]]
