@@ -58,6 +58,9 @@ class SuiteConfig:
     invalid_judge: str = "show"       # a judge the canaries find INVALID: show (score, report apart) | skip
     judge_max_prompt_tokens: int = 768
     teacher_dtype: str | None = None  # the teacher's dtype as a system and as the judge (None: teacher.dtype)
+    student_dtype: str | None = None  # every student's dtype as a system: parameters and compute (None:
+                                      # as trained). The teacher is served in bf16 where that is fast, so
+                                      # students answer in the same dtype for a like-for-like cost
     canary: canaries.CanaryConfig | Mapping = canaries.CanaryConfig()  # judge validation (evals.canaries)
     cost: Mapping = field(default_factory=lambda: {"price_per_compute_s": 0.0005})  # experiments.routed.CostConfig
     n_boot: int = 1000
@@ -68,6 +71,12 @@ class SuiteConfig:
             object.__setattr__(self, "canary", canaries.CanaryConfig(**self.canary))
         if self.max_new_tokens < 1 or self.batch_size < 1:
             raise ValueError("SuiteConfig: max_new_tokens and batch_size must be >= 1")
+        from mighty.runtime.precision import DTYPE_CHOICES
+
+        for name in ("teacher_dtype", "student_dtype"):
+            if getattr(self, name) not in (None, *DTYPE_CHOICES):
+                raise ValueError(f"SuiteConfig: {name} must be one of {DTYPE_CHOICES} or null, "
+                                 f"got {getattr(self, name)!r}")
         if self.invalid_judge not in ("show", "skip"):
             raise ValueError(f"SuiteConfig: invalid_judge must be show|skip, got {self.invalid_judge!r}")
         if self.pairwise not in ("all", "final", "none"):

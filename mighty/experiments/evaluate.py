@@ -37,9 +37,17 @@ def eval_teacher(cfg: DictConfig, teacher: str):
     return load_teacher(TeacherConfig(source=teacher, dtype=cfg.eval.get("teacher_dtype") or cfg.teacher.dtype))
 
 
+def served(model, cfg: DictConfig):
+    """A student as the eval serves it: in `eval.student_dtype` (null: as trained)."""
+    from mighty.models import with_dtype
+
+    dtype = cfg.eval.get("student_dtype")
+    return with_dtype(model, dtype) if dtype else model
+
+
 def base_student(cfg: DictConfig, teacher: str):
     """The base student exactly as the KD stage initialised it (same config, same `init` PRNG
-    stream), cut from the teacher's exact weights, evaluated in its parameter dtype."""
+    stream), cut from the teacher's exact weights, served in `eval.student_dtype`."""
     from mighty.distill.config import StudentConfig
     from mighty.distill.student import init_student
     from mighty.distill.train import STREAMS
@@ -50,15 +58,16 @@ def base_student(cfg: DictConfig, teacher: str):
     # Without adapters: a LoRA student starts with B = 0, i.e. exactly this model.
     student_cfg = dataclasses.replace(student_cfg, lora=None)
     base = init_student(student_cfg, t_model, RngStreams(cfg.seed, STREAMS).at("init", 0), tokenizer=tok)
-    return with_compute_dtype(base, base.cfg.param_dtype)  # as load_pretrained does for checkpoints
+    return served(with_compute_dtype(base, base.cfg.param_dtype), cfg)  # as load_pretrained does for checkpoints
 
 
-def trained_students(inputs: Mapping[str, Path]) -> dict:
-    """{name: model} of the pipeline's trained students present in `inputs`, in report order."""
+def trained_students(cfg: DictConfig, inputs: Mapping[str, Path]) -> dict:
+    """{name: model} of the pipeline's trained students present in `inputs`, in report order,
+    served in `eval.student_dtype`."""
     from mighty.models import load_pretrained
 
     found = {"kd_student": ("kd", "student"), "grpo_student": ("grpo", "policy")}
-    return {name: load_pretrained(inputs[stage] / sub)[0] for name, (stage, sub) in found.items()
+    return {name: served(load_pretrained(inputs[stage] / sub)[0], cfg) for name, (stage, sub) in found.items()
             if stage in inputs}
 
 
@@ -205,7 +214,7 @@ def evaluate_pipeline(cfg: DictConfig, out: Path, inputs: Mapping[str, Path], *,
     # eval_ref canaried this judge (same teacher, same eval config: the same key inputs)
     ref_results = json.loads((inputs["eval_ref"] / "results.json").read_text())
     validity = ref_results.get("judge_validity") if "judge_validity" in ref_results else canary_judge(suite)
-    students = {name: (model, tok) for name, model in trained_students(inputs).items()}
+    students = {name: (model, tok) for name, model in trained_students(cfg, inputs).items()}
     results = {**load_references(inputs["eval_ref"]), **_evaluate(students, out, suite, validity)}
     comparison = compare_systems(results, teacher="teacher", base="base_student", cfg=suite.cfg,
                                  judge=used_judge(suite, validity, "pairwise"), kb=suite.kb)

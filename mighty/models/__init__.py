@@ -11,12 +11,12 @@ from mighty.models.sampler import SampleOutput, generate, sample_logits
 from mighty.models.sharding import DEFAULT_RULES, logical_to_mesh_spec, param_shardings, shard_model
 from mighty.models.tokenizer import Tokenizer, bucket_length
 from mighty.models.transformer import (Transformer, chunked_logprobs, default_positions, token_logprobs,
-                                with_compute_dtype)
+                                with_compute_dtype, with_dtype)
 
 __all__ = [
     "CheckpointError", "DEFAULT_RULES", "KVCache", "ModelConfig", "PACKAGED_MODELS", "SampleOutput",
     "Tokenizer", "Transformer", "bucket_length", "chunked_logprobs", "default_positions",
     "export_hf", "generate", "load_checkpoint", "load_pretrained", "logical_to_mesh_spec",
     "packaged_model_path", "param_shardings", "sample_logits", "save_checkpoint", "shard_model",
-    "token_logprobs", "with_compute_dtype",
+    "token_logprobs", "with_compute_dtype", "with_dtype",
 ]

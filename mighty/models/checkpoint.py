@@ -15,7 +15,7 @@ import jax
 from flax import nnx
 
 from mighty.models.config import ModelConfig
-from mighty.models.transformer import Transformer
+from mighty.models.transformer import Transformer, with_dtype
 
 CONFIG_FILE = "mighty_config.json"
 
@@ -86,19 +86,8 @@ def load_checkpoint(path: str | os.PathLike, *, dtype: str | None = None,
     nnx.replace_by_pure_dict(abstract_state, restored)
     model = nnx.merge(graphdef, abstract_state)
     if cfg != saved:
-        model = _cast(model, cfg)
+        model = with_dtype(model, cfg.param_dtype, cfg.dtype)
     return model
-
-
-def _cast(model: Transformer, cfg: ModelConfig) -> Transformer:
-    from mighty.models.hf_weights import abstract_model
-
-    new = abstract_model(cfg)
-    _, state = nnx.split(model, nnx.Param)
-    cast = jax.tree.map(lambda x: x.astype(cfg.jnp_param_dtype), nnx.to_pure_dict(state))
-    new_graphdef, new_state = nnx.split(new, nnx.Param)
-    nnx.replace_by_pure_dict(new_state, cast)
-    return nnx.merge(new_graphdef, new_state)
 
 
 def export_hf(model: Transformer, tokenizer, out_dir: str | os.PathLike, *, max_shard_size: str = "2GB"):

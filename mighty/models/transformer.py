@@ -186,6 +186,21 @@ def with_compute_dtype(model: Transformer, dtype: str) -> Transformer:
     return nnx.merge(graphdef, nnx.state(model, nnx.Param))
 
 
+def with_dtype(model: Transformer, dtype: str, compute_dtype: str | None = None) -> Transformer:
+    """A copy whose parameters are cast to `dtype`, computed in `compute_dtype` (default: the
+    same). Serving a float32-trained model as bf16 reads half the bytes per decoded token."""
+    from mighty.runtime.precision import resolve_dtype
+
+    dtype = resolve_dtype(dtype)
+    cfg = model.cfg.replace(param_dtype=dtype, dtype=resolve_dtype(compute_dtype or dtype))
+    if cfg == model.cfg:
+        return model
+    graphdef, abstract = nnx.split(nnx.eval_shape(lambda: Transformer(cfg, rngs=nnx.Rngs(0))), nnx.Param)
+    nnx.replace_by_pure_dict(abstract, jax.tree.map(lambda x: x.astype(cfg.jnp_param_dtype),
+                                                    nnx.to_pure_dict(nnx.state(model, nnx.Param))))
+    return nnx.merge(graphdef, abstract)
+
+
 def completion_hidden(model, prompt_ids, prompt_mask, tokens, mask):
     """Final hidden states (N, L, D) at the positions that predict tokens[:, 0 … L−1].
 

@@ -19,7 +19,7 @@ AUTO = "auto"
 DTYPE_CHOICES = ("float32", "bfloat16", "float16", AUTO)
 BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")  # /proc/cpuinfo flags of a fast bf16 dot
 # config keys that name a model dtype (stage configs nest them: student.compute_dtype, …)
-DTYPE_KEYS = frozenset({"dtype", "compute_dtype", "param_dtype", "teacher_dtype"})
+DTYPE_KEYS = frozenset({"dtype", "compute_dtype", "param_dtype", "teacher_dtype", "student_dtype"})
 
 
 def choose_compute_dtype(platform: str, cpu_flags: frozenset[str]) -> tuple[str, str]:

@@ -46,3 +46,22 @@ def test_base_student_of_a_lora_bf16_student_is_the_kd_starting_point_without_ad
     assert len(got) == len(want)
     for g, w in zip(got, want):
         np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+
+
+def test_students_are_served_in_the_eval_student_dtype(tmp_path):
+    """`eval.student_dtype` (default auto: the teacher's serving dtype) is what the base and the
+    trained students answer in; null keeps them as trained."""
+    from mighty.experiments.evaluate import trained_students
+
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        cfg = compose("pipeline", overrides=["experiment=smoke", "+eval.student_dtype=bfloat16"])
+        as_trained = compose("pipeline", overrides=["experiment=smoke"])
+    teacher_dir = tmp_path / "teacher"
+    save_checkpoint(Transformer(ModelConfig.tiny(vocab_size=64), rngs=nnx.Rngs(0)), teacher_dir)
+    save_checkpoint(Transformer(ModelConfig.tiny(vocab_size=64), rngs=nnx.Rngs(1)), tmp_path / "kd" / "student")
+
+    for model in (base_student(cfg, str(teacher_dir)), *trained_students(cfg, {"kd": tmp_path / "kd"}).values()):
+        assert (model.cfg.param_dtype, model.cfg.dtype) == ("bfloat16", "bfloat16")
+        assert {x.dtype for x in jax.tree.leaves(nnx.state(model, nnx.Param))} == {np.dtype("bfloat16")}
+    kd = trained_students(as_trained, {"kd": tmp_path / "kd"})["kd_student"]
+    assert kd.cfg.param_dtype == "float32"

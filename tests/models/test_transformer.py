@@ -122,6 +122,21 @@ def test_mixed_precision_shares_f32_params_and_gives_f32_grads_close_to_f32():
     assert float(jnp.abs(loss(mixed) - loss(f32))) < 0.01
 
 
+def test_with_dtype_casts_parameters_and_compute_and_keeps_the_function():
+    f32 = Transformer(ModelConfig.tiny(), rngs=nnx.Rngs(0))
+    bf16 = models.with_dtype(f32, "bfloat16")
+    assert (bf16.cfg.param_dtype, bf16.cfg.dtype) == ("bfloat16", "bfloat16")
+    leaves = jax.tree.leaves(nnx.state(bf16, nnx.Param))
+    assert leaves and all(x.dtype == jnp.bfloat16 for x in leaves)
+    for x, y in zip(jax.tree.leaves(nnx.state(f32, nnx.Param)), leaves):  # a rounding, nothing else
+        np.testing.assert_array_equal(np.asarray(y), np.asarray(x.astype(jnp.bfloat16)))
+    ids = jnp.asarray(RNG.randint(0, 128, (2, 8)), jnp.int32)
+    lp32, lp16 = jax.nn.log_softmax(f32(ids)), jax.nn.log_softmax(bf16(ids).astype(jnp.float32))
+    assert float(jnp.abs(lp16 - lp32).max()) < 0.1
+    assert models.with_dtype(f32, "float32") is f32  # nothing to cast
+    assert models.with_dtype(f32, "bfloat16", "float32").cfg.dtype == "float32"  # compute apart
+
+
 def test_params_carry_logical_axes_and_map_to_a_mesh():
     from jax.sharding import AxisType, PartitionSpec as P
 
