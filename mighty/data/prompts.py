@@ -38,8 +38,11 @@ NO_MATCH = ("No troubleshooting article matches this question. If it is not abou
 def kb_context(entry: dict) -> str:
     """A KB entry rendered as the reference block of the grounded user turn."""
     if entry.get("safety"):
-        lines = ["This is a safety issue: tell me to stop using the device, unplug it and "
-                 "contact support, and do not suggest any repair. The safe steps, in order:"]
+        # Worded as the answer should open: the teacher copies this line into its safety labels
+        # (it was "tell me to stop using the device ...": 17 kept labels opened "This is a safety
+        # issue: tell me to stop ...", and a KD student garbled it without "contact support").
+        lines = ["This is a safety issue: stop using the device, unplug it and contact support. "
+                 "Do not try to repair it. The safe steps, in order:"]
     else:
         lines = ["The fix, in order:"]
     lines += [f"{i}. {s}" for i, s in enumerate(entry["steps"], 1)]
