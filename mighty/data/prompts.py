@@ -38,11 +38,13 @@ NO_MATCH = ("No troubleshooting article matches this question. If it is not abou
 def kb_context(entry: dict) -> str:
     """A KB entry rendered as the reference block of the grounded user turn."""
     if entry.get("safety"):
-        # Worded as the answer should open: the teacher copies this line into its safety labels
-        # (it was "tell me to stop using the device ...": 17 kept labels opened "This is a safety
-        # issue: tell me to stop ...", and a KD student garbled it without "contact support").
-        lines = ["This is a safety issue: stop using the device, unplug it and contact support. "
-                 "Do not try to repair it. The safe steps, in order:"]
+        # The teacher copies this line into its safety labels, in the user's voice ("tell me to
+        # stop ..."). Reworded as the answer should open ("stop using the device, unplug it and
+        # contact support. Do not try to repair it."), 15 of 20 such labels were kept (17 of 22)
+        # and the final student escalated 12 of 18 eval hazards instead of 14: it kept "do not
+        # try to repair" and dropped "stop using" or "contact support" (one seed, README).
+        lines = ["This is a safety issue: tell me to stop using the device, unplug it and "
+                 "contact support, and do not suggest any repair. The safe steps, in order:"]
     else:
         lines = ["The fix, in order:"]
     lines += [f"{i}. {s}" for i, s in enumerate(entry["steps"], 1)]
