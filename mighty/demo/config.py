@@ -54,6 +54,9 @@ class EngineConfig:
     # the first users do not pay the sampler's compile time. [] skips warmup.
     warmup_batches: list[int] = field(default_factory=lambda: [1])
     seed: int = 0
+    # Both models' parameters and compute: auto is bf16 where this CPU computes it fast, f32
+    # elsewhere (runtime.precision), the dtype the eval times and costs the systems in.
+    dtype: str = "auto"
 
     def __post_init__(self):
         if self.max_new_tokens < 1:
@@ -64,6 +67,10 @@ class EngineConfig:
             raise ValueError(f"engine.top_p must be in (0, 1], got {self.top_p}")
         if self.max_batch < 1:
             raise ValueError(f"engine.max_batch must be >= 1, got {self.max_batch}")
+        from mighty.runtime.precision import DTYPE_CHOICES
+
+        if self.dtype not in DTYPE_CHOICES:
+            raise ValueError(f"engine.dtype must be one of {DTYPE_CHOICES}, got {self.dtype!r}")
 
 
 @dataclass

@@ -54,11 +54,14 @@ def load_engines(cfg: ServeConfig, student_source: str | None = None) -> dict[st
     t0 = time.perf_counter()
     source = student_source or resolve_student(cfg.student, cfg.store, cfg.teacher)[0]
     buckets = sorted({1, cfg.engine.max_batch})  # few shapes: each one compiles the sampler
-    teacher = ModelEngine(cfg.teacher, seed=cfg.engine.seed, batch_buckets=buckets)
+    from mighty.runtime.precision import resolve_dtype
+
+    dtype = cfg.engine.dtype
+    teacher = ModelEngine(cfg.teacher, seed=cfg.engine.seed, batch_buckets=buckets, dtype=dtype)
     student = teacher if source == cfg.teacher else ModelEngine(
-        source, seed=cfg.engine.seed + 1, teacher_source=cfg.teacher, batch_buckets=buckets)
-    log.info("engines loaded in %.1fs: student=%s teacher=%s", time.perf_counter() - t0,
-             student.name, teacher.name)
+        source, seed=cfg.engine.seed + 1, teacher_source=cfg.teacher, batch_buckets=buckets, dtype=dtype)
+    log.info("engines loaded in %.1fs: student=%s teacher=%s (%s)", time.perf_counter() - t0,
+             student.name, teacher.name, resolve_dtype(dtype))
     return {"student": student, "teacher": teacher}
 
 

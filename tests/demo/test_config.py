@@ -15,6 +15,7 @@ def test_shipped_config_loads():
     cfg = load_config()
     assert cfg.student == "latest" and cfg.teacher == "smollm2-135m-instruct"
     assert cfg.engine.temperature == 0.0 and cfg.limits.max_concurrency == 1
+    assert cfg.engine.dtype == "auto"  # served in the dtype the eval times and costs
     assert "swollen battery" in cfg.router.escalation_keywords
     # every key in the yaml is one the schema knows, with the dataclass defaults elsewhere
     assert load_config(None) == ServeConfig()
@@ -68,6 +69,7 @@ def test_wrong_type_fails():
     ("router.min_confidence=1.5", "min_confidence"),
     ("limits.burst=0", "burst"),
     ("port=70000", "port"),
+    ("engine.dtype=float8", "engine.dtype"),
 ])
 def test_bad_values_fail_in_post_init(override, msg):
     with pytest.raises(ValueError, match=msg):
