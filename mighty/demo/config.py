@@ -67,10 +67,9 @@ class EngineConfig:
             raise ValueError(f"engine.top_p must be in (0, 1], got {self.top_p}")
         if self.max_batch < 1:
             raise ValueError(f"engine.max_batch must be >= 1, got {self.max_batch}")
-        from mighty.runtime.precision import DTYPE_CHOICES
+        from mighty.runtime.precision import check_dtype
 
-        if self.dtype not in DTYPE_CHOICES:
-            raise ValueError(f"engine.dtype must be one of {DTYPE_CHOICES}, got {self.dtype!r}")
+        check_dtype("engine.dtype", self.dtype)
 
 
 @dataclass

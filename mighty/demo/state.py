@@ -51,11 +51,11 @@ class ServerState:
 def load_engines(cfg: ServeConfig, student_source: str | None = None) -> dict[str, Engine]:
     """One engine per distinct source: a config whose student is the teacher serves both
     routes from a single copy of the weights."""
+    from mighty.runtime.precision import resolve_dtype
+
     t0 = time.perf_counter()
     source = student_source or resolve_student(cfg.student, cfg.store, cfg.teacher)[0]
     buckets = sorted({1, cfg.engine.max_batch})  # few shapes: each one compiles the sampler
-    from mighty.runtime.precision import resolve_dtype
-
     dtype = cfg.engine.dtype
     teacher = ModelEngine(cfg.teacher, seed=cfg.engine.seed, batch_buckets=buckets, dtype=dtype)
     student = teacher if source == cfg.teacher else ModelEngine(

@@ -71,12 +71,10 @@ class SuiteConfig:
             object.__setattr__(self, "canary", canaries.CanaryConfig(**self.canary))
         if self.max_new_tokens < 1 or self.batch_size < 1:
             raise ValueError("SuiteConfig: max_new_tokens and batch_size must be >= 1")
-        from mighty.runtime.precision import DTYPE_CHOICES
+        from mighty.runtime.precision import check_dtype
 
-        for name in ("teacher_dtype", "student_dtype"):
-            if getattr(self, name) not in (None, *DTYPE_CHOICES):
-                raise ValueError(f"SuiteConfig: {name} must be one of {DTYPE_CHOICES} or null, "
-                                 f"got {getattr(self, name)!r}")
+        check_dtype("eval.teacher_dtype", self.teacher_dtype, optional=True)
+        check_dtype("eval.student_dtype", self.student_dtype, optional=True)
         if self.invalid_judge not in ("show", "skip"):
             raise ValueError(f"SuiteConfig: invalid_judge must be show|skip, got {self.invalid_judge!r}")
         if self.pairwise not in ("all", "final", "none"):

@@ -38,11 +38,11 @@ def eval_teacher(cfg: DictConfig, teacher: str):
 
 
 def served(model, cfg: DictConfig):
-    """A student as the eval serves it: in `eval.student_dtype` (null: as trained)."""
+    """A student as the eval serves it: in `eval.student_dtype` (null: its parameter dtype, as
+    `load_pretrained` computes a checkpoint)."""
     from mighty.models import with_dtype
 
-    dtype = cfg.eval.get("student_dtype")
-    return with_dtype(model, dtype) if dtype else model
+    return with_dtype(model, cfg.eval.get("student_dtype") or model.cfg.param_dtype)
 
 
 def base_student(cfg: DictConfig, teacher: str):
@@ -51,14 +51,14 @@ def base_student(cfg: DictConfig, teacher: str):
     from mighty.distill.config import StudentConfig
     from mighty.distill.student import init_student
     from mighty.distill.train import STREAMS
-    from mighty.models import load_pretrained, with_compute_dtype
+    from mighty.models import load_pretrained
 
     t_model, tok = load_pretrained(teacher, dtype=cfg.teacher.dtype)
     student_cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(StudentConfig), cfg.student))
     # Without adapters: a LoRA student starts with B = 0, i.e. exactly this model.
     student_cfg = dataclasses.replace(student_cfg, lora=None)
     base = init_student(student_cfg, t_model, RngStreams(cfg.seed, STREAMS).at("init", 0), tokenizer=tok)
-    return served(with_compute_dtype(base, base.cfg.param_dtype), cfg)  # as load_pretrained does for checkpoints
+    return served(base, cfg)
 
 
 def trained_students(cfg: DictConfig, inputs: Mapping[str, Path]) -> dict:
