@@ -179,11 +179,17 @@ def test_lora_kd_sigkill_resume_gives_identical_metrics_from_adapter_only_checkp
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     a, b = _rows(tmp_path / "full" / "metrics.jsonl"), _rows(tmp_path / "resumed" / "metrics.jsonl")
     assert [r["step"] for r in a] == list(range(13)) and a == b
-    ckpt = tmp_path / "full" / "ckpt"
-    size = sum(f.stat().st_size for f in ckpt.rglob("*") if f.is_file())
+    # What the checkpoints hold, read from orbax's own tree metadata (file sizes vary with
+    # orbax's compressed chunks and metadata, so they make a poor bound)
+    import orbax.checkpoint as ocp
+
     model = apply_lora(Transformer(CFG, rngs=nnx.Rngs(0)), LoRAConfig(rank=4))
     n = count(model)
-    # two kept checkpoints of adapters + Adam μ, ν (3 × trainable floats each) and metadata;
-    # one copy of the frozen base alone would be frozen_bytes
-    assert size < 2 * 3 * n["trainable_bytes"] + 200_000
-    assert n["frozen_bytes"] > 3 * n["trainable_bytes"]
+    for step in (6, 12):
+        state_dir = tmp_path / "full" / "ckpt" / str(step) / "state"
+        saved = ocp.StandardCheckpointer().metadata(state_dir).item_metadata.tree
+        leaves = {jax.tree_util.keystr(p): leaf for p, leaf in jax.tree_util.tree_leaves_with_path(saved)}
+        arrays = {k: v for k, v in leaves.items() if v.shape}
+        assert arrays and all("['lora']" in k for k in arrays), sorted(arrays)
+        assert sum(int(np.prod(v.shape)) for v in arrays.values()) == 3 * n["trainable"]  # adapters, Adam μ, ν
+        assert all(v.shape == () for k, v in leaves.items() if k not in arrays)  # step and Adam's counters
