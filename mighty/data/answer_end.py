@@ -1,7 +1,12 @@
-"""Where a teacher answer ends: at the first line that repeats an earlier one.
+"""Where an answer ends: at the first line that repeats an earlier line, or the first sentence
+that repeats an earlier sentence of its own line.
 
-A greedy small teacher seldom ends its list with EOS; the label stage cuts the loop
-(`repeat_cut`) and ends the row there with the teacher's own EOS (`end_answer`).
+A greedy small model seldom ends its answer with EOS: it loops on its last step ("7. Contact
+support. 8. Contact support. …"), or inside one paragraph ("If you have a device problem, I
+can help. If you have a device problem, I can help. …"). The label stage cuts the teacher's
+loop (`repeat_cut`) and ends the row there with the teacher's own EOS (`end_answer`). The eval
+ends every system's answer by the same rule while it decodes (`RepeatStop`), so no batch runs
+on to max_new_tokens for a loop that the reader never sees.
 """
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from typing import Sequence
 import numpy as np
 
 _LIST_MARKER = re.compile(r"^\s*(?:\d+\s*[.):]|[-*\u2022])\s*")
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
+_PARTIAL_CHARS = 16  # an unfinished line or sentence this long that starts an earlier one repeats it
 
 
 def _line_key(text: str) -> str:
@@ -18,41 +25,137 @@ def _line_key(text: str) -> str:
     return " ".join(_LIST_MARKER.sub("", text).lower().split())
 
 
-def repeat_cut(pieces: Sequence[str]) -> int | None:
-    """Index of the first token of the first line that repeats an earlier line, else None.
+class RepeatScanner:
+    """`repeat_cut`, one decoded token at a time (O(1) per token): `push(piece)` returns the
+    cut once the text holds a finished line or sentence that repeats; `finish()` also judges
+    the unfinished last line and sentence of a text that ran out at max_new_tokens."""
 
-    `pieces` is the decoded text of each generated token. A greedy small teacher seldom ends
-    its list with EOS: it loops on the last step ("7. Contact support. 8. Contact support. …")
-    or restarts the list after a "Here is a numbered list:" line, until max_new_tokens. The
-    answer is over where the loop starts, and lines that are not list items just before it
-    (that preamble, blank lines) go with it. A final unfinished line counts when it is
-    already ≥ 16 characters of an earlier line.
-    """
-    seen: set[str] = set()
-    lines: list[tuple[int, bool]] = []  # (first token, is a list item) of each finished line
-    start, text = 0, ""
+    def __init__(self):
+        self.n = 0                              # tokens pushed
+        self.cut: int | None = None
+        self.lines: list[tuple[int, bool]] = []  # (first token, is a list item) of each finished line
+        self.line_keys: set[str] = set()
+        self.line_start, self.line = 0, ""
+        self.sentence_keys: set[str] = set()    # the current line's finished sentences
+        self.sentence_start, self.sentence = 0, ""
 
-    def cut_before(line_start: int) -> int:
-        kept, cut = [ln for ln in lines if ln[0] < line_start], line_start
+    def push(self, piece: str) -> int | None:
+        if self.cut is None:
+            self.cut = self._push(piece)
+        self.n += 1
+        return self.cut
+
+    def finish(self) -> int | None:
+        if self.cut is not None:
+            return self.cut
+        partial = _line_key(self.line)
+        if len(partial) >= _PARTIAL_CHARS and any(k.startswith(partial) for k in self.line_keys):
+            return self._cut_before(self.line_start)
+        partial = _line_key(self.sentence)
+        if len(partial) >= _PARTIAL_CHARS and any(k.startswith(partial) for k in self.sentence_keys):
+            return self.sentence_start
+        return None
+
+    def _push(self, piece: str) -> int | None:
+        i = self.n
+        if "\n" not in piece:
+            if self._sentence_ends(piece):
+                key = _line_key(self.sentence)
+                if key in self.sentence_keys:
+                    return self.sentence_start
+                if key:  # not a bare list marker ("1.")
+                    self.sentence_keys.add(key)
+                self.sentence_start, self.sentence = i, ""
+            self.line += piece
+            self.sentence += piece
+            return None
+        head = piece.split("\n", 1)[0]
+        line = self.line + head
+        key = _line_key(line)
+        if key and key in self.line_keys:
+            return self._cut_before(self.line_start)
+        if _line_key(self.sentence + head) in self.sentence_keys:  # the line's last sentence
+            return self.sentence_start
+        self.line_keys.add(key)
+        self.lines.append((self.line_start, bool(_LIST_MARKER.match(line))))
+        self.line_start, self.line = i + 1, piece.rsplit("\n", 1)[1]
+        self.sentence_keys, self.sentence_start, self.sentence = set(), i + 1, self.line
+        return None
+
+    def _sentence_ends(self, piece: str) -> bool:
+        """Whether the current sentence ended before `piece`: it ends in . ! or ? and a space
+        follows (as its last character or `piece`'s first), so "3.5 mm" is one sentence."""
+        body = self.sentence.rstrip()
+        return bool(_SENTENCE_END.search(body)) and (body != self.sentence or piece[:1].isspace())
+
+    def _cut_before(self, line_start: int) -> int:
+        kept, cut = [ln for ln in self.lines if ln[0] < line_start], line_start
         while len(kept) > 1 and not kept[-1][1] and any(item for _, item in kept[:-1]):
             cut = kept.pop()[0]  # a trailing non-list line (preamble of the repeat, blank line)
         return cut
 
-    for i, piece in enumerate(pieces):
-        if "\n" not in piece:
-            text += piece
-            continue
-        line = text + piece.split("\n", 1)[0]
-        key = _line_key(line)
-        if key and key in seen:
-            return cut_before(start)
-        seen.add(key)
-        lines.append((start, bool(_LIST_MARKER.match(line))))
-        start, text = i + 1, piece.rsplit("\n", 1)[1]
-    partial = _line_key(text)
-    if len(partial) >= 16 and any(k.startswith(partial) for k in seen):
-        return cut_before(start)
-    return None
+
+def repeat_cut(pieces: Sequence[str], *, unfinished: bool = True) -> int | None:
+    """Index of the first token where the answer stops being new, else None.
+
+    `pieces` is the decoded text of each generated token. The answer is over at the first line
+    that repeats an earlier line (lines that are not list items just before it, such as a
+    "Here is a numbered list:" preamble or blank lines, go with it) or at the first sentence
+    that repeats an earlier sentence of its own line (a sentence may recur across steps: "Wait
+    ten seconds."). A final unfinished line or sentence (the text ran out at max_new_tokens)
+    counts when it is already ≥ 16 characters of an earlier one; not with `unfinished=False`,
+    for text that is still being decoded, whose last line may yet differ ("Check the battery
+    level" after "Check the battery type").
+    """
+    scanner = RepeatScanner()
+    for piece in pieces:
+        if scanner.push(piece) is not None:
+            return scanner.cut
+    return scanner.finish() if unfinished else None
+
+
+def fingerprint() -> str:
+    """A hash of where `repeat_cut` ends a few hand-made answers: it changes whenever the rule
+    does, so the label and eval stages get new keys and no answer cut by an old rule is reused."""
+    import hashlib
+
+    texts = ["1. Off.\n2. Call.\n3. Call.\n", "Intro\n1. A.\n\nHere:\n1. A.\n", "1. Hold the button now.\n2. Hold the butt",
+             "I can help you. I can help you. I", "1. Wait now. Stop.\n2. Wait now.\n", "Ask us. Call. Ask us.\n",
+             "I can help with devices. I can help with dev", "Set it to 3.5 mm. Set it to 3.5 mm."]
+    cuts = [repeat_cut([w + " " for w in t.replace("\n", " \n ").split(" ") if w]) for t in texts]
+    return hashlib.sha256(repr(cuts).encode()).hexdigest()[:16]
+
+
+class RepeatStop:
+    """A `models.generate` stream function that ends each row where `repeat_cut` ends it.
+
+    One `RepeatScanner` per row reads each new token; a row ends as soon as it holds a finished
+    line or sentence that repeats. `cut(row)` is then where that row's answer ends: its first
+    `cut(row)` tokens are the answer the labels would keep.
+    """
+
+    def __init__(self, tokenizer, rows: int):
+        self.tokenizer, self.eos_id = tokenizer, int(tokenizer.eos_id)
+        self.scanners = [RepeatScanner() for _ in range(rows)]
+        self.eos = [False] * rows
+
+    def __call__(self, step: int, tokens: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        ended = np.zeros(len(self.scanners), bool)
+        for row, (token, live) in enumerate(zip(tokens.tolist(), valid.tolist())):
+            scanner = self.scanners[row]
+            if not live or self.eos[row] or scanner.cut is not None:
+                continue
+            if token == self.eos_id:
+                self.eos[row] = True
+                continue
+            ended[row] = scanner.push(self.tokenizer.decode([token])) is not None
+        return ended
+
+    def cut(self, row: int) -> int | None:
+        """Tokens the row's answer keeps (None: all of them). A row that ran out of tokens
+        without EOS is judged as the labels judge it, its unfinished last line included."""
+        scanner = self.scanners[row]
+        return scanner.cut if scanner.cut is not None or self.eos[row] else scanner.finish()
 
 
 def end_answer(arrays: dict[str, np.ndarray], eos_logprobs: np.ndarray, row: int, cut: int,

@@ -38,8 +38,8 @@ def compile_seconds() -> Iterator[list[float]]:
 @dataclass
 class Answers:
     texts: list[str]
-    lengths: np.ndarray        # (N,) generated tokens incl. EOS
-    truncated: np.ndarray      # (N,) bool
+    lengths: np.ndarray        # (N,) the answers' tokens incl. EOS (up to the cut of a repeat)
+    truncated: np.ndarray      # (N,) bool: ran to max_new_tokens without EOS or a repeated line
     seconds: float             # wall time of all batches, tracing and compiling excluded
     timed_tokens: int          # tokens generated in them (padding rows included: they decode too)
 
@@ -53,11 +53,14 @@ class Answers:
 
 def answer_questions(model, tokenizer, questions: Sequence[str | list[dict]], *, max_new_tokens: int,
                      batch_size: int = 16, system: str | None = None, seed: int = 0,
-                     temperature: float = 0.0, desc: str = "answers") -> Answers:
+                     temperature: float = 0.0, stop_at_repeat: bool = False, desc: str = "answers") -> Answers:
     """Answers `questions` in fixed-size batches (short batches are padded with a repeat row,
     so every batch hits one compiled shape per prompt-length bucket). A question is a string
     (asked closed-book under `system`) or the chat messages built for it (a grounded prompt
-    from `data.grounding.Grounder.messages`)."""
+    from `data.grounding.Grounder.messages`). `stop_at_repeat`: a row ends at its first line
+    that repeats an earlier one and its answer is cut there (`data.answer_end.RepeatStop`, the
+    rule that ends the teacher's labels)."""
+    from mighty.data.answer_end import RepeatStop
     from mighty.models import generate
 
     seqs = [tokenizer.chat(q if isinstance(q, list) else format_prompt(q, system=system)) for q in questions]
@@ -68,16 +71,19 @@ def answer_questions(model, tokenizer, questions: Sequence[str | list[dict]], *,
         chunk = seqs[start:start + batch_size]
         n = len(chunk)
         ids, mask = tokenizer.batch(chunk + [chunk[-1]] * (batch_size - n), padding_side="left")
+        stop = RepeatStop(tokenizer, batch_size) if stop_at_repeat else None
         with compile_seconds() as compiling:
             t0 = time.perf_counter()
             out = generate(model, ids, mask, jax.random.fold_in(key, b), max_new_tokens=max_new_tokens,
-                           temperature=temperature, eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id)
+                           temperature=temperature, eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id,
+                           stream=stop)
             all_lengths = np.asarray(out.lengths)  # waits for the batch
             seconds += time.perf_counter() - t0 - compiling[0]
         timed += int(all_lengths.sum())
-        lens = all_lengths[:n]
+        cuts = [None if stop is None else stop.cut(i) for i in range(n)]
+        lens = [int(all_lengths[i]) if cut is None else cut for i, cut in enumerate(cuts)]
         toks = np.asarray(out.tokens)[:n]
         texts += [tokenizer.decode(toks[i, :lens[i]]) for i in range(n)]
-        lengths += lens.tolist()
-        truncated += np.asarray(out.truncated)[:n].tolist()
+        lengths += lens
+        truncated += [bool(t) and cut is None for t, cut in zip(np.asarray(out.truncated)[:n], cuts)]
     return Answers(texts, np.asarray(lengths), np.asarray(truncated, bool), seconds, timed)

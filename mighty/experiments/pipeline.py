@@ -21,6 +21,7 @@ import mighty.distill.config  # noqa: F401  (registers the stage schemas before 
 import mighty.distill.intent.config  # noqa: F401
 import mighty.distill.rerank.config  # noqa: F401
 import mighty.rl.config  # noqa: F401
+from mighty.data.answer_end import fingerprint as answer_end_fingerprint
 from mighty.data.prompts import fingerprint as prompt_fingerprint
 from mighty.experiments.stages import Stage, StageConfigError, run_stages
 from mighty.runtime import atomic_write_json, write_manifest
@@ -215,7 +216,7 @@ def eval_config(cfg: DictConfig, out: Path, inputs: Mapping[str, Path]) -> dict:
 STAGES = [
     Stage("teacher", (), lambda c: c.teacher, run_teacher),
     Stage("data", (), None, run_data, config=data_config, code=prompt_fingerprint),
-    Stage("label", ("teacher", "data"), None, run_label, config=label_config),
+    Stage("label", ("teacher", "data"), None, run_label, config=label_config, code=answer_end_fingerprint),
     Stage("kd", ("teacher", "data", "label"), None, run_kd, config=kd_config),
     Stage("grpo", ("teacher", "data", "label", "kd"), None, run_grpo, config=grpo_config),
     # the product's other distillations (issue 24): not in the default `stages` (the teacher's
@@ -223,9 +224,9 @@ STAGES = [
     Stage("reranker", ("teacher", "data"), None, run_reranker, config=rerank_config),
     Stage("router", ("teacher",), None, run_router, config=intent_config),
     # teacher and base student: shared by every run of a KD or GRPO sweep
-    Stage("eval_ref", ("teacher", "data"), None, run_eval_ref, config=eval_config),
+    Stage("eval_ref", ("teacher", "data"), None, run_eval_ref, config=eval_config, code=answer_end_fingerprint),
     Stage("eval", ("teacher", "data", "eval_ref"), None, run_eval, optional=("kd", "grpo", "reranker", "router"),
-          config=eval_config),
+          config=eval_config, code=answer_end_fingerprint),
 ]
 
 

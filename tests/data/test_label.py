@@ -149,6 +149,14 @@ def _pieces(text: str) -> list[str]:
      "1. Hold the power button.\n2. Pair it.\n"),
     # blank lines and distinct steps are not repeats; a short unfinished line is not judged
     ("1. Hold power.\n\n2. Pair it.\n\n3. Hold", None),
+    # a paragraph that loops: the answer ends before the sentence's second time
+    ("If you need help, ask me. I fix devices. If you need help, ask me. If you",
+     "If you need help, ask me. I fix devices. "),
+    # ... also when the repeat is its line's last sentence, or unfinished but 16+ characters
+    ("Stop using it. Call support. Stop using it.\nMore text", "Stop using it. Call support. "),
+    ("I can help with devices. I can help with dev", "I can help with devices. "),
+    # a sentence may recur in another step; "3.5 mm" and the list marker "1." end no sentence
+    ("1. Unplug it. Wait ten seconds.\n2. Plug it in. Wait ten seconds.\n3. Use the 3.5 mm jack.", None),
 ])
 def test_repeat_cut_hand_worked(text, kept):
     from mighty.data.answer_end import repeat_cut

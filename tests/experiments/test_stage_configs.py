@@ -94,6 +94,19 @@ def test_editing_the_prompt_builder_reruns_every_stage_that_prompts_a_model(monk
     assert keys() == base
 
 
+def test_editing_where_answers_end_reruns_the_labels_and_the_evals(monkeypatch):
+    """The repeat rule cuts the teacher's labels and every system's eval answers: the label and
+    eval stages' keys carry its fingerprint (and KD and GRPO follow their labels)."""
+    import mighty.data.answer_end as answer_end
+
+    base = keys()
+    monkeypatch.setattr(answer_end, "_PARTIAL_CHARS", 12)
+    changed = {n for n, k in keys().items() if k != base[n]}
+    assert changed == {"label", "kd", "grpo", "eval_ref", "eval"}
+    monkeypatch.undo()
+    assert keys() == base
+
+
 def test_a_typo_fails_before_the_first_stage(tmp_path):
     store = tmp_path / "store"
     for typo, where in (("+kd.temprature=2", "'kd'"), ("+grpo.bta=0.1", "'grpo'"),
