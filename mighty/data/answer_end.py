@@ -5,8 +5,8 @@ A greedy small model seldom ends its answer with EOS: it loops on its last step 
 support. 8. Contact support. …"), or inside one paragraph ("If you have a device problem, I
 can help. If you have a device problem, I can help. …"). The label stage cuts the teacher's
 loop (`repeat_cut`) and ends the row there with the teacher's own EOS (`end_answer`). The eval
-ends every system's answer by the same rule while it decodes (`RepeatStop`), so no batch runs
-on to max_new_tokens for a loop that the reader never sees.
+ends every system's answer by the same rule, and both apply it while decoding (`RepeatStop`),
+so no batch runs on to max_new_tokens for a loop that nobody reads.
 """
 from __future__ import annotations
 
@@ -122,7 +122,12 @@ def fingerprint() -> str:
     texts = ["1. Off.\n2. Call.\n3. Call.\n", "Intro\n1. A.\n\nHere:\n1. A.\n", "1. Hold the button now.\n2. Hold the butt",
              "I can help you. I can help you. I", "1. Wait now. Stop.\n2. Wait now.\n", "Ask us. Call. Ask us.\n",
              "I can help with devices. I can help with dev", "Set it to 3.5 mm. Set it to 3.5 mm."]
-    cuts = [repeat_cut([w + " " for w in t.replace("\n", " \n ").split(" ") if w]) for t in texts]
+    cuts = []
+    for text in texts:  # as decoded (cut so far), run out at max_new_tokens, ended by EOS
+        scanner = RepeatScanner()
+        for piece in [w + " " for w in text.replace("\n", " \n ").split(" ") if w]:
+            scanner.push(piece)
+        cuts += [scanner.cut, scanner.finish(), scanner.push("\n")]
     return hashlib.sha256(repr(cuts).encode()).hexdigest()[:16]
 
 
@@ -145,15 +150,16 @@ class RepeatStop:
             scanner = self.scanners[row]
             if not live or self.eos[row] or scanner.cut is not None:
                 continue
-            if token == self.eos_id:
+            if token == self.eos_id:  # EOS finishes the last line: it may repeat too
                 self.eos[row] = True
+                scanner.push("\n")
                 continue
             ended[row] = scanner.push(self.tokenizer.decode([token])) is not None
         return ended
 
     def cut(self, row: int) -> int | None:
-        """Tokens the row's answer keeps (None: all of them). A row that ran out of tokens
-        without EOS is judged as the labels judge it, its unfinished last line included."""
+        """Tokens the row's answer keeps (None: all of them, EOS included). A row that ran out
+        of tokens without EOS is judged with its unfinished last line and sentence."""
         scanner = self.scanners[row]
         return scanner.cut if scanner.cut is not None or self.eos[row] else scanner.finish()
 

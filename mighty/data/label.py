@@ -25,7 +25,7 @@ from mighty.data.logprob_cache import (CacheError, LogprobCache, shard_done, sha
 from mighty.data.paths import KB_PATH
 from mighty.data.corpus.scope import is_out_of_scope
 from mighty.data.grounding import GROUNDING_FILE, Grounder, GroundingConfig, read_grounding, training_prompts
-from mighty.data.answer_end import end_answer, repeat_cut
+from mighty.data.answer_end import RepeatStop, end_answer
 from mighty.data.quality import step_coverage
 from mighty.data.selection import select_prompts
 from mighty.runtime import config_hash
@@ -55,7 +55,7 @@ class LabelConfig:
     # example each (one per issue gave the KD student 0 decline recall)
     rare_rounds: int = 3
     min_coverage: float = 0.6  # quality filter: fraction of required steps covered, in order
-    end_at_repeat: bool = True  # a line that repeats an earlier one ends the answer (data.answer_end)
+    end_at_repeat: bool = True  # a repeated line or in-line sentence ends the answer (data.answer_end)
     # language retention (data.retention): the teacher's next-token distribution on this many
     # generic documents (WordNet glosses, train split), which KD trains on as one more domain
     generic_docs: int = 0
@@ -165,18 +165,20 @@ def label_batch(model, tokenizer, prompts: Sequence[dict], grounder: Grounder, k
     from mighty.models import generate
 
     ids, mask = encode_batch(tokenizer, prompts, grounder, cfg.batch_size)
+    # a row stops decoding where its answer starts repeating (the rows beside it are unchanged)
+    stop = RepeatStop(tokenizer, ids.shape[0]) if cfg.end_at_repeat else None
     out = generate(model, ids, mask, key, max_new_tokens=cfg.max_new_tokens,
                    temperature=cfg.temperature, top_k=cfg.top_k, top_p=cfg.top_p,
-                   eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id, return_topk=cfg.topk_logprobs)
+                   eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id, return_topk=cfg.topk_logprobs,
+                   stream=stop)
     n = len(prompts)
     arrays = {k: np.array(getattr(out, k))[:n] for k in
               ("tokens", "mask", "logprobs", "topk_ids", "topk_logprobs", "lengths", "truncated")}
     eos_logprobs = np.asarray(out.eos_logprobs)[:n]
     ended = ["max_tokens" if arrays["truncated"][i] else "eos" for i in range(n)]
-    for i in range(n) if cfg.end_at_repeat else ():
-        toks = arrays["tokens"][i, :arrays["lengths"][i]]
-        cut = repeat_cut([tokenizer.decode([t]) for t in toks])
-        if cut is not None and toks[cut] != tokenizer.eos_id:
+    for i in range(n) if stop is not None else ():
+        cut = stop.cut(i)
+        if cut is not None:
             end_answer(arrays, eos_logprobs, i, cut, tokenizer.eos_id, tokenizer.pad_id)
             ended[i] = "repeat"
     rows = [quality_row(p, tokenizer.decode(arrays["tokens"][i, :arrays["lengths"][i]]),
