@@ -291,3 +291,30 @@ def test_a_hazard_label_without_its_entry_is_judged_on_escalating():
     # closed-book (context None) keeps the coverage rule, as does a non-safety entry
     assert not quality_row(p, escalates, entry, 0.5, context=None)["keep"]
     assert not quality_row(p, escalates, {**entry, "safety": False}, 0.5, context=[])["keep"]
+
+
+@pytest.mark.slow
+def test_rows_stopped_at_their_repeat_are_the_full_decode_cut_there(tiny_corpus, tmp_path):
+    """The packaged teacher, greedy: a label stopped while decoding (RepeatStop) holds exactly the
+    tokens, logprobs and top-K of the full decode up to its cut, then the teacher's EOS."""
+    import jax
+
+    from mighty.data.label import label_batch
+
+    cfg = _cfg(tiny_corpus, "smollm2-135m-instruct", tmp_path / "c", batch_size=8, max_new_tokens=96,
+               temperature=0.0, limit=8, shard_rows=8)
+    prompts, grounder, _ = load_inputs(cfg)
+    model, tok = load_teacher(cfg)
+    key = jax.random.key(0)
+    cut, rows = label_batch(model, tok, prompts, grounder, key, cfg)
+    full, _ = label_batch(model, tok, prompts, grounder, key, dataclasses.replace(cfg, end_at_repeat=False))
+    ended = [r["ended"] for r in rows]
+    assert "repeat" in ended, "no label repeated itself: the test proves nothing"
+    for i, how in enumerate(ended):
+        n = int(cut["lengths"][i])
+        body = n - 1 if how == "repeat" else n  # a repeat's last token is the EOS put at its cut
+        for k in ("tokens", "logprobs", "topk_ids", "topk_logprobs"):
+            np.testing.assert_array_equal(cut[k][i, :body], full[k][i, :body], err_msg=f"{k} row {i}")
+        if how == "repeat":
+            assert cut["tokens"][i, body] == tok.eos_id and not cut["truncated"][i]
+            assert n <= int(full["lengths"][i])
