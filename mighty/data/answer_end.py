@@ -5,8 +5,8 @@ A greedy small model seldom ends its answer with EOS: it loops on its last step 
 support. 8. Contact support. …"), or inside one paragraph ("If you have a device problem, I
 can help. If you have a device problem, I can help. …"). The label stage cuts the teacher's
 loop (`repeat_cut`) and ends the row there with the teacher's own EOS (`end_answer`). The eval
-ends every system's answer by the same rule, and both apply it while decoding (`RepeatStop`),
-so no batch runs on to max_new_tokens for a loop that nobody reads.
+ends every system's answer by the same rule (`eval.end_at_repeat`): the reader never sees the
+loop, and no system is scored on text it repeats.
 """
 from __future__ import annotations
 
@@ -25,10 +25,10 @@ def _line_key(text: str) -> str:
     return " ".join(_LIST_MARKER.sub("", text).lower().split())
 
 
-class RepeatScanner:
-    """`repeat_cut`, one decoded token at a time (O(1) per token): `push(piece)` returns the
-    cut once the text holds a finished line or sentence that repeats; `finish()` also judges
-    the unfinished last line and sentence of a text that ran out at max_new_tokens."""
+class _RepeatScanner:
+    """`repeat_cut`'s state, one decoded token at a time: `push(piece)` returns the cut once the
+    text holds a finished line or sentence that repeats; `finish()` also judges the unfinished
+    last line and sentence of a text that ran out at max_new_tokens."""
 
     def __init__(self):
         self.n = 0                              # tokens pushed
@@ -95,23 +95,28 @@ class RepeatScanner:
         return cut
 
 
-def repeat_cut(pieces: Sequence[str], *, unfinished: bool = True) -> int | None:
+def repeat_cut(pieces: Sequence[str], *, eos: bool = False) -> int | None:
     """Index of the first token where the answer stops being new, else None.
 
-    `pieces` is the decoded text of each generated token. The answer is over at the first line
-    that repeats an earlier line (lines that are not list items just before it, such as a
-    "Here is a numbered list:" preamble or blank lines, go with it) or at the first sentence
-    that repeats an earlier sentence of its own line (a sentence may recur across steps: "Wait
-    ten seconds."). A final unfinished line or sentence (the text ran out at max_new_tokens)
-    counts when it is already ≥ 16 characters of an earlier one; not with `unfinished=False`,
-    for text that is still being decoded, whose last line may yet differ ("Check the battery
-    level" after "Check the battery type").
+    `pieces` is the decoded text of each generated token, EOS left out. The answer is over at
+    the first line that repeats an earlier line (lines that are not list items just before it,
+    such as a "Here is a numbered list:" preamble or blank lines, go with it) or at the first
+    sentence that repeats an earlier sentence of its own line (a sentence may recur across
+    steps: "Wait ten seconds."). `eos`: the answer ended with EOS, which finishes its last line.
+    Else it ran out at max_new_tokens, and its unfinished last line or sentence counts when it
+    is already ≥ 16 characters of an earlier one.
     """
-    scanner = RepeatScanner()
+    scanner = _RepeatScanner()
     for piece in pieces:
         if scanner.push(piece) is not None:
             return scanner.cut
-    return scanner.finish() if unfinished else None
+    return scanner.push("\n") if eos else scanner.finish()
+
+
+def answer_cut(tokenizer, tokens: Sequence[int], *, eos: bool) -> int | None:
+    """`repeat_cut` of a generated row (`tokens`: up to its length, its EOS last when `eos`)."""
+    body = tokens[:-1] if eos else tokens
+    return repeat_cut([tokenizer.decode([int(t)]) for t in body], eos=eos)
 
 
 def fingerprint() -> str:
@@ -122,46 +127,9 @@ def fingerprint() -> str:
     texts = ["1. Off.\n2. Call.\n3. Call.\n", "Intro\n1. A.\n\nHere:\n1. A.\n", "1. Hold the button now.\n2. Hold the butt",
              "I can help you. I can help you. I", "1. Wait now. Stop.\n2. Wait now.\n", "Ask us. Call. Ask us.\n",
              "I can help with devices. I can help with dev", "Set it to 3.5 mm. Set it to 3.5 mm."]
-    cuts = []
-    for text in texts:  # as decoded (cut so far), run out at max_new_tokens, ended by EOS
-        scanner = RepeatScanner()
-        for piece in [w + " " for w in text.replace("\n", " \n ").split(" ") if w]:
-            scanner.push(piece)
-        cuts += [scanner.cut, scanner.finish(), scanner.push("\n")]
+    words = [[w + " " for w in t.replace("\n", " \n ").split(" ") if w] for t in texts]
+    cuts = [repeat_cut(pieces, eos=eos) for pieces in words for eos in (False, True)]
     return hashlib.sha256(repr(cuts).encode()).hexdigest()[:16]
-
-
-class RepeatStop:
-    """A `models.generate` stream function that ends each row where `repeat_cut` ends it.
-
-    One `RepeatScanner` per row reads each new token; a row ends as soon as it holds a finished
-    line or sentence that repeats. `cut(row)` is then where that row's answer ends: its first
-    `cut(row)` tokens are the answer the labels would keep.
-    """
-
-    def __init__(self, tokenizer, rows: int):
-        self.tokenizer, self.eos_id = tokenizer, int(tokenizer.eos_id)
-        self.scanners = [RepeatScanner() for _ in range(rows)]
-        self.eos = [False] * rows
-
-    def __call__(self, step: int, tokens: np.ndarray, valid: np.ndarray) -> np.ndarray:
-        ended = np.zeros(len(self.scanners), bool)
-        for row, (token, live) in enumerate(zip(tokens.tolist(), valid.tolist())):
-            scanner = self.scanners[row]
-            if not live or self.eos[row] or scanner.cut is not None:
-                continue
-            if token == self.eos_id:  # EOS finishes the last line: it may repeat too
-                self.eos[row] = True
-                scanner.push("\n")
-                continue
-            ended[row] = scanner.push(self.tokenizer.decode([token])) is not None
-        return ended
-
-    def cut(self, row: int) -> int | None:
-        """Tokens the row's answer keeps (None: all of them, EOS included). A row that ran out
-        of tokens without EOS is judged with its unfinished last line and sentence."""
-        scanner = self.scanners[row]
-        return scanner.cut if scanner.cut is not None or self.eos[row] else scanner.finish()
 
 
 def end_answer(arrays: dict[str, np.ndarray], eos_logprobs: np.ndarray, row: int, cut: int,

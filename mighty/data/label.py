@@ -25,7 +25,7 @@ from mighty.data.logprob_cache import (CacheError, LogprobCache, shard_done, sha
 from mighty.data.paths import KB_PATH
 from mighty.data.corpus.scope import is_out_of_scope
 from mighty.data.grounding import GROUNDING_FILE, Grounder, GroundingConfig, read_grounding, training_prompts
-from mighty.data.answer_end import RepeatStop, end_answer
+from mighty.data.answer_end import answer_cut, end_answer
 from mighty.data.quality import step_coverage
 from mighty.data.selection import select_prompts
 from mighty.runtime import config_hash
@@ -165,19 +165,16 @@ def label_batch(model, tokenizer, prompts: Sequence[dict], grounder: Grounder, k
     from mighty.models import generate
 
     ids, mask = encode_batch(tokenizer, prompts, grounder, cfg.batch_size)
-    # a row stops decoding where its answer starts repeating (the rows beside it are unchanged)
-    stop = RepeatStop(tokenizer, ids.shape[0]) if cfg.end_at_repeat else None
     out = generate(model, ids, mask, key, max_new_tokens=cfg.max_new_tokens,
                    temperature=cfg.temperature, top_k=cfg.top_k, top_p=cfg.top_p,
-                   eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id, return_topk=cfg.topk_logprobs,
-                   stream=stop)
+                   eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id, return_topk=cfg.topk_logprobs)
     n = len(prompts)
     arrays = {k: np.array(getattr(out, k))[:n] for k in
               ("tokens", "mask", "logprobs", "topk_ids", "topk_logprobs", "lengths", "truncated")}
     eos_logprobs = np.asarray(out.eos_logprobs)[:n]
     ended = ["max_tokens" if arrays["truncated"][i] else "eos" for i in range(n)]
-    for i in range(n) if stop is not None else ():
-        cut = stop.cut(i)
+    for i in range(n) if cfg.end_at_repeat else ():
+        cut = answer_cut(tokenizer, arrays["tokens"][i, :arrays["lengths"][i]], eos=not arrays["truncated"][i])
         if cut is not None:
             end_answer(arrays, eos_logprobs, i, cut, tokenizer.eos_id, tokenizer.pad_id)
             ended[i] = "repeat"

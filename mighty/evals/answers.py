@@ -53,14 +53,14 @@ class Answers:
 
 def answer_questions(model, tokenizer, questions: Sequence[str | list[dict]], *, max_new_tokens: int,
                      batch_size: int = 16, system: str | None = None, seed: int = 0,
-                     temperature: float = 0.0, stop_at_repeat: bool = False, desc: str = "answers") -> Answers:
+                     temperature: float = 0.0, end_at_repeat: bool = False, desc: str = "answers") -> Answers:
     """Answers `questions` in fixed-size batches (short batches are padded with a repeat row,
     so every batch hits one compiled shape per prompt-length bucket). A question is a string
     (asked closed-book under `system`) or the chat messages built for it (a grounded prompt
-    from `data.grounding.Grounder.messages`). `stop_at_repeat`: a row ends at its first line
-    that repeats an earlier one and its answer is cut there (`data.answer_end.RepeatStop`, the
-    rule that ends the teacher's labels)."""
-    from mighty.data.answer_end import RepeatStop
+    from `data.grounding.Grounder.messages`). `end_at_repeat`: an answer ends at its first
+    repeated line or in-line sentence (`data.answer_end.repeat_cut`, the rule that ends the
+    teacher's labels); the decode runs on regardless (a batch lasts as long as its longest row)."""
+    from mighty.data.answer_end import answer_cut
     from mighty.models import generate
 
     seqs = [tokenizer.chat(q if isinstance(q, list) else format_prompt(q, system=system)) for q in questions]
@@ -71,19 +71,18 @@ def answer_questions(model, tokenizer, questions: Sequence[str | list[dict]], *,
         chunk = seqs[start:start + batch_size]
         n = len(chunk)
         ids, mask = tokenizer.batch(chunk + [chunk[-1]] * (batch_size - n), padding_side="left")
-        stop = RepeatStop(tokenizer, batch_size) if stop_at_repeat else None
         with compile_seconds() as compiling:
             t0 = time.perf_counter()
             out = generate(model, ids, mask, jax.random.fold_in(key, b), max_new_tokens=max_new_tokens,
-                           temperature=temperature, eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id,
-                           stream=stop)
+                           temperature=temperature, eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id)
             all_lengths = np.asarray(out.lengths)  # waits for the batch
             seconds += time.perf_counter() - t0 - compiling[0]
         timed += int(all_lengths.sum())
-        cuts = [None if stop is None else stop.cut(i) for i in range(n)]
+        toks, ran_out = np.asarray(out.tokens)[:n], np.asarray(out.truncated)[:n]
+        cuts = [answer_cut(tokenizer, toks[i, :all_lengths[i]], eos=not ran_out[i]) if end_at_repeat else None
+                for i in range(n)]
         lens = [int(all_lengths[i]) if cut is None else cut for i, cut in enumerate(cuts)]
-        toks = np.asarray(out.tokens)[:n]
         texts += [tokenizer.decode(toks[i, :lens[i]]) for i in range(n)]
         lengths += lens
-        truncated += [bool(t) and cut is None for t, cut in zip(np.asarray(out.truncated)[:n], cuts)]
+        truncated += [bool(t) and cut is None for t, cut in zip(ran_out, cuts)]
     return Answers(texts, np.asarray(lengths), np.asarray(truncated, bool), seconds, timed)

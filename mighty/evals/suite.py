@@ -47,7 +47,7 @@ class SuiteConfig:
     """Knobs of the eval suite (`mighty/conf/eval/*.yaml`)."""
 
     max_new_tokens: int = 160
-    stop_at_repeat: bool = True       # an answer ends at its first repeated line, as the labels do
+    end_at_repeat: bool = True        # an answer ends at its first repeated line or sentence, as labels do
     batch_size: int = 16
     limit: int | None = None          # first N eval cases per bucket (smoke runs); None = all
     generic_docs: int = 128           # generic-corpus documents for perplexity
@@ -190,7 +190,7 @@ def evaluate_system(name: str, model, tokenizer, cases: Sequence[dict], kb: Mapp
     with timed(seconds, "answers"):
         ans = answer_questions(model, tokenizer, prompts,
                                max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size,
-                               stop_at_repeat=cfg.stop_at_repeat, seed=cfg.seed, desc=f"eval {name}")
+                               end_at_repeat=cfg.end_at_repeat, seed=cfg.seed, desc=f"eval {name}")
     with timed(seconds, "judge"):
         items = score_items(cases, ans.texts, ans.lengths, kb, judge=judge if cfg.judge else None,
                             w_judge=cfg.w_judge if judge_valid else 0.0, shown=shown)

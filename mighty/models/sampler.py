@@ -42,16 +42,9 @@ _STREAM_FN: list = [None]
 
 
 def _stream_dispatch(step, tokens, valid):
-    """-> (B,) bool: the rows the stream function ends at this step (none if it returns None)."""
-    fn, rows = _STREAM_FN[0], np.asarray(valid).shape[0]
-    ended = None if fn is None else fn(int(step), np.asarray(tokens), np.asarray(valid))
-    if ended is None:
-        return np.zeros(rows, bool)
-    ended = np.asarray(ended)
-    if ended.shape != (rows,) or ended.dtype != bool:
-        raise ValueError(f"generate: a stream function returns None or a ({rows},) bool array of rows "
-                         f"to end at this step; got {ended.dtype} {ended.shape} at step {int(step)}")
-    return ended
+    fn = _STREAM_FN[0]
+    if fn is not None:
+        fn(int(step), np.asarray(tokens), np.asarray(valid))
 
 
 def generate(model: Transformer, prompt_ids, prompt_mask, key, *, max_new_tokens: int,
@@ -61,9 +54,7 @@ def generate(model: Transformer, prompt_ids, prompt_mask, key, *, max_new_tokens
     """Sample continuations of left-padded prompts `[B, T]` (mask 1 on real tokens).
 
     temperature=0 is greedy. top_k=0 and top_p=1 disable those filters. `stream(step,
-    tokens_b, valid_b)` is called on the host after every step, in order; it may return a
-    (B,) bool array of rows to end after this step's token (e.g. `data.answer_end.RepeatStop`):
-    those rows stop like rows that emitted EOS (not truncated), without an EOS token.
+    tokens_b, valid_b)` is called on the host after every step, in order.
 
     `group_size` = G samples every prompt G times: outputs have B·G rows, rows b·G … b·G+G−1
     continuing prompt b, exactly as if each prompt had been repeated G times (row r draws
@@ -273,12 +264,9 @@ def _emit(state: _Loop, logits, row_keys, consts, opts) -> _Loop:
     if opts["return_topk"]:
         lp, ids = jax.lax.top_k(logp, opts["return_topk"])
         o = o._replace(topk_ids=o.topk_ids.at[:, s].set(ids), topk_logprobs=o.topk_logprobs.at[:, s].set(lp))
-    done = state.done | (tok == eos_id)
     if opts["streaming"]:
-        ended = io_callback(_stream_dispatch, jax.ShapeDtypeStruct(tok.shape, jnp.bool_), s, tok, valid,
-                            ordered=True)
-        done = done | (ended & valid)
-    return state._replace(token=tok, done=done, out=o)
+        io_callback(_stream_dispatch, None, s, tok, valid, ordered=True)
+    return state._replace(token=tok, done=state.done | (tok == eos_id), out=o)
 
 
 def _generate_core(graphdef, params, ids, mask, key, temperature, top_p, eos_id, pad_id, **opts):

@@ -167,6 +167,16 @@ def test_repeat_cut_hand_worked(text, kept):
     assert got == kept
 
 
+def test_eos_finishes_the_last_line_which_may_repeat():
+    from mighty.data.answer_end import repeat_cut
+
+    pieces = _pieces("Stop it. Call us. Stop it.")  # too short to judge unfinished
+    assert repeat_cut(pieces) is None
+    assert "".join(pieces[:repeat_cut(pieces, eos=True)]) == "Stop it. Call us. "
+    pieces = _pieces("1. Unplug it.\n2. Call us.\n3. Unplug it.")
+    assert repeat_cut(pieces) is None and "".join(pieces[:repeat_cut(pieces, eos=True)]) == "1. Unplug it. \n2. Call us. \n"
+
+
 def test_end_answer_puts_the_teachers_eos_where_the_loop_starts():
     from mighty.data.answer_end import end_answer
 
@@ -294,9 +304,9 @@ def test_a_hazard_label_without_its_entry_is_judged_on_escalating():
 
 
 @pytest.mark.slow
-def test_rows_stopped_at_their_repeat_are_the_full_decode_cut_there(tiny_corpus, tmp_path):
-    """The packaged teacher, greedy: a label stopped while decoding (RepeatStop) holds exactly the
-    tokens, logprobs and top-K of the full decode up to its cut, then the teacher's EOS."""
+def test_a_label_cut_at_its_repeat_is_the_full_decode_up_to_there(tiny_corpus, tmp_path):
+    """The packaged teacher, greedy: a label cut at its repeat holds exactly the tokens,
+    logprobs and top-K of the full decode up to its cut, then the teacher's EOS."""
     import jax
 
     from mighty.data.label import label_batch

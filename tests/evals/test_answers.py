@@ -48,48 +48,10 @@ def test_every_batch_is_timed(batch_size, char_tokenizer):
     assert ans.lengths.sum() <= ans.timed_tokens <= rows * 4
 
 
-def _feed(stop, texts, eos_id=2):
-    """Streams `texts` (one char per token, id = ord) through `stop` step by step, as the
-    sampler would; -> the step each row was ended at (None: never)."""
-    n = max(map(len, texts)) + 1
-    rows = [[ord(c) for c in t] + [eos_id] + [0] * (n - len(t) - 1) for t in texts]
-    live, ended_at = [True] * len(texts), [None] * len(texts)
-    for step in range(n):
-        ended = stop(step, np.array([r[step] for r in rows]), np.array(live))
-        for i, e in enumerate(ended.tolist()):
-            if e:
-                ended_at[i], live[i] = step, False
-            if rows[i][step] == eos_id:
-                live[i] = False
-    return ended_at
-
-
-def test_repeat_stop_ends_a_row_as_soon_as_a_line_repeats(char_tokenizer):
-    from mighty.data.answer_end import RepeatStop
-
-    looping = "1. Turn it off.\n2. Contact support now.\n3. Contact support now.\n4. Contact support now.\n"
-    clean = "1. Hold power.\n\n2. Pair it.\n"
-    similar = "1. Check the battery level.\n2. Check the battery type.\n"  # no repeat: 17 shared chars
-    ended_at = _feed(stop := RepeatStop(char_tokenizer, 3), [looping, clean, similar])
-    kept = "1. Turn it off.\n2. Contact support now.\n"
-    assert ended_at == [looping.index("\n", len(kept)), None, None]  # the newline that closes line 3
-    assert [stop.cut(i) for i in range(3)] == [len(kept), None, None]
-
-
-def test_repeat_stop_judges_a_row_cut_off_by_max_new_tokens_as_the_labels_do(char_tokenizer):
-    from mighty.data.answer_end import RepeatStop
-
-    stop = RepeatStop(char_tokenizer, 1)
-    text = "1. Hold the power button.\n2. Pair it.\n3. Hold the power butt"  # ran out mid-line
-    for step, c in enumerate(text):
-        assert not stop(step, np.array([ord(c)]), np.array([True]))[0]  # never mid-line
-    assert stop.cut(0) == text.index("3.")
-
-
 @pytest.mark.slow
-def test_stop_at_repeat_gives_the_free_answers_cut_where_the_labels_cut():
-    """The packaged model, greedy: each answer with `stop_at_repeat` is the free answer up to
-    `repeat_cut`, and the rows it ends stop decoding there."""
+def test_end_at_repeat_gives_the_free_answers_cut_where_the_labels_cut():
+    """The packaged model, greedy: each answer with `end_at_repeat` is the free answer up to
+    `repeat_cut`, the rule that ends the labels; a cut answer is not truncated."""
     from mighty.data.answer_end import repeat_cut
 
     model, tok = models.load_pretrained("smollm2-135m-instruct")
@@ -99,14 +61,15 @@ def test_stop_at_repeat_gives_the_free_answers_cut_where_the_labels_cut():
                  "What is the capital of France?"]  # ends with EOS
     kw = dict(max_new_tokens=96, batch_size=4)
     free = answer_questions(model, tok, questions, **kw)
-    cut = answer_questions(model, tok, questions, stop_at_repeat=True, **kw)
+    cut = answer_questions(model, tok, questions, end_at_repeat=True, **kw)
     n_cut = 0
     for i, q in enumerate(questions):
         ids = tok.encode(free.texts[i])
-        at = repeat_cut([tok.decode([t]) for t in ids], unfinished=bool(free.truncated[i]))
+        at = repeat_cut([tok.decode([t]) for t in ids], eos=not free.truncated[i])
         n_cut += at is not None
         want = free.texts[i] if at is None else tok.decode(ids[:at])
         assert cut.texts[i].rstrip() == want.rstrip(), q  # re-encoding may split a "\n\n" token
-        assert not cut.truncated[i] or at is None
-    assert n_cut >= 1, "no answer repeated a line: the test proves nothing"
-    assert cut.timed_tokens < free.timed_tokens and (cut.lengths <= free.lengths).all()
+        assert bool(cut.truncated[i]) == (bool(free.truncated[i]) and at is None)
+    assert n_cut >= 2, "fewer answers repeated than when the test was written: it proves little"
+    assert (cut.lengths <= free.lengths).all() and cut.lengths.sum() < free.lengths.sum()
+    assert cut.timed_tokens == free.timed_tokens  # the decode itself is the same

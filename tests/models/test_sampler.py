@@ -73,42 +73,6 @@ def test_eos_stops_rows_and_loop_exits_early():
     assert np.all(np.asarray(out.logprobs)[m == 0] == 0)
 
 
-def test_stream_function_ends_rows_it_returns_and_the_rest_decode_on():
-    """A stream function's (B,) bool return ends those rows after that step's token, as EOS
-    would (not truncated, pad after, mask 0), without an EOS token; other rows are untouched."""
-    model = Transformer(ModelConfig.tiny(), rngs=nnx.Rngs(0))
-    ids, mask = _left_pad([[5, 6, 7], [9, 10], [11]])
-    kw = dict(max_new_tokens=10, temperature=0.0, eos_id=127, pad_id=0)
-    free = models.generate(model, ids, mask, jax.random.key(0), **kw)
-    steps = []
-
-    def end_row1_at_3(step, tok, valid):
-        steps.append((step, valid.tolist()))
-        return np.array([False, step == 3, False])
-
-    out = models.generate(model, ids, mask, jax.random.key(0), stream=end_row1_at_3, **kw)
-    toks, m = np.asarray(out.tokens), np.asarray(out.mask)
-    np.testing.assert_array_equal(toks[1, :4], np.asarray(free.tokens)[1, :4])
-    assert m[1].tolist() == [1] * 4 + [0] * 6 and (toks[1, 4:] == 0).all()
-    assert int(out.lengths[1]) == 4 and not bool(out.truncated[1])
-    for row in (0, 2):
-        np.testing.assert_array_equal(toks[row], np.asarray(free.tokens)[row])
-        assert int(out.lengths[row]) == int(free.lengths[row])
-        assert bool(out.truncated[row]) == bool(free.truncated[row])
-    assert [v for s, v in steps if s == 4][0] == [True, False, True]  # row 1 is no longer live
-
-    every = models.generate(model, ids, mask, jax.random.key(0), stream=lambda s, t, v: v.copy(), **kw)
-    assert np.asarray(every.lengths).tolist() == [1, 1, 1]  # all rows end: the loop exits
-
-
-def test_stream_function_with_a_wrong_return_is_a_clear_error():
-    model = Transformer(ModelConfig.tiny(), rngs=nnx.Rngs(0))
-    ids, mask = _left_pad([[5, 6, 7], [9, 10]])
-    with pytest.raises(Exception, match=r"returns None or a \(2,\) bool array"):
-        models.generate(model, ids, mask, jax.random.key(0), max_new_tokens=4, temperature=0.0,
-                        eos_id=127, pad_id=0, stream=lambda s, t, v: np.ones(3, bool))
-
-
 def test_logprobs_and_topk_match_teacher_forcing():
     model = Transformer(ModelConfig.tiny(), rngs=nnx.Rngs(3))
     ids, mask = _left_pad([[5, 6, 7, 8], [9, 10]])
