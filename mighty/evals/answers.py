@@ -39,7 +39,7 @@ def compile_seconds() -> Iterator[list[float]]:
 class Answers:
     texts: list[str]
     lengths: np.ndarray        # (N,) the answers' tokens incl. EOS (up to the cut of a repeat)
-    truncated: np.ndarray      # (N,) bool: ran to max_new_tokens without EOS or a repeated line
+    truncated: np.ndarray      # (N,) bool: ran to max_new_tokens without EOS or a repeat to cut at
     seconds: float             # wall time of all batches, tracing and compiling excluded
     timed_tokens: int          # tokens generated in them (padding rows included: they decode too)
 
