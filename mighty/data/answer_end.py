@@ -25,6 +25,12 @@ def _line_key(text: str) -> str:
     return " ".join(_LIST_MARKER.sub("", text).lower().split())
 
 
+def _starts_one_of(unfinished: str, keys: set[str]) -> bool:
+    """Whether unfinished text is already `_PARTIAL_CHARS` characters of one of `keys`."""
+    partial = _line_key(unfinished)
+    return len(partial) >= _PARTIAL_CHARS and any(k.startswith(partial) for k in keys)
+
+
 class _RepeatScanner:
     """`repeat_cut`'s state, one decoded token at a time: `push(piece)` returns the cut once the
     text holds a finished line or sentence that repeats; `finish()` also judges the unfinished
@@ -48,11 +54,9 @@ class _RepeatScanner:
     def finish(self) -> int | None:
         if self.cut is not None:
             return self.cut
-        partial = _line_key(self.line)
-        if len(partial) >= _PARTIAL_CHARS and any(k.startswith(partial) for k in self.line_keys):
+        if _starts_one_of(self.line, self.line_keys):
             return self._cut_before(self.line_start)
-        partial = _line_key(self.sentence)
-        if len(partial) >= _PARTIAL_CHARS and any(k.startswith(partial) for k in self.sentence_keys):
+        if _starts_one_of(self.sentence, self.sentence_keys):
             return self.sentence_start
         return None
 
