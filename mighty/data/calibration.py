@@ -19,6 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
+from mighty.data import hazard as hazard_rule
 from mighty.data.retrieval import Retriever
 
 log = logging.getLogger(__name__)
@@ -66,12 +67,15 @@ def _fingerprint(obj) -> str:
 _FITS: dict[str, dict | None] = {}
 
 
-def calibrated_retriever(kb: Sequence[dict], method: str = "bm25",
-                         train: Sequence[dict] | None = None) -> Retriever:
+def calibrated_retriever(kb: Sequence[dict], method: str = "bm25", train: Sequence[dict] | None = None,
+                         *, hazard: bool = True, hazard_threshold: float = hazard_rule.THRESHOLD,
+                         hazard_ratio: float = hazard_rule.RATIO) -> Retriever:
     """A device-aware `Retriever` over `kb` whose confidence is calibrated on `train` (training
     prompts; None: the default data build's training split). When the prompts give no fit
     (no question of the KB's issues, or no wrong or no right top hit, as with a toy KB), the
-    confidence stays the uncalibrated softmax, with a warning."""
+    confidence stays the uncalibrated softmax, with a warning. `hazard`: the ranking puts a
+    close second safety entry first for a question that reads as a hazard (`data.hazard`, its
+    classifier fitted on the same `train`; left off, with a warning, when `train` has no hazard)."""
     r = Retriever(kb, method=method)
     if train is None:
         from mighty.data import load_prompts
@@ -89,7 +93,18 @@ def calibrated_retriever(kb: Sequence[dict], method: str = "bm25",
     fit = _FITS[key]
     if fit is not None:
         r.calibration = {k: fit[k] for k in ("features", "coef", "intercept")}
+    if hazard:
+        r.hazard = _hazard_preference(kb, train, hazard_threshold, hazard_ratio)
     return r
+
+
+def _hazard_preference(kb, train, threshold: float, ratio: float) -> hazard_rule.HazardPreference | None:
+    try:
+        classifier = hazard_rule.fit_hazard_classifier(kb, train)
+    except ValueError as e:  # no hazard (or only hazards) among the training questions
+        log.warning("retrieval left without the hazard preference: %s", e)
+        return None
+    return hazard_rule.HazardPreference(classifier, threshold, ratio)
 
 
 def calibration_report(retriever: Retriever, queries: Sequence[str], issue_ids: Sequence[str | None],

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Sequence
 
+from mighty.data import hazard as hazard_rule
 from mighty.data.calibration import calibrated_retriever
 from mighty.data.prompts import format_prompt
 
@@ -38,6 +39,10 @@ class GroundingConfig:
                                    # on the training + val questions: of the safety top hits below 0.5,
                                    # those at >= 0.2 are 23 where escalating is right (the question is
                                    # about a hazard) and 23 where it is not; below 0.2, 0 and 10
+    hazard_aware: bool = True      # a question that reads as a hazard gets a close second safety entry
+                                   # first (data.hazard: a classifier fitted on the training questions)
+    hazard_threshold: float = hazard_rule.THRESHOLD  # P(hazard) from which it may (chosen by cross-
+    hazard_ratio: float = hazard_rule.RATIO          # validation on train + val; see data.hazard)
     teacher_gold: bool = False     # label prompts show the gold entry instead of the retrieved ones
                                    # (privileged teacher); off: teacher and student see the same
     teacher_gold_hazards: bool = False  # ... only for a safety issue whose entry retrieval does not
@@ -54,6 +59,9 @@ class GroundingConfig:
             raise ValueError(f"data.grounding.k must be >= 1, got {self.k}")
         if not 0.0 <= self.min_confidence <= 1.0:
             raise ValueError(f"data.grounding.min_confidence must be in [0, 1], got {self.min_confidence}")
+        for name in ("hazard_threshold", "hazard_ratio"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"data.grounding.{name} must be in [0, 1], got {getattr(self, name)}")
         if not 0.0 <= self.safety_min_confidence <= 1.0:
             raise ValueError(f"data.grounding.safety_min_confidence must be in [0, 1], "
                              f"got {self.safety_min_confidence}")
@@ -105,8 +113,10 @@ class Grounder:
         (`data.calibration`); None: the default data build's training split."""
         self.cfg = cfg
         self.kb = {e["issue_id"]: e for e in kb}
-        self.retriever = (calibrated_retriever(list(kb), cfg.method, train) if cfg.mode == "retrieved"
-                          else None)
+        self.retriever = (calibrated_retriever(list(kb), cfg.method, train, hazard=cfg.hazard_aware,
+                                               hazard_threshold=cfg.hazard_threshold,
+                                               hazard_ratio=cfg.hazard_ratio)
+                          if cfg.mode == "retrieved" else None)
         self.retrieve = functools.lru_cache(maxsize=65536)(self._retrieve)
 
     @classmethod
@@ -144,7 +154,8 @@ class Grounder:
         """What the report prints next to the answers it grounds."""
         r = self.retriever
         how = {} if r is None else {
-            "retriever": f"{r.method}, device-aware" + (", calibrated" if r.calibration else ", uncalibrated"),
+            "retriever": f"{r.method}, device-aware" + (", calibrated" if r.calibration else ", uncalibrated")
+                         + (", hazard-aware" if r.hazard is not None else ""),
             "calibration": r.calibration}
         return {**dataclasses.asdict(self.cfg), **how, "teacher_sees": self._teacher_sees()}
 

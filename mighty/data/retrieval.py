@@ -4,7 +4,9 @@ confidence in [0, 1].
 The device a question names (`data.devices`) restricts the candidates; the confidence is the
 softmax probability of the top candidate, 0 when the top hit contradicts the named device, and,
 once `Retriever.calibrate` has run (`data.calibration.calibrated_retriever`: what every stage
-and the demo use), a logistic fit of P(top hit correct) on the training split.
+and the demo use), a logistic fit of P(top hit correct) on the training split. With
+`Retriever.hazard` set (`data.hazard`, also fitted on the training split by
+`calibrated_retriever`), a question that reads as a hazard gets a close second safety entry first.
 """
 from __future__ import annotations
 
@@ -104,6 +106,8 @@ class Retriever:
         self.kb, self.method = list(kb), method
         self.temperature = TEMPERATURE[method] if temperature is None else temperature
         self.calibration: dict | None = None  # {"features", "coef", "intercept"} once calibrated
+        self.hazard = None  # data.hazard.HazardPreference: a described hazard's safety entry goes first
+        self._safety = np.array([bool(e.get("safety")) for e in self.kb])
         self.vocab = DeviceVocab.from_kb(self.kb) if devices else None
         self._types = np.array([e.get("device_type", "") for e in self.kb])
         self._families = np.array([e.get("model_family", "") for e in self.kb])
@@ -135,6 +139,8 @@ class Retriever:
             s = np.where(np.isin(self._families, sorted(named.families)), s * (1 + FAMILY_BOOST), s)
         tier = cand & (s > 0)  # a named device's entry that matches at least one word
         order = np.lexsort((np.arange(len(s)), -s, ~tier))  # ties broken by KB order
+        if self.hazard is not None:
+            order = self.hazard.reorder(query, order, s, self._safety, tier)
         return Ranking(order, s, cand, bool(named))
 
     def search(self, query: str, k: int = 3) -> list[tuple[dict, float]]:
