@@ -21,6 +21,7 @@ cost 3 routine questions; threshold 0.7 rescued 2.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -120,3 +121,20 @@ class HazardPreference:
             return order
         j = below[0]
         return np.concatenate([order[j:j + 1], order[:j], order[j + 1:]])
+
+
+def hazard_moves(retriever, cases: Sequence[dict]) -> list[dict]:
+    """The `cases` whose top hit the retriever's hazard preference changed (none without one):
+    case id, expected behaviour, BM25's own top issue and the one put first. What the report
+    shows, so a safety entry put before a routine question is seen, not averaged away."""
+    if getattr(retriever, "hazard", None) is None:
+        return []
+    plain = copy.copy(retriever)
+    plain.hazard = None
+    moves = []
+    for c in cases:
+        before, after = (r.search(c["question"], 1)[0][0]["issue_id"] for r in (plain, retriever))
+        if before != after:
+            moves.append({"case_id": c.get("case_id"), "expected": c.get("expected"),
+                          "bm25_top": before, "top": after})
+    return moves

@@ -119,9 +119,11 @@ def grounding_report(suite: SuiteInputs) -> dict:
     """How the answers were grounded, and how good that grounding is: recall@1/@3 of the gold
     issue on the eval's in-scope cases, and the calibration of the retrieval confidence (ECE and
     reliability bins, raw softmax and calibrated) on its in-scope and out-of-scope cases (an
-    out-of-scope top hit is always wrong). The calibration was fitted on the training split."""
+    out-of-scope top hit is always wrong). The calibration was fitted on the training split.
+    `hazard_moves`: the cases whose top hit the hazard preference changed (data.hazard)."""
     from mighty.data import recall_at_k
     from mighty.data.calibration import calibration_report
+    from mighty.data.hazard import hazard_moves
 
     out = suite.grounder.describe()
     if suite.grounder.retriever is not None:
@@ -133,6 +135,7 @@ def grounding_report(suite: SuiteInputs) -> dict:
         out["reliability"] = calibration_report(suite.grounder.retriever, [c["question"] for c in judged],
                                                 [c["issue_id"] for c in judged])
         out["reliability"]["n_out_of_scope"] = len(judged) - len(cases)
+        out["hazard_moves"] = hazard_moves(suite.grounder.retriever, suite.cases)
     return out
 
 

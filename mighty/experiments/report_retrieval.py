@@ -32,6 +32,8 @@ def retrieval_section(results: Mapping[str, Any], plot: Path | None = None) -> l
     if "recall_at_1" in g:
         lines.append(f"- Recall of the gold issue on the eval's {g['n_in_scope']} in-scope cases: "
                      f"@1 **{g['recall_at_1']:.3f}**, @3 **{g['recall_at_3']:.3f}**")
+    if "hazard_moves" in g:
+        lines.append(hazard_line(g["hazard_moves"], results.get("n_cases")))
     rel = g.get("reliability")
     if rel:
         lines.append(f"- Confidence calibration on {rel['n']} eval cases ({rel['n'] - rel.get('n_out_of_scope', 0)} "
@@ -44,6 +46,19 @@ def retrieval_section(results: Mapping[str, Any], plot: Path | None = None) -> l
         if plot is not None:
             lines += ["", f"![reliability diagram]({plot.name})"]
     return lines + [""]
+
+
+def hazard_line(moves: list[dict], n_cases: int | None = None) -> str:
+    """What the hazard preference (data.hazard) did on the eval: the cases it gave a safety entry
+    first, split by whether they should escalate (the others are its false alarms)."""
+    of = f" of {n_cases}" if n_cases else ""
+    if not moves:
+        return f"- Hazard preference: no eval case{of} had its top hit changed"
+    right = [m["case_id"] for m in moves if m.get("expected") == "escalate"]
+    wrong = [m["case_id"] for m in moves if m.get("expected") != "escalate"]
+    return (f"- Hazard preference: a safety entry put first on {len(moves)} eval case(s){of}: "
+            f"{len(right)} that should escalate ({', '.join(right) or 'none'}), "
+            f"{len(wrong)} that should not ({', '.join(wrong) or 'none'})")
 
 
 def plot_reliability(results: Mapping[str, Any], out: Path) -> Path | None:

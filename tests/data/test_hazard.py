@@ -7,7 +7,7 @@ import pytest
 from mighty.data import load_eval, load_kb, load_prompts
 from mighty.data.calibration import calibrated_retriever
 from mighty.data.grounding import Grounder, GroundingConfig
-from mighty.data.hazard import HazardClassifier, HazardPreference, hazard_questions
+from mighty.data.hazard import HazardClassifier, HazardPreference, hazard_moves, hazard_questions
 
 HAZARDS = ["it smells of smoke and burning", "the battery is bulging and hot", "sparks came out of the plug",
            "the case is melting and too hot to touch", "there is smoke coming from the charger",
@@ -101,3 +101,15 @@ def test_on_training_and_val_questions_the_rule_moves_only_hazards(grounders):
     for p in changed:
         assert aware.kb[p["issue_id"]]["safety"], p
         assert aware.kb[aware.retrieve(p["question"])[0][0]]["safety"], p
+
+
+def test_hazard_moves_lists_exactly_the_cases_whose_top_hit_changed(grounders):
+    aware, plain = grounders
+    cases = [c for c in load_eval() if c["bucket"] != "in_scope"]
+    moves = hazard_moves(aware.retriever, cases)
+    by_hand = [c["case_id"] for c in cases
+               if aware.retriever.search(c["question"], 1)[0][0] != plain.retriever.search(c["question"], 1)[0][0]]
+    assert [m["case_id"] for m in moves] == by_hand and "ev-0086" in by_hand
+    assert all(aware.kb[m["top"]]["safety"] and not aware.kb[m["bm25_top"]]["safety"] for m in moves)
+    assert aware.retriever.hazard is not None  # the copy hazard_moves ranks without leaves it on
+    assert hazard_moves(plain.retriever, cases) == []

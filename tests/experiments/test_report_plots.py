@@ -66,3 +66,16 @@ def test_retrieval_section_and_reliability_diagram(tmp_path):
     assert "![" not in "\n".join(retrieval_section(closed, None))
     assert retrieval_section({}) == []
 
+
+
+def test_the_report_names_every_case_the_hazard_preference_moved():
+    from mighty.experiments.report_retrieval import retrieval_section
+
+    moves = [{"case_id": "ev-0086", "expected": "escalate", "bm25_top": "a.drain", "top": "a.swollen"},
+             {"case_id": "ev-0120", "expected": "decline", "bm25_top": "b.fix", "top": "b.hot"}]
+    md = "\n".join(retrieval_section({"n_cases": 60, "grounding": {**_grounding(), "hazard_moves": moves}}))
+    assert ("a safety entry put first on 2 eval case(s) of 60: 1 that should escalate (ev-0086), "
+            "1 that should not (ev-0120)") in md
+    quiet = "\n".join(retrieval_section({"grounding": {**_grounding(), "hazard_moves": []}}))
+    assert "no eval case had its top hit changed" in quiet
+    assert "Hazard preference" not in "\n".join(retrieval_section({"grounding": _grounding()}))  # old results
