@@ -48,11 +48,14 @@ demo: setup
 chat: setup
 	$(PY) -m mighty.experiments.demo
 
+# Two workers, a file each at a time (its module fixtures built once): the suite is mostly
+# single-threaded Python and compiles, so the second core was idle.
+TEST_WORKERS ?= 2
 test: setup
-	$(PY) -m pytest -q -ra --durations=15 tests
+	$(PY) -m pytest -q -ra --durations=15 -n $(TEST_WORKERS) --dist loadfile tests
 
 test-fast: setup
-	$(PY) -m pytest -q -m "not slow" tests
+	$(PY) -m pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile tests
 
 # Side-by-side speed benchmarks (benchmarks/README.md); tunix gets its own venv (it pins safetensors<0.8).
 bench: setup
