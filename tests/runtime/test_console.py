@@ -4,8 +4,8 @@ import logging
 from mighty.runtime.console import ConsoleFilter
 
 
-def _rec(name, level):
-    return logging.LogRecord(name, level, __file__, 1, "m", None, None)
+def _rec(name, level, msg="m"):
+    return logging.LogRecord(name, level, __file__, 1, msg, None, None)
 
 
 def test_console_filter(monkeypatch):
@@ -14,5 +14,8 @@ def test_console_filter(monkeypatch):
     assert f.filter(_rec("pipeline", logging.INFO))
     assert not f.filter(_rec("absl", logging.INFO)) and not f.filter(_rec("orbax.checkpoint", logging.INFO))
     assert f.filter(_rec("absl", logging.WARNING)) and f.filter(_rec("jax", logging.ERROR))
+    # orbax's note that a save waited for the previous one: a timing note, not a problem
+    wait = "Waiting for previous save to complete took %f seconds. If this number is high, ..."
+    assert not f.filter(_rec("absl", logging.WARNING, wait)) and f.filter(_rec("absl", logging.ERROR, wait))
     monkeypatch.setenv("MIGHTY_VERBOSE", "1")
-    assert f.filter(_rec("absl", logging.INFO))
+    assert f.filter(_rec("absl", logging.INFO)) and f.filter(_rec("absl", logging.WARNING, wait))
