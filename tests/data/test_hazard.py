@@ -113,3 +113,18 @@ def test_hazard_moves_lists_exactly_the_cases_whose_top_hit_changed(grounders):
     assert all(aware.kb[m["top"]]["safety"] and not aware.kb[m["bm25_top"]]["safety"] for m in moves)
     assert aware.retriever.hazard is not None  # the copy hazard_moves ranks without leaves it on
     assert hazard_moves(plain.retriever, cases) == []
+
+
+def test_the_demo_serves_the_same_hazard_aware_ranking(tmp_path, grounders):
+    """The voice demo's retriever (no reranker registered) ranks as the pipeline's Grounder does,
+    so a hazard the student was trained to see first is served first."""
+    from mighty.demo.config import ServeConfig
+    from mighty.demo.state import load_retriever
+
+    served, origin = load_retriever(ServeConfig(store=str(tmp_path / "store"), reranker="none"))
+    aware, _ = grounders
+    assert origin.startswith("bm25") and served.hazard is not None
+    case = next(c for c in load_eval() if c["case_id"] == "ev-0086")
+    assert served.search(case["question"], 1)[0][0]["issue_id"] == case["issue_id"]
+    for c in load_eval()[::7]:
+        assert served.search_with_confidence(c["question"], 3) == aware.retriever.search_with_confidence(c["question"], 3)
