@@ -23,7 +23,7 @@ def verbose() -> bool:
 
 
 class ConsoleFilter(logging.Filter):
-    """Passes warnings, errors and the story loggers' INFO; everything when verbose."""
+    """Passes warnings (but `TIMING_NOTES`), errors and the story loggers' INFO; everything when verbose."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if verbose():
