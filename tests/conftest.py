@@ -1,5 +1,12 @@
-"""Suite-wide settings: CPU JAX, offline W&B and hubs, deterministic XLA."""
+"""Suite-wide settings: CPU JAX, offline W&B and hubs, deterministic XLA; one heavy test at a
+time across xdist workers; an opt-in per-test memory log."""
+import fcntl
 import os
+import tempfile
+import threading
+
+import psutil
+import pytest
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("WANDB_MODE", "offline")
@@ -11,3 +18,70 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
                       os.path.join(os.path.expanduser("~"), ".cache", "mighty", "jax_compilation_cache"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "1")
+
+# Tests marked `heavy` peak at several GB (a real model trained in a subprocess). Two xdist
+# workers running two of them at once pushed a CI machine into swap-less thrashing and the
+# OOM killer (both tests 10x slower, one SIGKILLed), so they take a lock that every worker
+# shares: one heavy test at a time, the rest of the suite still runs beside it.
+HEAVY_LOCK_ENV = "MIGHTY_TEST_HEAVY_LOCK"
+# Set to a file path to append "<peak MB>\t<test id>" per test (RSS of the worker and all its
+# child processes, sampled every 0.2 s): how the `heavy` tests were chosen.
+MEMLOG_ENV = "MIGHTY_TEST_MEMLOG"
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the controller, or a run without xdist
+        # workers are started after this hook and inherit the environment
+        os.environ.setdefault(HEAVY_LOCK_ENV, os.path.join(
+            tempfile.gettempdir(), f"mighty-tests-heavy-{os.getpid()}.lock"))
+
+
+@pytest.fixture(autouse=True)
+def _one_heavy_test_at_a_time(request):
+    if request.node.get_closest_marker("heavy") is None:
+        yield
+        return
+    with open(os.environ[HEAVY_LOCK_ENV], "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+class _PeakRss(threading.Thread):
+    """Peak summed RSS (MB) of this process and its descendants while running."""
+
+    def __init__(self, every: float = 0.2):
+        super().__init__(daemon=True)
+        self.every, self.peak, self._stop_event = every, 0, threading.Event()
+
+    def run(self):
+        me = psutil.Process()
+        while not self._stop_event.is_set():
+            total = 0
+            for p in [me, *me.children(recursive=True)]:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:  # a child that ended between listing and reading
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop_event.wait(self.every)
+
+    def stop(self) -> float:
+        self._stop_event.set()
+        self.join()
+        return self.peak / 2**20
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    path = os.environ.get(MEMLOG_ENV)
+    if not path:
+        yield
+        return
+    sampler = _PeakRss()
+    sampler.start()
+    yield
+    with open(path, "a") as f:
+        f.write(f"{sampler.stop():.0f}\t{item.nodeid}\n")

@@ -271,6 +271,10 @@ def _emit(state: _Loop, logits, row_keys, consts, opts) -> _Loop:
 
 def _generate_core(graphdef, params, ids, mask, key, temperature, top_p, eos_id, pad_id, **opts):
     model = nnx.merge(graphdef, params)
+    # nothing here is differentiated, and nnx.remat cannot lift a module that the decode
+    # while_loop captures ("Cannot mutate Param from a different trace level"): a policy
+    # trained with mesh.remat samples with plain blocks
+    model.remat = "none"
     t, g = ids.shape[1], opts.get("group_size", 1)  # callers lowering the jit directly may omit it
     b = ids.shape[0] * g
     n, k = opts["max_new_tokens"], opts["return_topk"]
