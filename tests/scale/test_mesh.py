@@ -144,6 +144,26 @@ def test_remat_policies_change_memory_not_results():
         m(jnp.ones((1, 4), jnp.int32))
 
 
+@pytest.mark.parametrize("policy", ["full", "dots"])
+def test_a_remat_policy_samples_as_a_plain_one(policy):
+    """GRPO samples with the policy it trains: remat must not reach the sampler's decode loop
+    (nnx.remat there raised "Cannot mutate Param from a different trace level", so every
+    GRPO run with mesh.remat set crashed at its first rollout)."""
+    from mighty.models import generate
+
+    ids = jnp.asarray([[0, 0, 5, 6, 7], [9, 10, 11, 12, 13]], jnp.int32)
+    mask = (ids > 0).astype(jnp.int32)
+
+    def sample(remat):
+        model = nnx.merge(*_policy(remat))
+        return generate(model, ids, mask, jax.random.key(3), max_new_tokens=6, temperature=1.0,
+                        eos_id=127, pad_id=0, group_size=2)
+
+    plain, remat = sample("none"), sample(policy)
+    np.testing.assert_array_equal(remat.tokens, plain.tokens)
+    np.testing.assert_allclose(remat.logprobs, plain.logprobs, rtol=1e-6, atol=1e-6)
+
+
 @pytest.mark.parametrize("agg", ["token", "sequence"])
 def test_grpo_microbatches_give_the_full_batch_update(agg):
     import optax
