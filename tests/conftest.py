@@ -1,7 +1,10 @@
 """Suite-wide settings: CPU JAX, offline W&B and hubs, deterministic XLA; one heavy test at a
 time across xdist workers; an opt-in per-test memory log."""
+import ctypes
 import fcntl
+import gc
 import os
+import sys
 import tempfile
 import threading
 
@@ -24,8 +27,9 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "1")
 # OOM killer (both tests 10x slower, one SIGKILLed), so they take a lock that every worker
 # shares: one heavy test at a time, the rest of the suite still runs beside it.
 HEAVY_LOCK_ENV = "MIGHTY_TEST_HEAVY_LOCK"
-# Set to a file path to append "<peak MB>\t<test id>" per test (RSS of the worker and all its
-# child processes, sampled every 0.2 s): how the `heavy` tests were chosen.
+# Set to a file path to append, per test, "<peak MB>\t<worker RSS at start>\t<worker peak>\t
+# <children's peak>\t<worker id>\t<test id>" (sampled every 0.2 s): how the `heavy` tests were
+# chosen and the workers' own growth found.
 MEMLOG_ENV = "MIGHTY_TEST_MEMLOG"
 
 
@@ -49,29 +53,44 @@ def _one_heavy_test_at_a_time(request):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _release_memory_after_each_module():
+    """A worker runs many modules: without this its RSS grew to ~7 GB (compiled programs,
+    fragments malloc keeps), and two such workers beside a heavy test's subprocess came
+    within 1.3 GB of this 24 GB machine's memory."""
+    yield
+    if os.environ.get("MIGHTY_TEST_KEEP_MEMORY"):
+        return
+    gc.collect()
+    if "jax" in sys.modules:
+        sys.modules["jax"].clear_caches()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)  # hand freed heap pages back to the OS
+
+
 class _PeakRss(threading.Thread):
-    """Peak summed RSS (MB) of this process and its descendants while running."""
+    """Peak RSS (MB) of this process and, apart, of its descendants, while running."""
 
     def __init__(self, every: float = 0.2):
         super().__init__(daemon=True)
-        self.every, self.peak, self._stop_event = every, 0, threading.Event()
+        self.every, self.own, self.children, self._stop_event = every, 0, 0, threading.Event()
 
     def run(self):
         me = psutil.Process()
         while not self._stop_event.is_set():
-            total = 0
-            for p in [me, *me.children(recursive=True)]:
+            self.own = max(self.own, me.memory_info().rss)
+            kids = 0
+            for p in me.children(recursive=True):
                 try:
-                    total += p.memory_info().rss
+                    kids += p.memory_info().rss
                 except psutil.Error:  # a child that ended between listing and reading
                     pass
-            self.peak = max(self.peak, total)
+            self.children = max(self.children, kids)
             self._stop_event.wait(self.every)
 
-    def stop(self) -> float:
+    def stop(self) -> tuple[float, float]:
         self._stop_event.set()
         self.join()
-        return self.peak / 2**20
+        return self.own / 2**20, self.children / 2**20
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -80,8 +99,11 @@ def pytest_runtest_protocol(item, nextitem):
     if not path:
         yield
         return
+    start = psutil.Process().memory_info().rss / 2**20
     sampler = _PeakRss()
     sampler.start()
     yield
+    own, children = sampler.stop()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "-")
     with open(path, "a") as f:
-        f.write(f"{sampler.stop():.0f}\t{item.nodeid}\n")
+        f.write(f"{own + children:.0f}\t{start:.0f}\t{own:.0f}\t{children:.0f}\t{worker}\t{item.nodeid}\n")
