@@ -51,6 +51,7 @@ def _train_cmd(cache, run_dir, *extra):
 
 
 @pytest.mark.slow
+@pytest.mark.heavy  # two KD runs in subprocesses: 4.9 GB peak (children), cold compilation cache
 def test_sigkill_then_resume_gives_identical_metrics(toy_cache, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO), "JAX_PLATFORMS": "cpu",
            "JAX_COMPILATION_CACHE_DIR": str(tmp_path / "xla_cache"),

@@ -82,6 +82,7 @@ def test_optuna_sweeper_runs_two_trials(tmp_path):
     assert len(reports) == 2, reports
 
 
+@pytest.mark.heavy  # a submitit job and its pipeline: 5.6 GB peak (children), cold compilation cache
 def test_submitit_local_launcher_runs_a_tiny_config(tmp_path):
     sweep = tmp_path / "sweep"
     cmd = grpo_cmd(tmp_path / "unused", "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=20",
