@@ -43,6 +43,7 @@ def _spans(tmp_path, order):
     spans = tmp_path / "spans.jsonl"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SPANS": str(spans)}
     env.pop("MIGHTY_TEST_HEAVY_LOCK", None)  # this run's own controller makes its lock
+    env.pop("MIGHTY_TEST_MEMLOG", None)  # not logged into the outer suite's memory log
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
                         "--dist", "load", "-m", order, "-c", os.devnull, "--rootdir", str(tmp_path),
                         str(tmp_path / "test_spans.py")],
