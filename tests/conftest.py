@@ -31,6 +31,8 @@ HEAVY_LOCK_ENV = "MIGHTY_TEST_HEAVY_LOCK"
 # <children's peak>\t<worker id>\t<test id>" (sampled every 0.2 s): how the `heavy` tests were
 # chosen and the workers' own growth found.
 MEMLOG_ENV = "MIGHTY_TEST_MEMLOG"
+# Set to keep each worker's compiled programs and heap between modules (to measure the release).
+KEEP_MEMORY_ENV = "MIGHTY_TEST_KEEP_MEMORY"
 
 
 def pytest_configure(config):
@@ -59,7 +61,7 @@ def _release_memory_after_each_module():
     fragments malloc keeps), and two such workers beside a heavy test's subprocess came
     within 1.3 GB of this 24 GB machine's memory."""
     yield
-    if os.environ.get("MIGHTY_TEST_KEEP_MEMORY"):
+    if os.environ.get(KEEP_MEMORY_ENV):
         return
     gc.collect()
     if "jax" in sys.modules:
