@@ -8,6 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from tests.conftest import HEAVY_LOCK_ENV, MEMLOG_ENV
+
 ROOT = Path(__file__).parents[1]
 
 TESTS = textwrap.dedent('''
@@ -42,8 +44,8 @@ def _spans(tmp_path, order):
     (tmp_path / "test_spans.py").write_text(TESTS)
     spans = tmp_path / "spans.jsonl"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SPANS": str(spans)}
-    env.pop("MIGHTY_TEST_HEAVY_LOCK", None)  # this run's own controller makes its lock
-    env.pop("MIGHTY_TEST_MEMLOG", None)  # not logged into the outer suite's memory log
+    env.pop(HEAVY_LOCK_ENV, None)  # this run's own controller makes its lock
+    env.pop(MEMLOG_ENV, None)  # not logged into the outer suite's memory log
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
                         "--dist", "load", "-m", order, "-c", os.devnull, "--rootdir", str(tmp_path),
                         str(tmp_path / "test_spans.py")],
